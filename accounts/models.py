@@ -1,0 +1,77 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+
+class User(AbstractUser):
+    """A person who signs in. Their roles come from memberships, never from this row alone."""
+
+    email = models.EmailField("email address", unique=True)
+    is_national_analyst = models.BooleanField(
+        default=False,
+        help_text="Sees the census status of every authority and national aggregate returns; "
+        "never a person-level row.",
+    )
+
+    class Meta:
+        ordering = ["last_name", "first_name", "email"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email or self.username
+
+
+class Role(models.TextChoices):
+    LEAD = "lead", "Authority lead"
+    PRACTITIONER = "practitioner", "Practitioner"
+    VIEWER = "viewer", "Viewer"
+
+
+class Membership(models.Model):
+    """A user's role in one Integration Authority. A user may hold roles in several."""
+
+    authority = models.ForeignKey(
+        "registers.IntegrationAuthority", on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "user"], name="membership_once_per_authority"),
+            # One named lead per authority at a time (domain.md).
+            models.UniqueConstraint(
+                fields=["authority"], condition=Q(role="lead"), name="one_named_lead_per_authority"
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=[r.value for r in Role]), name="membership_role_known"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "authority"], name="membership_user_idx")]
+        ordering = ["authority", "role", "user"]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.authority})"
+
+
+# Guardian's direct foreign-key permission models: real foreign keys, joinable and indexed,
+# instead of the generic content-type table.
+class AuthorityUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey("registers.IntegrationAuthority", on_delete=models.CASCADE)
+
+
+class AuthorityGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey("registers.IntegrationAuthority", on_delete=models.CASCADE)
+
+
+class LocalityUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey("registers.Locality", on_delete=models.CASCADE)
+
+
+class LocalityGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey("registers.Locality", on_delete=models.CASCADE)

@@ -1,0 +1,198 @@
+"""Staff, roles and grants. Roles live in `Membership`; what each role may touch is stored as
+django-guardian object permissions on the authority (lead) and on localities (staff)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from guardian.shortcuts import assign_perm, remove_perm
+
+from registers import access
+from registers.audit import record_event
+from registers.models import IntegrationAuthority, Locality
+
+from .models import LocalityUserObjectPermission, Membership, Role, User
+
+LEAD_PERM = f"registers.{access.LEAD_AUTHORITY}"
+READ_PERM = f"registers.{access.READ_LOCALITY}"
+WRITE_PERM = f"registers.{access.WRITE_LOCALITY}"
+
+
+def _locality_perms(role: str) -> list[str]:
+    return [READ_PERM, WRITE_PERM] if role == Role.PRACTITIONER else [READ_PERM]
+
+
+def _strip_locality_grants(user: User, authority: IntegrationAuthority) -> None:
+    LocalityUserObjectPermission.objects.filter(
+        user=user, content_object__authority=authority
+    ).delete()
+
+
+def _own_locality(authority: IntegrationAuthority, locality: Locality) -> None:
+    if locality.authority_id != authority.pk:
+        raise ValidationError({"localities": ["Choose localities in your own authority."]})
+
+
+@transaction.atomic
+def add_staff_member(
+    actor: User,
+    authority: IntegrationAuthority,
+    *,
+    email: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    localities: Iterable[Locality] = (),
+) -> Membership:
+    """Add someone to the authority's staff, inviting them by email if they are new."""
+    access.require_lead(actor, authority.pk)
+    if role not in (Role.PRACTITIONER, Role.VIEWER):
+        raise ValidationError({"role": ["Add staff as practitioner or viewer; hand over the lead "
+                                        "role separately."]})
+    email = User.objects.normalize_email(email.strip()).lower()
+    if not email:
+        raise ValidationError({"email": ["Enter an email address."]})
+    user = User.objects.filter(email__iexact=email).first()
+    invited = user is None
+    if invited:
+        user = User(username=email, email=email, first_name=first_name.strip(),
+                    last_name=last_name.strip())
+        user.set_unusable_password()
+        user.save()
+    elif Membership.objects.filter(user=user, authority=authority).exists():
+        raise ValidationError({"email": ["This person is already on your staff."]})
+    membership = Membership.objects.create(user=user, authority=authority, role=role)
+    for locality in localities:
+        _own_locality(authority, locality)
+        for perm in _locality_perms(role):
+            assign_perm(perm, user, locality)
+    record_event(actor, "staff.added", authority_id=authority.pk, obj=membership,
+                 changes={"email": email, "role": role,
+                          "localities": [loc.name for loc in localities]})
+    if invited:
+        transaction.on_commit(lambda: _send_invitation(user, authority))
+    access.forget_scope(user)
+    return membership
+
+
+def _send_invitation(user: User, authority: IntegrationAuthority) -> None:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    link = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    send_mail(
+        subject=f"You have been added to {authority.name}'s Dynamic Support Register",
+        message=f"Set your password to sign in: {link}",
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+@transaction.atomic
+def set_role(actor: User, membership: Membership, *, role: str) -> Membership:
+    access.require_lead(actor, membership.authority_id)
+    if membership.role == Role.LEAD or role == Role.LEAD:
+        raise ValidationError({"role": ["Use 'hand over the lead role' to change the lead."]})
+    if role not in (Role.PRACTITIONER, Role.VIEWER):
+        raise ValidationError({"role": ["Choose practitioner or viewer."]})
+    old = membership.role
+    membership.role = role
+    membership.save(update_fields=["role", "updated_at"])
+    # Keep every granted locality, with the rights of the new role.
+    granted = Locality.objects.filter(
+        localityuserobjectpermission__user=membership.user,
+        authority_id=membership.authority_id,
+    ).distinct()
+    for locality in granted:
+        remove_perm(WRITE_PERM, membership.user, locality)
+        for perm in _locality_perms(role):
+            assign_perm(perm, membership.user, locality)
+    record_event(actor, "staff.role_changed", authority_id=membership.authority_id,
+                 obj=membership, changes={"role": [old, role]})
+    access.forget_scope(membership.user)
+    return membership
+
+
+@transaction.atomic
+def grant_locality(actor: User, membership: Membership, locality: Locality) -> None:
+    access.require_lead(actor, membership.authority_id)
+    _own_locality(membership.authority, locality)
+    if membership.role == Role.LEAD:
+        raise ValidationError("The lead already has every locality.")
+    for perm in _locality_perms(membership.role):
+        assign_perm(perm, membership.user, locality)
+    record_event(actor, "staff.locality_granted", authority_id=membership.authority_id,
+                 obj=membership, changes={"locality": locality.name})
+    access.forget_scope(membership.user)
+
+
+@transaction.atomic
+def revoke_locality(actor: User, membership: Membership, locality: Locality) -> None:
+    access.require_lead(actor, membership.authority_id)
+    _own_locality(membership.authority, locality)
+    LocalityUserObjectPermission.objects.filter(
+        user=membership.user, content_object=locality
+    ).delete()
+    record_event(actor, "staff.locality_revoked", authority_id=membership.authority_id,
+                 obj=membership, changes={"locality": locality.name})
+    access.forget_scope(membership.user)
+
+
+@transaction.atomic
+def remove_staff_member(actor: User, membership: Membership) -> None:
+    access.require_lead(actor, membership.authority_id)
+    if membership.role == Role.LEAD:
+        raise ValidationError("Hand over the lead role before removing the lead.")
+    _strip_locality_grants(membership.user, membership.authority)
+    record_event(actor, "staff.removed", authority_id=membership.authority_id, obj=membership,
+                 changes={"email": membership.user.email, "role": membership.role})
+    membership.delete()
+    access.forget_scope(membership.user)
+
+
+@transaction.atomic
+def hand_over_lead(actor: User | None, authority: IntegrationAuthority, *, to_user: User) -> Membership:
+    """Make `to_user` the authority's one named lead.
+
+    The outgoing lead stays on the staff as a practitioner with every locality, so no work is cut
+    off; the new lead can narrow that. `actor=None` is the system appointing a first lead (seeding,
+    the `appoint_lead` command) and needs the system scope.
+    """
+    if actor is not None:
+        access.require_lead(actor, authority.pk)
+    elif not _in_system_scope():
+        raise PermissionDenied("Only the system scope may appoint a lead without an actor.")
+    current = Membership.objects.filter(authority=authority, role=Role.LEAD).first()
+    if current and current.user_id == to_user.pk:
+        raise ValidationError({"to_user": ["This person is already the lead."]})
+    if current:
+        current.role = Role.PRACTITIONER
+        current.save(update_fields=["role", "updated_at"])
+        remove_perm(LEAD_PERM, current.user, authority)
+        for locality in authority.localities.all():
+            for perm in _locality_perms(Role.PRACTITIONER):
+                assign_perm(perm, current.user, locality)
+        access.forget_scope(current.user)
+    membership, _ = Membership.objects.update_or_create(
+        user=to_user, authority=authority, defaults={"role": Role.LEAD}
+    )
+    _strip_locality_grants(to_user, authority)
+    assign_perm(LEAD_PERM, to_user, authority)
+    record_event(actor, "staff.lead_handed_over", authority_id=authority.pk, obj=membership,
+                 changes={"from": current.user.email if current else None, "to": to_user.email})
+    access.forget_scope(to_user)
+    return membership
+
+
+def _in_system_scope() -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('dsr.scope', true)")
+        return cursor.fetchone()[0] == "system"

@@ -1,0 +1,80 @@
+"""PostgreSQL row-level security for tenant-owned tables.
+
+Every tenant table gets the same policy: a row is visible and writable only when its authority is
+in the transaction-local setting `dsr.authorities`, or when the transaction runs in the named
+system scope (`dsr.scope = 'system'`). `FORCE ROW LEVEL SECURITY` binds the table owner too, so the
+application role (which owns the tables) cannot step around it. The settings are written only by
+`registers.access`.
+"""
+
+from django.db import migrations
+
+SCOPE_IS_SYSTEM = "current_setting('dsr.scope', true) = 'system'"
+SCOPE_IS_NATIONAL = "current_setting('dsr.scope', true) = 'national'"
+AUTHORITY_IN_SCOPE = (
+    "{column} = ANY (string_to_array(NULLIF(current_setting('dsr.authorities', true), ''), ',')"
+    "::bigint[])"
+)
+ROW_IS_CURRENT_USERS = "user_id = NULLIF(current_setting('dsr.user_id', true), '')::bigint"
+
+
+def tenant_policy_sql(
+    table: str,
+    *,
+    column: str = "authority_id",
+    own_user_rows: bool = False,
+    national_read: bool = False,
+) -> tuple[str, str]:
+    """Forward and reverse SQL that puts `table` under the tenant policy.
+
+    own_user_rows: a user may also read their own rows (memberships, which decide the scope).
+    national_read: the national scope may read (never write) the table (aggregate returns).
+    """
+    using = f"{SCOPE_IS_SYSTEM} OR {AUTHORITY_IN_SCOPE.format(column=column)}"
+    read_using = using + (f" OR {ROW_IS_CURRENT_USERS}" if own_user_rows else "")
+    forward = [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY tenant_write ON {table} FOR ALL USING ({using}) WITH CHECK ({using})",
+        f"CREATE POLICY tenant_read ON {table} FOR SELECT USING ({read_using})",
+    ]
+    reverse = [
+        f"DROP POLICY IF EXISTS tenant_read ON {table}",
+        f"DROP POLICY IF EXISTS tenant_write ON {table}",
+    ]
+    if national_read:
+        forward.append(f"CREATE POLICY national_read ON {table} FOR SELECT USING ({SCOPE_IS_NATIONAL})")
+        reverse.insert(0, f"DROP POLICY IF EXISTS national_read ON {table}")
+    reverse += [
+        f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY",
+    ]
+    return ";\n".join(forward) + ";", ";\n".join(reverse) + ";"
+
+
+def enable_tenant_rls(table: str, **options: bool) -> migrations.RunSQL:
+    forward, reverse = tenant_policy_sql(table, **options)
+    return migrations.RunSQL(forward, reverse)
+
+
+def append_only_sql(table: str) -> tuple[str, str]:
+    """A trigger that refuses UPDATE and DELETE: history and audit rows are never rewritten."""
+    function = f"{table}_append_only"
+    forward = f"""
+        CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+        END $$;
+        CREATE TRIGGER {table}_no_update_or_delete BEFORE UPDATE OR DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION {function}();
+    """
+    reverse = f"""
+        DROP TRIGGER IF EXISTS {table}_no_update_or_delete ON {table};
+        DROP FUNCTION IF EXISTS {function}();
+    """
+    return forward, reverse
+
+
+def make_append_only(table: str) -> migrations.RunSQL:
+    forward, reverse = append_only_sql(table)
+    return migrations.RunSQL(forward, reverse)

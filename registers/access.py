@@ -1,0 +1,241 @@
+"""Who may see and change what: the one place that turns a user into a scope.
+
+Two layers apply the same scope:
+- the ORM: `Person.objects.visible_to(user)` / `writable_by(user)` filter by the scope built here;
+- PostgreSQL row-level security: `activate()` writes the scope's authorities into transaction-local
+  settings that every tenant table's policy reads (see dsr/rls.py). A query that forgets the first
+  layer still cannot read or write another authority's rows.
+
+Leads see everything in their authority; practitioners read and change people in the localities
+granted to them; viewers read there. National analysts get no person rows at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+    from .models import Locality, Person
+
+logger = logging.getLogger(__name__)
+
+READ_LOCALITY = "view_people_in_locality"
+WRITE_LOCALITY = "change_people_in_locality"
+LEAD_AUTHORITY = "lead_authority"
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: int | None = None
+    roles: dict[int, str] = field(default_factory=dict)  # authority id -> role
+    read_localities: frozenset[int] = frozenset()
+    write_localities: frozenset[int] = frozenset()
+    national: bool = False
+    system: bool = False
+
+    @property
+    def authority_ids(self) -> frozenset[int]:
+        return frozenset(self.roles)
+
+    @property
+    def lead_authorities(self) -> frozenset[int]:
+        return frozenset(a for a, role in self.roles.items() if role == "lead")
+
+    def is_lead_of(self, authority_id: int) -> bool:
+        return self.system or authority_id in self.lead_authorities
+
+    def role_in(self, authority_id: int) -> str | None:
+        return self.roles.get(authority_id)
+
+    def can_read_locality(self, locality: Locality) -> bool:
+        return self.is_lead_of(locality.authority_id) or locality.pk in self.read_localities
+
+    def can_write_locality(self, locality: Locality) -> bool:
+        return self.is_lead_of(locality.authority_id) or locality.pk in self.write_localities
+
+    def filter_people(self, qs: QuerySet, *, write: bool = False) -> QuerySet:
+        if self.system:
+            return qs
+        localities = self.write_localities if write else self.read_localities
+        if not (self.lead_authorities or localities):
+            return qs.none()
+        return qs.filter(
+            Q(authority_id__in=self.lead_authorities) | Q(locality_id__in=localities)
+        )
+
+    def filter_tenant_rows(self, qs: QuerySet) -> QuerySet:
+        """Rows of any tenant-owned model in the authorities this user belongs to."""
+        if self.system:
+            return qs
+        return qs.filter(authority_id__in=self.authority_ids)
+
+    # The values written into PostgreSQL's transaction-local settings.
+    def db_settings(self) -> dict[str, str]:
+        mode = "system" if self.system else ("national" if self.national else "user")
+        return {
+            "dsr.scope": mode,
+            "dsr.user_id": str(self.user_id or ""),
+            "dsr.authorities": ",".join(str(a) for a in sorted(self.authority_ids)),
+        }
+
+
+NO_ACCESS = Scope()
+SYSTEM = Scope(system=True)
+
+
+def scope_for(user: User | None) -> Scope:
+    """The user's scope, read once per user object (i.e. once per request)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NO_ACCESS
+    cached = getattr(user, "_dsr_scope", None)
+    if cached is None:
+        cached = _resolve(user)
+        user._dsr_scope = cached
+    return cached
+
+
+def forget_scope(user: User) -> None:
+    """Drop the cached scope after the user's roles or grants change."""
+    user.__dict__.pop("_dsr_scope", None)
+
+
+def _resolve(user: User) -> Scope:
+    from accounts.models import LocalityUserObjectPermission, Membership
+
+    # Memberships are readable by their own user; locality grants then need the authorities.
+    with _settings({"dsr.user_id": str(user.pk)}):
+        roles = dict(Membership.objects.filter(user=user).values_list("authority_id", "role"))
+        staff_of = [a for a, role in roles.items() if role != "lead"]
+        grants: list[tuple[int, int, str]] = []
+        if staff_of:
+            with _settings({"dsr.authorities": ",".join(map(str, roles))}):
+                grants = list(
+                    LocalityUserObjectPermission.objects.filter(
+                        user=user,
+                        content_object__authority_id__in=staff_of,
+                        permission__codename__in=[READ_LOCALITY, WRITE_LOCALITY],
+                    ).values_list(
+                        "content_object_id", "content_object__authority_id", "permission__codename"
+                    )
+                )
+    # Writing implies reading; only a practitioner's write grant counts.
+    return Scope(
+        user_id=user.pk,
+        roles=roles,
+        read_localities=frozenset(loc for loc, _, _ in grants),
+        write_localities=frozenset(
+            loc
+            for loc, authority_id, perm in grants
+            if perm == WRITE_LOCALITY and roles.get(authority_id) == "practitioner"
+        ),
+        national=user.is_national_analyst,
+    )
+
+
+def _apply(values: dict[str, str]) -> dict[str, str]:
+    """Set transaction-local settings; return what they were."""
+    keys = list(values)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT "
+            + ", ".join("current_setting(%s, true)" for _ in keys)
+            + ", "
+            + ", ".join("set_config(%s, %s, true)" for _ in keys),
+            [*keys, *[x for k in keys for x in (k, values[k])]],
+        )
+        previous = cursor.fetchone()[: len(keys)]
+    return {k: (v or "") for k, v in zip(keys, previous, strict=True)}
+
+
+@contextmanager
+def _settings(values: dict[str, str]) -> Iterator[None]:
+    with transaction.atomic(savepoint=False):
+        previous = _apply(values)
+        try:
+            yield
+        finally:
+            if not connection.needs_rollback:
+                _apply(previous)
+
+
+def activate(scope: Scope) -> None:
+    """Bind the current transaction to `scope` until it ends. Call inside an atomic block."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("A tenant scope is transaction-local: activate it inside atomic().")
+    _apply(scope.db_settings())
+
+
+@contextmanager
+def using_scope(scope: Scope) -> Iterator[Scope]:
+    """Run a block (a task, a command) under `scope`, restoring the previous scope after."""
+    with _settings(scope.db_settings()):
+        yield scope
+
+
+@contextmanager
+def system_scope(reason: str, *, actor: User | None = None) -> Iterator[Scope]:
+    """The named scope for work across every tenant: seeding, national aggregation, retention.
+
+    Every use is audited, because it steps around the per-tenant policy.
+    """
+    from .audit import record_event
+
+    with using_scope(SYSTEM):
+        record_event(actor, "system_scope", changes={"reason": reason})
+        logger.info("system scope entered: %s", reason)
+        yield SYSTEM
+
+
+# Helpers beside the views and the API: the object and the right to act, or 404/403.
+def person_for_read(user: User, pk: int, queryset: QuerySet | None = None) -> Person:
+    from .models import Person
+
+    qs = queryset if queryset is not None else Person.objects.all()
+    person = qs.visible_to(user).filter(pk=pk).first()
+    if person is None:
+        raise Http404("No such person on your register.")
+    return person
+
+
+def person_for_write(user: User, pk: int, *, lock: bool = False) -> Person:
+    """A person the user may change. Out of scope is 404; readable but not writable is 403."""
+    from .models import Person
+
+    qs = Person.objects.writable_by(user)
+    if lock:
+        qs = qs.select_for_update()
+    person = qs.filter(pk=pk).first()
+    if person is None:
+        if Person.objects.visible_to(user).filter(pk=pk).exists():
+            raise PermissionDenied("You can read this record but not change it.")
+        raise Http404("No such person on your register.")
+    return person
+
+
+def require_lead(user: User, authority_id: int) -> None:
+    scope = scope_for(user)
+    if scope.is_lead_of(authority_id):
+        return
+    if authority_id in scope.authority_ids:
+        raise PermissionDenied("Only the authority's lead can do this.")
+    raise Http404("No such authority in your scope.")
+
+
+def require_locality_write(user: User, locality: Locality) -> None:
+    scope = scope_for(user)
+    if scope.can_write_locality(locality):
+        return
+    if scope.can_read_locality(locality):
+        raise PermissionDenied("You can read this locality but not add or change people in it.")
+    raise Http404("No such locality in your scope.")

@@ -1,0 +1,505 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .codes import (
+    Category,
+    ChangeKind,
+    DelayReason,
+    HospitalType,
+    LeavingReason,
+    LegalStatus,
+    PlacementType,
+    ReferralSource,
+    RiskFactor,
+    RiskRating,
+    Sex,
+    UrgentReason,
+    values,
+)
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+class IntegrationAuthority(models.Model):
+    """A Health and Social Care Partnership: the tenant that owns a register."""
+
+    code = models.CharField(max_length=9, unique=True, help_text="Scottish Government HSCP code (S37)")
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "integration authority"
+        verbose_name_plural = "integration authorities"
+        permissions = [("lead_authority", "Lead the authority's register")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Locality(models.Model):
+    authority = models.ForeignKey(
+        IntegrationAuthority, on_delete=models.PROTECT, related_name="localities"
+    )
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["authority", "name"]
+        verbose_name_plural = "localities"
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "name"], name="locality_name_unique_in_ia")
+        ]
+        permissions = [
+            ("view_people_in_locality", "Read people in the locality"),
+            ("change_people_in_locality", "Add and update people in the locality"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PersonQuerySet(models.QuerySet["Person"]):
+    def visible_to(self, user: User) -> PersonQuerySet:
+        """The only way into the register: people this user may read."""
+        from .access import scope_for
+
+        return scope_for(user).filter_people(self)
+
+    def writable_by(self, user: User) -> PersonQuerySet:
+        from .access import scope_for
+
+        return scope_for(user).filter_people(self, write=True)
+
+    def on_register(self) -> PersonQuerySet:
+        return self.filter(date_left__isnull=True)
+
+
+HOSPITAL_FIELDS = (
+    "hospital_name",
+    "hospital_type",
+    "hospital_in_area",
+    "admission_date",
+    "legal_status",
+    "ready_for_discharge_date",
+    "delay_reason",
+)
+PLACEMENT_FIELDS = (
+    "host_area",
+    "placement_type",
+    "placement_start_date",
+    "placement_chosen",
+    "planned_return_date",
+)
+# What the census needs to rebuild a past quarter; frozen into every StatusChange.
+REGISTER_STATE_FIELDS = (
+    "locality_id",
+    "category",
+    "urgent_reason",
+    "risk_rating",
+    "risk_factors",
+    *HOSPITAL_FIELDS,
+    *PLACEMENT_FIELDS,
+    "date_added",
+    "date_left",
+    "leaving_reason",
+    "in_transition",
+)
+
+_IN_HOSPITAL = Q(urgent_reason=UrgentReason.IN_HOSPITAL)
+_OUT_OF_AREA = Q(category=Category.APPROPRIATE_OUT_OF_AREA) | Q(
+    urgent_reason=UrgentReason.INAPPROPRIATE_OUT_OF_AREA
+)
+
+
+class Person(models.Model):
+    authority = models.ForeignKey(
+        IntegrationAuthority, on_delete=models.PROTECT, related_name="people"
+    )
+    locality = models.ForeignKey(Locality, on_delete=models.PROTECT, related_name="people")
+
+    # Identity
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    date_of_birth = models.DateField()
+    sex = models.CharField(max_length=10, choices=Sex.choices)
+    chi_number = models.CharField("CHI number", max_length=10, null=True, blank=True)
+    local_reference = models.CharField(max_length=50)
+    in_transition = models.BooleanField(
+        default=False, help_text="Aged 16-17, moving from children's services"
+    )
+
+    # Placement in the IA
+    key_worker_name = models.CharField(max_length=200, blank=True)
+    key_worker_contact = models.CharField(max_length=200, blank=True)
+    lead_professional_team = models.CharField(max_length=200, blank=True)
+
+    # Register status
+    category = models.CharField(max_length=30, choices=Category.choices)
+    urgent_reason = models.CharField(
+        max_length=30, choices=UrgentReason.choices, null=True, blank=True
+    )
+    risk_rating = models.CharField(max_length=10, choices=RiskRating.choices, null=True, blank=True)
+    risk_factors = ArrayField(
+        models.CharField(max_length=30, choices=RiskFactor.choices), default=list, blank=True
+    )
+    date_added = models.DateField(default=dt.date.today)
+    referral_source = models.CharField(max_length=20, choices=ReferralSource.choices)
+
+    # Hospital stay (urgent, in hospital)
+    hospital_name = models.CharField(max_length=200, blank=True)
+    hospital_type = models.CharField(
+        max_length=30, choices=HospitalType.choices, null=True, blank=True
+    )
+    hospital_in_area = models.BooleanField("hospital within the IA", null=True, blank=True)
+    admission_date = models.DateField(null=True, blank=True)
+    legal_status = models.CharField(
+        max_length=30, choices=LegalStatus.choices, null=True, blank=True
+    )
+    ready_for_discharge_date = models.DateField(
+        "clinically ready for discharge", null=True, blank=True
+    )
+    delay_reason = models.CharField(
+        max_length=30, choices=DelayReason.choices, null=True, blank=True
+    )
+
+    # Out-of-area placement
+    host_area = models.CharField(
+        max_length=20, null=True, blank=True, help_text="Another IA's code, or a UK nation"
+    )
+    placement_type = models.CharField(
+        max_length=20, choices=PlacementType.choices, null=True, blank=True
+    )
+    placement_start_date = models.DateField(null=True, blank=True)
+    placement_chosen = models.BooleanField(
+        "chosen by the person or family", null=True, blank=True
+    )
+    planned_return_date = models.DateField(null=True, blank=True)
+
+    # Planning
+    planned_move_date = models.DateField("planned move or discharge date", null=True, blank=True)
+    guardianship_or_poa = models.BooleanField(
+        "guardianship or power of attorney in place", default=False
+    )
+    info_sharing_recorded = models.BooleanField(
+        "information-sharing basis recorded", default=False
+    )
+    info_sharing_date = models.DateField(null=True, blank=True)
+
+    next_review_due = models.DateField(null=True, blank=True)
+
+    # Leaving
+    date_left = models.DateField(null=True, blank=True)
+    leaving_reason = models.CharField(
+        max_length=30, choices=LeavingReason.choices, null=True, blank=True
+    )
+
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["family_name", "given_name", "id"]
+        verbose_name_plural = "people"
+        indexes = [
+            models.Index(fields=["authority", "locality"], name="person_authority_locality"),
+            models.Index(fields=["authority", "category"], name="person_authority_category"),
+            models.Index(fields=["authority", "family_name", "given_name"], name="person_authority_name"),
+            models.Index(fields=["authority", "updated_at"], name="person_authority_updated"),
+            models.Index(fields=["authority", "next_review_due"], name="person_authority_review"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "local_reference"], name="person_local_reference_unique_in_ia"
+            ),
+            models.UniqueConstraint(
+                fields=["authority", "chi_number"],
+                condition=Q(date_left__isnull=True, chi_number__isnull=False),
+                name="person_one_open_entry_per_chi_in_ia",
+            ),
+            models.CheckConstraint(condition=Q(sex__in=values(Sex)), name="person_sex_known"),
+            models.CheckConstraint(
+                condition=Q(category__in=values(Category)), name="person_category_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(referral_source__in=values(ReferralSource)),
+                name="person_referral_source_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(chi_number__isnull=True) | Q(chi_number__regex=r"^[0-9]{10}$"),
+                name="person_chi_ten_digits",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(category=Category.URGENT, urgent_reason__in=values(UrgentReason))
+                    | (~Q(category=Category.URGENT) & Q(urgent_reason__isnull=True))
+                ),
+                name="person_urgent_has_exactly_one_reason",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    (_IN_HOSPITAL & Q(risk_rating__isnull=True))
+                    | (~_IN_HOSPITAL & Q(risk_rating__in=values(RiskRating)))
+                ),
+                name="person_risk_rating_unless_in_hospital",
+            ),
+            models.CheckConstraint(
+                condition=~Q(urgent_reason=UrgentReason.AT_RISK_OF_BREAKDOWN)
+                | Q(risk_rating__in=[RiskRating.RED, RiskRating.AMBER]),
+                name="person_at_risk_is_red_or_amber",
+            ),
+            models.CheckConstraint(
+                condition=Q(risk_factors__contained_by=values(RiskFactor)),
+                name="person_risk_factors_known",
+            ),
+            models.CheckConstraint(
+                condition=~_IN_HOSPITAL
+                | Q(
+                    admission_date__isnull=False,
+                    hospital_type__in=values(HospitalType),
+                    legal_status__in=values(LegalStatus),
+                ),
+                name="person_in_hospital_has_stay",
+            ),
+            models.CheckConstraint(
+                condition=_IN_HOSPITAL
+                | Q(
+                    hospital_name="",
+                    hospital_type__isnull=True,
+                    hospital_in_area__isnull=True,
+                    admission_date__isnull=True,
+                    legal_status__isnull=True,
+                    ready_for_discharge_date__isnull=True,
+                    delay_reason__isnull=True,
+                ),
+                name="person_hospital_stay_only_in_hospital",
+            ),
+            models.CheckConstraint(
+                condition=Q(ready_for_discharge_date__isnull=True)
+                | Q(ready_for_discharge_date__gte=F("admission_date")),
+                name="person_ready_for_discharge_not_before_admission",
+            ),
+            models.CheckConstraint(
+                condition=Q(delay_reason__isnull=True)
+                | Q(ready_for_discharge_date__isnull=False, delay_reason__in=values(DelayReason)),
+                name="person_delay_reason_needs_ready_date",
+            ),
+            models.CheckConstraint(
+                condition=~_OUT_OF_AREA
+                | Q(
+                    host_area__isnull=False,
+                    placement_type__in=values(PlacementType),
+                    placement_start_date__isnull=False,
+                    placement_chosen__isnull=False,
+                ),
+                name="person_out_of_area_has_placement",
+            ),
+            models.CheckConstraint(
+                condition=~Q(category=Category.APPROPRIATE_OUT_OF_AREA) | Q(placement_chosen=True),
+                name="person_appropriate_placement_was_chosen",
+            ),
+            models.CheckConstraint(
+                condition=~Q(urgent_reason=UrgentReason.INAPPROPRIATE_OUT_OF_AREA)
+                | Q(placement_chosen=False),
+                name="person_inappropriate_placement_not_chosen",
+            ),
+            models.CheckConstraint(
+                condition=_OUT_OF_AREA
+                | Q(
+                    host_area__isnull=True,
+                    placement_type__isnull=True,
+                    placement_start_date__isnull=True,
+                    placement_chosen__isnull=True,
+                    planned_return_date__isnull=True,
+                ),
+                name="person_placement_only_out_of_area",
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_return_date__isnull=True)
+                | Q(planned_return_date__gte=F("placement_start_date")),
+                name="person_return_not_before_placement",
+            ),
+            models.CheckConstraint(
+                condition=Q(info_sharing_date__isnull=True) | Q(info_sharing_recorded=True),
+                name="person_info_sharing_date_needs_basis",
+            ),
+            models.CheckConstraint(
+                condition=Q(date_left__isnull=True, leaving_reason__isnull=True)
+                | Q(date_left__isnull=False, leaving_reason__in=values(LeavingReason)),
+                name="person_leaves_with_date_and_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(date_left__isnull=True) | Q(date_left__gte=F("date_added")),
+                name="person_leaves_after_added",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="person_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.local_reference})"
+
+    @property
+    def display_name(self) -> str:
+        given = self.preferred_name or self.given_name
+        return f"{given} {self.family_name}"
+
+    @property
+    def in_hospital(self) -> bool:
+        return self.urgent_reason == UrgentReason.IN_HOSPITAL
+
+    @property
+    def out_of_area(self) -> bool:
+        return self.category == Category.APPROPRIATE_OUT_OF_AREA or (
+            self.urgent_reason == UrgentReason.INAPPROPRIATE_OUT_OF_AREA
+        )
+
+    def is_delayed_discharge(self, on: dt.date | None = None) -> bool:
+        """Clinically ready for discharge but still in hospital past that date."""
+        on = on or dt.date.today()
+        return bool(
+            self.in_hospital
+            and self.ready_for_discharge_date
+            and self.ready_for_discharge_date < on
+        )
+
+    def review_overdue(self, on: dt.date | None = None) -> bool:
+        on = on or dt.date.today()
+        return self.date_left is None and self.next_review_due is not None and (
+            self.next_review_due < on
+        )
+
+    def days_in_hospital(self, on: dt.date | None = None) -> int | None:
+        if not (self.in_hospital and self.admission_date):
+            return None
+        return ((on or dt.date.today()) - self.admission_date).days
+
+    def age_on(self, on: dt.date) -> int:
+        born = self.date_of_birth
+        return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+    def register_state(self) -> dict:
+        """The fields the census needs, as JSON-ready values."""
+        state = {}
+        for field in REGISTER_STATE_FIELDS:
+            value = getattr(self, field)
+            state[field] = value.isoformat() if isinstance(value, dt.date) else value
+        return state
+
+
+class StatusChange(models.Model):
+    """One entry in a person's history. Append-only: a database trigger refuses UPDATE/DELETE."""
+
+    authority = models.ForeignKey(IntegrationAuthority, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="status_changes")
+    kind = models.CharField(max_length=20, choices=ChangeKind.choices)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    effective_date = models.DateField()
+    old_category = models.CharField(max_length=30, choices=Category.choices, blank=True)
+    new_category = models.CharField(max_length=30, choices=Category.choices)
+    old_urgent_reason = models.CharField(max_length=30, choices=UrgentReason.choices, blank=True)
+    new_urgent_reason = models.CharField(max_length=30, choices=UrgentReason.choices, blank=True)
+    old_risk_rating = models.CharField(max_length=10, choices=RiskRating.choices, blank=True)
+    new_risk_rating = models.CharField(max_length=10, choices=RiskRating.choices, blank=True)
+    risk_factors = ArrayField(models.CharField(max_length=30), default=list, blank=True)
+    reason = models.TextField(blank=True)
+    changes = models.JSONField(default=dict, blank=True, help_text="field: [old, new]")
+    state = models.JSONField(default=dict, help_text="register state after the change")
+    version = models.PositiveIntegerField(help_text="the person's version after the change")
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["authority", "person", "effective_date"], name="statuschange_person_date"
+            ),
+            models.Index(fields=["authority", "effective_date"], name="statuschange_authority_date"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=values(ChangeKind)), name="statuschange_kind_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.effective_date}"
+
+    @property
+    def category_changed(self) -> bool:
+        return self.old_category != self.new_category or (
+            self.old_urgent_reason != self.new_urgent_reason
+        )
+
+
+class Review(models.Model):
+    authority = models.ForeignKey(IntegrationAuthority, on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="reviews")
+    review_date = models.DateField()
+    attendees = models.TextField()
+    outcome = models.TextField()
+    actions = models.TextField(blank=True)
+    next_review_due = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-review_date", "-id"]
+        indexes = [
+            models.Index(fields=["authority", "person", "review_date"], name="review_person_date")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(next_review_due__gt=F("review_date")),
+                name="review_next_due_after_review",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Review on {self.review_date}"
+
+
+class AuditEvent(models.Model):
+    """Who did what, when, to which object. Append-only (trigger-enforced)."""
+
+    authority = models.ForeignKey(
+        IntegrationAuthority, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=50)
+    object_type = models.CharField(max_length=50, blank=True)
+    object_id = models.CharField(max_length=50, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["authority", "at"], name="audit_authority_at"),
+            models.Index(
+                fields=["authority", "object_type", "object_id"], name="audit_authority_object"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}:{self.object_id} by {self.actor_label}"

@@ -1,0 +1,443 @@
+"""Changes to the register. Each runs in one transaction, checks the actor's rights, refuses a
+stale version, appends the person's history and writes the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import access
+from .audit import record_event
+from .codes import Category, ChangeKind, LeavingReason, values
+from .models import (
+    HOSPITAL_FIELDS,
+    PLACEMENT_FIELDS,
+    IntegrationAuthority,
+    Locality,
+    Person,
+    Review,
+    StatusChange,
+)
+from .validation import chi_errors, normalise_status, raise_if, status_errors
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+IDENTITY_FIELDS = (
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "sex",
+    "chi_number",
+    "local_reference",
+)
+DETAIL_FIELDS = (
+    *IDENTITY_FIELDS,
+    "key_worker_name",
+    "key_worker_contact",
+    "lead_professional_team",
+    "referral_source",
+    "planned_move_date",
+    "guardianship_or_poa",
+    "info_sharing_recorded",
+    "info_sharing_date",
+)
+STATUS_FIELDS = (
+    "category",
+    "urgent_reason",
+    "risk_rating",
+    "risk_factors",
+    *HOSPITAL_FIELDS,
+    *PLACEMENT_FIELDS,
+)
+MINIMUM_AGE = 16
+ADULT_AGE = 18
+
+# Messages for the database's own checks, should one fire before the Python rules catch it.
+CONSTRAINT_MESSAGES = {
+    "person_local_reference_unique_in_ia": (
+        "local_reference",
+        "Another person in this authority already has this local reference.",
+    ),
+    "person_one_open_entry_per_chi_in_ia": (
+        "chi_number",
+        "This CHI number is already on this authority's register.",
+    ),
+}
+
+
+class StaleVersion(Exception):
+    """The record changed since the caller read it; nothing was saved."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(
+            "Someone else changed this record since you opened it. "
+            "Reload it to see their changes, then make yours again."
+        )
+        self.current = current
+
+
+def _today() -> dt.date:
+    return timezone.localdate()
+
+
+def _host_areas(authority_id: int) -> list[str]:
+    from .codes import HostAreaOutsideScotland
+
+    others = IntegrationAuthority.objects.exclude(pk=authority_id).values_list("code", flat=True)
+    return [*others, *values(HostAreaOutsideScotland)]
+
+
+def default_next_review(category: str, from_date: dt.date) -> dt.date:
+    return from_date + dt.timedelta(days=settings.DSR_REVIEW_CADENCE_DAYS[category])
+
+
+def _identity_errors(fields: dict[str, Any], *, today: dt.date) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for name in ("given_name", "family_name", "local_reference"):
+        if not (fields.get(name) or "").strip():
+            errors[name] = ["This field is required."]
+    born = fields.get("date_of_birth")
+    if not born:
+        errors["date_of_birth"] = ["Enter the date of birth."]
+    elif born > today:
+        errors["date_of_birth"] = ["The date of birth cannot be in the future."]
+    elif _age(born, today) < MINIMUM_AGE:
+        errors["date_of_birth"] = [
+            "The register is for adults; people from 16 may be recorded while in transition."
+        ]
+    if fields.get("sex") not in ("male", "female", "not_known"):
+        errors["sex"] = ["Choose male, female or not known."]
+    if fields.get("chi_number"):
+        problems = chi_errors(fields["chi_number"], date_of_birth=born, sex=fields.get("sex"))
+        if problems:
+            errors["chi_number"] = problems
+    if fields.get("info_sharing_date") and not fields.get("info_sharing_recorded"):
+        errors["info_sharing_date"] = ["A date needs the information-sharing basis recorded."]
+    return errors
+
+
+def _age(born: dt.date, on: dt.date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _clean_text(fields: dict[str, Any]) -> dict[str, Any]:
+    cleaned = {}
+    for name, value in fields.items():
+        cleaned[name] = value.strip() if isinstance(value, str) else value
+    if "chi_number" in cleaned:
+        cleaned["chi_number"] = (cleaned["chi_number"] or "").replace(" ", "") or None
+    return cleaned
+
+
+def _save(person: Person, *, create: bool = False) -> None:
+    try:
+        with transaction.atomic():
+            if create:
+                person.save(force_insert=True)
+            else:
+                person.save()
+    except IntegrityError as exc:
+        for name, (field, message) in CONSTRAINT_MESSAGES.items():
+            if name in str(exc):
+                raise ValidationError({field: [message]}) from exc
+        raise ValidationError(
+            "The record breaks one of the register's rules and was not saved."
+        ) from exc
+
+
+def _append_history(
+    actor: User | None,
+    person: Person,
+    *,
+    kind: str,
+    before: dict[str, Any],
+    reason: str,
+    effective_date: dt.date,
+) -> StatusChange:
+    after = person.register_state()
+    changes = {
+        name: [before.get(name), value]
+        for name, value in _comparable(person).items()
+        if before.get(name) != value
+    }
+    return StatusChange.objects.create(
+        authority_id=person.authority_id,
+        person=person,
+        kind=kind,
+        changed_by=actor,
+        effective_date=effective_date,
+        old_category=before.get("category") or "",
+        new_category=person.category,
+        old_urgent_reason=before.get("urgent_reason") or "",
+        new_urgent_reason=person.urgent_reason or "",
+        old_risk_rating=before.get("risk_rating") or "",
+        new_risk_rating=person.risk_rating or "",
+        risk_factors=list(person.risk_factors),
+        reason=reason,
+        changes=changes,
+        state=after,
+        version=person.version,
+    )
+
+
+def _comparable(person: Person) -> dict[str, Any]:
+    names = (*DETAIL_FIELDS, *STATUS_FIELDS, "locality_id", "next_review_due", "date_left",
+             "leaving_reason")
+    out = {}
+    for name in names:
+        value = getattr(person, name)
+        out[name] = value.isoformat() if isinstance(value, dt.date) else value
+    return out
+
+
+def _locked(actor: User, person: Person | int, version: int) -> tuple[Person, dict[str, Any]]:
+    pk = person if isinstance(person, int) else person.pk
+    current = access.person_for_write(actor, pk, lock=True)
+    if current.version != version:
+        raise StaleVersion(current.version)
+    if current.date_left is not None:
+        raise ValidationError("This person has left the register; their record is closed.")
+    return current, _comparable(current)
+
+
+def _finish(
+    actor: User,
+    person: Person,
+    *,
+    kind: str,
+    before: dict[str, Any],
+    reason: str = "",
+    effective_date: dt.date | None = None,
+) -> Person:
+    person.version += 1
+    person.updated_at = timezone.now()
+    _save(person)
+    change = _append_history(
+        actor, person, kind=kind, before=before, reason=reason,
+        effective_date=effective_date or _today(),
+    )
+    record_event(actor, f"person.{kind}", obj=person, changes=change.changes)
+    return person
+
+
+@transaction.atomic
+def add_person(
+    actor: User,
+    *,
+    locality: Locality,
+    reason: str = "",
+    next_review_due: dt.date | None = None,
+    **fields: Any,
+) -> Person:
+    """Add someone to the register in a locality the actor may write to."""
+    access.require_locality_write(actor, locality)
+    today = _today()
+    unknown = set(fields) - set(DETAIL_FIELDS) - set(STATUS_FIELDS) - {"date_added"}
+    if unknown:
+        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    fields = _clean_text(fields)
+    fields = {**fields, **normalise_status({k: fields.get(k) for k in STATUS_FIELDS})}
+    date_added = fields.pop("date_added", None) or today
+    errors = _identity_errors(fields, today=today)
+    errors.update(status_errors(fields, today=today, host_areas=_host_areas(locality.authority_id)))
+    if date_added > today:
+        errors.setdefault("date_added", []).append("The date added cannot be in the future.")
+    if Person.objects.filter(
+        authority_id=locality.authority_id, local_reference=fields.get("local_reference")
+    ).exists():
+        errors.setdefault("local_reference", []).append(CONSTRAINT_MESSAGES[
+            "person_local_reference_unique_in_ia"][1])
+    raise_if(errors)
+    person = Person(
+        authority_id=locality.authority_id,
+        locality=locality,
+        date_added=date_added,
+        in_transition=_age(fields["date_of_birth"], today) < ADULT_AGE,
+        next_review_due=next_review_due or default_next_review(fields["category"], date_added),
+        created_by=actor,
+        **{k: v for k, v in fields.items() if v is not None or k in STATUS_FIELDS},
+    )
+    _save(person, create=True)
+    _append_history(actor, person, kind=ChangeKind.ADDED, before={}, reason=reason,
+                    effective_date=date_added)
+    record_event(actor, "person.added", obj=person)
+    return person
+
+
+@transaction.atomic
+def update_person_details(
+    actor: User, person: Person | int, *, version: int, **fields: Any
+) -> Person:
+    """Identity, key worker, planning: anything but the register status."""
+    unknown = set(fields) - set(DETAIL_FIELDS)
+    if unknown:
+        raise ValidationError(
+            f"These fields cannot be changed here: {', '.join(sorted(unknown))}."
+        )
+    person, before = _locked(actor, person, version)
+    fields = _clean_text(fields)
+    merged = {name: getattr(person, name) for name in DETAIL_FIELDS} | fields
+    errors = _identity_errors(merged, today=_today())
+    ref = merged.get("local_reference")
+    if ref != person.local_reference and Person.objects.filter(
+        authority_id=person.authority_id, local_reference=ref
+    ).exists():
+        errors.setdefault("local_reference", []).append(CONSTRAINT_MESSAGES[
+            "person_local_reference_unique_in_ia"][1])
+    raise_if(errors)
+    for name, value in fields.items():
+        setattr(person, name, value)
+    person.in_transition = _age(person.date_of_birth, _today()) < ADULT_AGE
+    return _finish(actor, person, kind=ChangeKind.DETAILS, before=before)
+
+
+@transaction.atomic
+def record_status_change(
+    actor: User,
+    person: Person | int,
+    *,
+    version: int,
+    category: str,
+    reason: str,
+    urgent_reason: str | None = None,
+    risk_rating: str | None = None,
+    risk_factors: Iterable[str] = (),
+    effective_date: dt.date | None = None,
+    **event: Any,
+) -> Person:
+    """A new category, urgent reason, risk rating, or hospital/placement event, with its reason."""
+    unknown = set(event) - set(HOSPITAL_FIELDS) - set(PLACEMENT_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    person, before = _locked(actor, person, version)
+    today = _today()
+    effective_date = effective_date or today
+    errors: dict[str, list[str]] = {}
+    if not (reason or "").strip():
+        errors["reason"] = ["Say why the status changed."]
+    if effective_date > today:
+        errors["effective_date"] = ["The change cannot take effect in the future."]
+    last = (
+        StatusChange.objects.filter(person=person).order_by("-effective_date")
+        .values_list("effective_date", flat=True).first()
+    )
+    if last and effective_date < last:
+        errors["effective_date"] = [
+            f"The change cannot take effect before the last recorded change ({last:%d %B %Y})."
+        ]
+    # Event fields not given keep their current values (a rating change keeps the hospital stay).
+    state = {name: getattr(person, name) for name in STATUS_FIELDS}
+    state.update(_clean_text(event))
+    state.update(
+        category=category, urgent_reason=urgent_reason, risk_rating=risk_rating,
+        risk_factors=list(risk_factors),
+    )
+    state = normalise_status(state)
+    errors.update(status_errors(state, today=today, host_areas=_host_areas(person.authority_id)))
+    raise_if(errors)
+    category_changed = (person.category, person.urgent_reason) != (category, state["urgent_reason"])
+    for name, value in state.items():
+        setattr(person, name, value)
+    if category_changed:
+        person.next_review_due = default_next_review(category, effective_date)
+    return _finish(actor, person, kind=ChangeKind.STATUS, before=before, reason=reason.strip(),
+                   effective_date=effective_date)
+
+
+@transaction.atomic
+def schedule_review(actor: User, person: Person | int, *, version: int, due: dt.date) -> Person:
+    person, before = _locked(actor, person, version)
+    if due < _today():
+        raise ValidationError({"next_review_due": ["A review cannot be scheduled in the past."]})
+    person.next_review_due = due
+    return _finish(actor, person, kind=ChangeKind.REVIEW_SCHEDULED, before=before)
+
+
+@transaction.atomic
+def record_review(
+    actor: User,
+    person: Person | int,
+    *,
+    version: int,
+    review_date: dt.date,
+    attendees: str,
+    outcome: str,
+    next_review_due: dt.date | None = None,
+    actions: str = "",
+) -> Review:
+    person, before = _locked(actor, person, version)
+    errors: dict[str, list[str]] = {}
+    if review_date > _today():
+        errors["review_date"] = ["A review cannot be recorded for a future date."]
+    if review_date < person.date_added:
+        errors["review_date"] = ["The review cannot be before the person joined the register."]
+    if not attendees.strip():
+        errors["attendees"] = ["Say who attended."]
+    if not outcome.strip():
+        errors["outcome"] = ["Record the outcome."]
+    next_review_due = next_review_due or default_next_review(person.category, review_date)
+    if next_review_due <= review_date:
+        errors["next_review_due"] = ["The next review must be after this one."]
+    raise_if(errors)
+    review = Review.objects.create(
+        authority_id=person.authority_id, person=person, review_date=review_date,
+        attendees=attendees.strip(), outcome=outcome.strip(), actions=actions.strip(),
+        next_review_due=next_review_due, recorded_by=actor,
+    )
+    person.next_review_due = next_review_due
+    _finish(actor, person, kind=ChangeKind.REVIEW_RECORDED, before=before,
+            reason=outcome.strip(), effective_date=review_date)
+    return review
+
+
+@transaction.atomic
+def move_locality(
+    actor: User, person: Person | int, *, version: int, locality: Locality, reason: str = ""
+) -> Person:
+    person, before = _locked(actor, person, version)
+    if locality.authority_id != person.authority_id:
+        raise ValidationError({"locality": ["Choose a locality in the person's own authority."]})
+    access.require_locality_write(actor, locality)
+    if locality.pk == person.locality_id:
+        raise ValidationError({"locality": ["The person is already in this locality."]})
+    person.locality = locality
+    return _finish(actor, person, kind=ChangeKind.LOCALITY, before=before, reason=reason.strip())
+
+
+@transaction.atomic
+def remove_from_register(
+    actor: User,
+    person: Person | int,
+    *,
+    version: int,
+    date_left: dt.date,
+    leaving_reason: str,
+    note: str = "",
+) -> Person:
+    """The person leaves the register; the record and its history stay."""
+    person, before = _locked(actor, person, version)
+    errors: dict[str, list[str]] = {}
+    if leaving_reason not in values(LeavingReason):
+        errors["leaving_reason"] = ["Choose why the person left the register."]
+    if date_left > _today():
+        errors["date_left"] = ["The date left cannot be in the future."]
+    elif date_left < person.date_added:
+        errors["date_left"] = ["The date left cannot be before the person was added."]
+    raise_if(errors)
+    person.date_left = date_left
+    person.leaving_reason = leaving_reason
+    person.next_review_due = None
+    return _finish(actor, person, kind=ChangeKind.LEFT, before=before, reason=note.strip(),
+                   effective_date=date_left)
+
+
+def category_counts_template() -> dict[str, int]:
+    return dict.fromkeys(values(Category), 0)
