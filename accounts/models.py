@@ -43,7 +43,9 @@ class Membership(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["authority", "user"], name="membership_once_per_authority"),
+            models.UniqueConstraint(
+                fields=["authority", "user"], name="membership_once_per_authority"
+            ),
             # One named lead per authority at a time (domain.md).
             models.UniqueConstraint(
                 fields=["authority"], condition=Q(role="lead"), name="one_named_lead_per_authority"

@@ -54,16 +54,18 @@ def add_staff_member(
     """Add someone to the authority's staff, inviting them by email if they are new."""
     access.require_lead(actor, authority.pk)
     if role not in (Role.PRACTITIONER, Role.VIEWER):
-        raise ValidationError({"role": ["Add staff as practitioner or viewer; hand over the lead "
-                                        "role separately."]})
+        raise ValidationError(
+            {"role": ["Add staff as practitioner or viewer; hand over the lead role separately."]}
+        )
     email = User.objects.normalize_email(email.strip()).lower()
     if not email:
         raise ValidationError({"email": ["Enter an email address."]})
     user = User.objects.filter(email__iexact=email).first()
     invited = user is None
     if invited:
-        user = User(username=email, email=email, first_name=first_name.strip(),
-                    last_name=last_name.strip())
+        user = User(
+            username=email, email=email, first_name=first_name.strip(), last_name=last_name.strip()
+        )
         user.set_unusable_password()
         user.save()
     elif Membership.objects.filter(user=user, authority=authority).exists():
@@ -73,9 +75,13 @@ def add_staff_member(
         _own_locality(authority, locality)
         for perm in _locality_perms(role):
             assign_perm(perm, user, locality)
-    record_event(actor, "staff.added", authority_id=authority.pk, obj=membership,
-                 changes={"email": email, "role": role,
-                          "localities": [loc.name for loc in localities]})
+    record_event(
+        actor,
+        "staff.added",
+        authority_id=authority.pk,
+        obj=membership,
+        changes={"email": email, "role": role, "localities": [loc.name for loc in localities]},
+    )
     if invited:
         transaction.on_commit(lambda: _send_invitation(user, authority))
     access.forget_scope(user)
@@ -113,8 +119,13 @@ def set_role(actor: User, membership: Membership, *, role: str) -> Membership:
         remove_perm(WRITE_PERM, membership.user, locality)
         for perm in _locality_perms(role):
             assign_perm(perm, membership.user, locality)
-    record_event(actor, "staff.role_changed", authority_id=membership.authority_id,
-                 obj=membership, changes={"role": [old, role]})
+    record_event(
+        actor,
+        "staff.role_changed",
+        authority_id=membership.authority_id,
+        obj=membership,
+        changes={"role": [old, role]},
+    )
     access.forget_scope(membership.user)
     return membership
 
@@ -127,8 +138,13 @@ def grant_locality(actor: User, membership: Membership, locality: Locality) -> N
         raise ValidationError("The lead already has every locality.")
     for perm in _locality_perms(membership.role):
         assign_perm(perm, membership.user, locality)
-    record_event(actor, "staff.locality_granted", authority_id=membership.authority_id,
-                 obj=membership, changes={"locality": locality.name})
+    record_event(
+        actor,
+        "staff.locality_granted",
+        authority_id=membership.authority_id,
+        obj=membership,
+        changes={"locality": locality.name},
+    )
     access.forget_scope(membership.user)
 
 
@@ -139,8 +155,13 @@ def revoke_locality(actor: User, membership: Membership, locality: Locality) -> 
     LocalityUserObjectPermission.objects.filter(
         user=membership.user, content_object=locality
     ).delete()
-    record_event(actor, "staff.locality_revoked", authority_id=membership.authority_id,
-                 obj=membership, changes={"locality": locality.name})
+    record_event(
+        actor,
+        "staff.locality_revoked",
+        authority_id=membership.authority_id,
+        obj=membership,
+        changes={"locality": locality.name},
+    )
     access.forget_scope(membership.user)
 
 
@@ -150,14 +171,21 @@ def remove_staff_member(actor: User, membership: Membership) -> None:
     if membership.role == Role.LEAD:
         raise ValidationError("Hand over the lead role before removing the lead.")
     _strip_locality_grants(membership.user, membership.authority)
-    record_event(actor, "staff.removed", authority_id=membership.authority_id, obj=membership,
-                 changes={"email": membership.user.email, "role": membership.role})
+    record_event(
+        actor,
+        "staff.removed",
+        authority_id=membership.authority_id,
+        obj=membership,
+        changes={"email": membership.user.email, "role": membership.role},
+    )
     membership.delete()
     access.forget_scope(membership.user)
 
 
 @transaction.atomic
-def hand_over_lead(actor: User | None, authority: IntegrationAuthority, *, to_user: User) -> Membership:
+def hand_over_lead(
+    actor: User | None, authority: IntegrationAuthority, *, to_user: User
+) -> Membership:
     """Make `to_user` the authority's one named lead.
 
     The outgoing lead stays on the staff as a practitioner with every locality, so no work is cut
@@ -184,8 +212,13 @@ def hand_over_lead(actor: User | None, authority: IntegrationAuthority, *, to_us
     )
     _strip_locality_grants(to_user, authority)
     assign_perm(LEAD_PERM, to_user, authority)
-    record_event(actor, "staff.lead_handed_over", authority_id=authority.pk, obj=membership,
-                 changes={"from": current.user.email if current else None, "to": to_user.email})
+    record_event(
+        actor,
+        "staff.lead_handed_over",
+        authority_id=authority.pk,
+        obj=membership,
+        changes={"from": current.user.email if current else None, "to": to_user.email},
+    )
     access.forget_scope(to_user)
     return membership
 

@@ -43,7 +43,9 @@ def tenant_policy_sql(
         f"DROP POLICY IF EXISTS tenant_write ON {table}",
     ]
     if national_read:
-        forward.append(f"CREATE POLICY national_read ON {table} FOR SELECT USING ({SCOPE_IS_NATIONAL})")
+        forward.append(
+            f"CREATE POLICY national_read ON {table} FOR SELECT USING ({SCOPE_IS_NATIONAL})"
+        )
         reverse.insert(0, f"DROP POLICY IF EXISTS national_read ON {table}")
     reverse += [
         f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY",

@@ -70,9 +70,7 @@ class Scope:
         localities = self.write_localities if write else self.read_localities
         if not (self.lead_authorities or localities):
             return qs.none()
-        return qs.filter(
-            Q(authority_id__in=self.lead_authorities) | Q(locality_id__in=localities)
-        )
+        return qs.filter(Q(authority_id__in=self.lead_authorities) | Q(locality_id__in=localities))
 
     def filter_tenant_rows(self, qs: QuerySet) -> QuerySet:
         """Rows of any tenant-owned model in the authorities this user belongs to."""
@@ -162,11 +160,9 @@ def _apply(values: dict[str, str]) -> dict[str, str]:
 def _settings(values: dict[str, str]) -> Iterator[None]:
     with transaction.atomic(savepoint=False):
         previous = _apply(values)
-        try:
-            yield
-        finally:
-            if not connection.needs_rollback:
-                _apply(previous)
+        yield
+        # Only on a clean exit: after an error the enclosing rollback undoes the settings anyway.
+        _apply(previous)
 
 
 def activate(scope: Scope) -> None:

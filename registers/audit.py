@@ -31,7 +31,9 @@ def record_event(
 
     label = actor_label_override.get() or (str(actor.email) if actor else "system")
     return AuditEvent.objects.create(
-        authority_id=authority_id if authority_id is not None else getattr(obj, "authority_id", None),
+        authority_id=authority_id
+        if authority_id is not None
+        else getattr(obj, "authority_id", None),
         actor=actor if actor and actor.pk else None,
         actor_label=label,
         action=action,

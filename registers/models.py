@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 class IntegrationAuthority(models.Model):
     """A Health and Social Care Partnership: the tenant that owns a register."""
 
-    code = models.CharField(max_length=9, unique=True, help_text="Scottish Government HSCP code (S37)")
+    code = models.CharField(
+        max_length=9, unique=True, help_text="Scottish Government HSCP code (S37)"
+    )
     name = models.CharField(max_length=100, unique=True)
 
     class Meta:
@@ -113,9 +115,15 @@ REGISTER_STATE_FIELDS = (
     "in_transition",
 )
 
-_IN_HOSPITAL = Q(urgent_reason=UrgentReason.IN_HOSPITAL)
+
+def _one_of(field: str, choices: list[str]) -> Q:
+    # A CHECK passes when it evaluates to NULL, and `NULL IN (...)` is NULL: say NOT NULL too.
+    return Q(**{f"{field}__isnull": False, f"{field}__in": choices})
+
+
+_IN_HOSPITAL = Q(urgent_reason__isnull=False, urgent_reason=UrgentReason.IN_HOSPITAL)
 _OUT_OF_AREA = Q(category=Category.APPROPRIATE_OUT_OF_AREA) | Q(
-    urgent_reason=UrgentReason.INAPPROPRIATE_OUT_OF_AREA
+    urgent_reason__isnull=False, urgent_reason=UrgentReason.INAPPROPRIATE_OUT_OF_AREA
 )
 
 
@@ -179,9 +187,7 @@ class Person(models.Model):
         max_length=20, choices=PlacementType.choices, null=True, blank=True
     )
     placement_start_date = models.DateField(null=True, blank=True)
-    placement_chosen = models.BooleanField(
-        "chosen by the person or family", null=True, blank=True
-    )
+    placement_chosen = models.BooleanField("chosen by the person or family", null=True, blank=True)
     planned_return_date = models.DateField(null=True, blank=True)
 
     # Planning
@@ -189,9 +195,7 @@ class Person(models.Model):
     guardianship_or_poa = models.BooleanField(
         "guardianship or power of attorney in place", default=False
     )
-    info_sharing_recorded = models.BooleanField(
-        "information-sharing basis recorded", default=False
-    )
+    info_sharing_recorded = models.BooleanField("information-sharing basis recorded", default=False)
     info_sharing_date = models.DateField(null=True, blank=True)
 
     next_review_due = models.DateField(null=True, blank=True)
@@ -217,7 +221,9 @@ class Person(models.Model):
         indexes = [
             models.Index(fields=["authority", "locality"], name="person_authority_locality"),
             models.Index(fields=["authority", "category"], name="person_authority_category"),
-            models.Index(fields=["authority", "family_name", "given_name"], name="person_authority_name"),
+            models.Index(
+                fields=["authority", "family_name", "given_name"], name="person_authority_name"
+            ),
             models.Index(fields=["authority", "updated_at"], name="person_authority_updated"),
             models.Index(fields=["authority", "next_review_due"], name="person_authority_review"),
         ]
@@ -244,7 +250,7 @@ class Person(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(category=Category.URGENT, urgent_reason__in=values(UrgentReason))
+                    Q(category=Category.URGENT) & _one_of("urgent_reason", values(UrgentReason))
                     | (~Q(category=Category.URGENT) & Q(urgent_reason__isnull=True))
                 ),
                 name="person_urgent_has_exactly_one_reason",
@@ -252,13 +258,13 @@ class Person(models.Model):
             models.CheckConstraint(
                 condition=(
                     (_IN_HOSPITAL & Q(risk_rating__isnull=True))
-                    | (~_IN_HOSPITAL & Q(risk_rating__in=values(RiskRating)))
+                    | (~_IN_HOSPITAL & _one_of("risk_rating", values(RiskRating)))
                 ),
                 name="person_risk_rating_unless_in_hospital",
             ),
             models.CheckConstraint(
                 condition=~Q(urgent_reason=UrgentReason.AT_RISK_OF_BREAKDOWN)
-                | Q(risk_rating__in=[RiskRating.RED, RiskRating.AMBER]),
+                | _one_of("risk_rating", [RiskRating.RED, RiskRating.AMBER]),
                 name="person_at_risk_is_red_or_amber",
             ),
             models.CheckConstraint(
@@ -267,10 +273,10 @@ class Person(models.Model):
             ),
             models.CheckConstraint(
                 condition=~_IN_HOSPITAL
-                | Q(
-                    admission_date__isnull=False,
-                    hospital_type__in=values(HospitalType),
-                    legal_status__in=values(LegalStatus),
+                | (
+                    Q(admission_date__isnull=False)
+                    & _one_of("hospital_type", values(HospitalType))
+                    & _one_of("legal_status", values(LegalStatus))
                 ),
                 name="person_in_hospital_has_stay",
             ),
@@ -294,26 +300,29 @@ class Person(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(delay_reason__isnull=True)
-                | Q(ready_for_discharge_date__isnull=False, delay_reason__in=values(DelayReason)),
+                | (
+                    Q(ready_for_discharge_date__isnull=False)
+                    & _one_of("delay_reason", values(DelayReason))
+                ),
                 name="person_delay_reason_needs_ready_date",
             ),
             models.CheckConstraint(
                 condition=~_OUT_OF_AREA
-                | Q(
-                    host_area__isnull=False,
-                    placement_type__in=values(PlacementType),
-                    placement_start_date__isnull=False,
-                    placement_chosen__isnull=False,
+                | (
+                    Q(host_area__isnull=False, placement_start_date__isnull=False)
+                    & Q(placement_chosen__isnull=False)
+                    & _one_of("placement_type", values(PlacementType))
                 ),
                 name="person_out_of_area_has_placement",
             ),
             models.CheckConstraint(
-                condition=~Q(category=Category.APPROPRIATE_OUT_OF_AREA) | Q(placement_chosen=True),
+                condition=~Q(category=Category.APPROPRIATE_OUT_OF_AREA)
+                | Q(placement_chosen__isnull=False, placement_chosen=True),
                 name="person_appropriate_placement_was_chosen",
             ),
             models.CheckConstraint(
                 condition=~Q(urgent_reason=UrgentReason.INAPPROPRIATE_OUT_OF_AREA)
-                | Q(placement_chosen=False),
+                | Q(placement_chosen__isnull=False, placement_chosen=False),
                 name="person_inappropriate_placement_not_chosen",
             ),
             models.CheckConstraint(
@@ -338,7 +347,7 @@ class Person(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(date_left__isnull=True, leaving_reason__isnull=True)
-                | Q(date_left__isnull=False, leaving_reason__in=values(LeavingReason)),
+                | (Q(date_left__isnull=False) & _one_of("leaving_reason", values(LeavingReason))),
                 name="person_leaves_with_date_and_reason",
             ),
             models.CheckConstraint(
@@ -377,8 +386,10 @@ class Person(models.Model):
 
     def review_overdue(self, on: dt.date | None = None) -> bool:
         on = on or dt.date.today()
-        return self.date_left is None and self.next_review_due is not None and (
-            self.next_review_due < on
+        return (
+            self.date_left is None
+            and self.next_review_due is not None
+            and (self.next_review_due < on)
         )
 
     def days_in_hospital(self, on: dt.date | None = None) -> int | None:
@@ -428,7 +439,9 @@ class StatusChange(models.Model):
             models.Index(
                 fields=["authority", "person", "effective_date"], name="statuschange_person_date"
             ),
-            models.Index(fields=["authority", "effective_date"], name="statuschange_authority_date"),
+            models.Index(
+                fields=["authority", "effective_date"], name="statuschange_authority_date"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

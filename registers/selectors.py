@@ -19,8 +19,11 @@ def visible_people(user: User, *, include_left: bool = False) -> QuerySet[Person
 
 def category_counts(user: User) -> dict[str, int]:
     rows = (
-        Person.objects.visible_to(user).on_register().order_by()
-        .values("category").annotate(n=Count("id"))
+        Person.objects.visible_to(user)
+        .on_register()
+        .order_by()
+        .values("category")
+        .annotate(n=Count("id"))
     )
     return {row["category"]: row["n"] for row in rows}
 
@@ -29,7 +32,9 @@ def person_detail(user: User, pk: int) -> Person:
     """One person with their history and reviews, in a fixed number of queries."""
     from .access import person_for_read
 
-    queryset = Person.objects.select_related("locality", "authority", "created_by").prefetch_related(
+    queryset = Person.objects.select_related(
+        "locality", "authority", "created_by"
+    ).prefetch_related(
         Prefetch(
             "status_changes",
             queryset=StatusChange.objects.select_related("changed_by").order_by(
@@ -46,6 +51,6 @@ def localities_for(user: User, *, write: bool = False) -> QuerySet[Locality]:
 
     scope = scope_for(user)
     ids = scope.write_localities if write else scope.read_localities
-    return Locality.objects.filter(authority_id__in=scope.lead_authorities) | Locality.objects.filter(
-        pk__in=ids
-    )
+    return Locality.objects.filter(
+        authority_id__in=scope.lead_authorities
+    ) | Locality.objects.filter(pk__in=ids)

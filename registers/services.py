@@ -189,8 +189,14 @@ def _append_history(
 
 
 def _comparable(person: Person) -> dict[str, Any]:
-    names = (*DETAIL_FIELDS, *STATUS_FIELDS, "locality_id", "next_review_due", "date_left",
-             "leaving_reason")
+    names = (
+        *DETAIL_FIELDS,
+        *STATUS_FIELDS,
+        "locality_id",
+        "next_review_due",
+        "date_left",
+        "leaving_reason",
+    )
     out = {}
     for name in names:
         value = getattr(person, name)
@@ -221,7 +227,11 @@ def _finish(
     person.updated_at = timezone.now()
     _save(person)
     change = _append_history(
-        actor, person, kind=kind, before=before, reason=reason,
+        actor,
+        person,
+        kind=kind,
+        before=before,
+        reason=reason,
         effective_date=effective_date or _today(),
     )
     record_event(actor, f"person.{kind}", obj=person, changes=change.changes)
@@ -253,8 +263,9 @@ def add_person(
     if Person.objects.filter(
         authority_id=locality.authority_id, local_reference=fields.get("local_reference")
     ).exists():
-        errors.setdefault("local_reference", []).append(CONSTRAINT_MESSAGES[
-            "person_local_reference_unique_in_ia"][1])
+        errors.setdefault("local_reference", []).append(
+            CONSTRAINT_MESSAGES["person_local_reference_unique_in_ia"][1]
+        )
     raise_if(errors)
     person = Person(
         authority_id=locality.authority_id,
@@ -266,8 +277,9 @@ def add_person(
         **{k: v for k, v in fields.items() if v is not None or k in STATUS_FIELDS},
     )
     _save(person, create=True)
-    _append_history(actor, person, kind=ChangeKind.ADDED, before={}, reason=reason,
-                    effective_date=date_added)
+    _append_history(
+        actor, person, kind=ChangeKind.ADDED, before={}, reason=reason, effective_date=date_added
+    )
     record_event(actor, "person.added", obj=person)
     return person
 
@@ -279,19 +291,19 @@ def update_person_details(
     """Identity, key worker, planning: anything but the register status."""
     unknown = set(fields) - set(DETAIL_FIELDS)
     if unknown:
-        raise ValidationError(
-            f"These fields cannot be changed here: {', '.join(sorted(unknown))}."
-        )
+        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
     person, before = _locked(actor, person, version)
     fields = _clean_text(fields)
     merged = {name: getattr(person, name) for name in DETAIL_FIELDS} | fields
     errors = _identity_errors(merged, today=_today())
     ref = merged.get("local_reference")
-    if ref != person.local_reference and Person.objects.filter(
-        authority_id=person.authority_id, local_reference=ref
-    ).exists():
-        errors.setdefault("local_reference", []).append(CONSTRAINT_MESSAGES[
-            "person_local_reference_unique_in_ia"][1])
+    if (
+        ref != person.local_reference
+        and Person.objects.filter(authority_id=person.authority_id, local_reference=ref).exists()
+    ):
+        errors.setdefault("local_reference", []).append(
+            CONSTRAINT_MESSAGES["person_local_reference_unique_in_ia"][1]
+        )
     raise_if(errors)
     for name, value in fields.items():
         setattr(person, name, value)
@@ -326,8 +338,10 @@ def record_status_change(
     if effective_date > today:
         errors["effective_date"] = ["The change cannot take effect in the future."]
     last = (
-        StatusChange.objects.filter(person=person).order_by("-effective_date")
-        .values_list("effective_date", flat=True).first()
+        StatusChange.objects.filter(person=person)
+        .order_by("-effective_date")
+        .values_list("effective_date", flat=True)
+        .first()
     )
     if last and effective_date < last:
         errors["effective_date"] = [
@@ -337,7 +351,9 @@ def record_status_change(
     state = {name: getattr(person, name) for name in STATUS_FIELDS}
     state.update(_clean_text(event))
     state.update(
-        category=category, urgent_reason=urgent_reason, risk_rating=risk_rating,
+        category=category,
+        urgent_reason=urgent_reason,
+        risk_rating=risk_rating,
         risk_factors=list(risk_factors),
     )
     state = normalise_status(state)
@@ -348,8 +364,14 @@ def record_status_change(
         setattr(person, name, value)
     if category_changed:
         person.next_review_due = default_next_review(category, effective_date)
-    return _finish(actor, person, kind=ChangeKind.STATUS, before=before, reason=reason.strip(),
-                   effective_date=effective_date)
+    return _finish(
+        actor,
+        person,
+        kind=ChangeKind.STATUS,
+        before=before,
+        reason=reason.strip(),
+        effective_date=effective_date,
+    )
 
 
 @transaction.atomic
@@ -388,13 +410,24 @@ def record_review(
         errors["next_review_due"] = ["The next review must be after this one."]
     raise_if(errors)
     review = Review.objects.create(
-        authority_id=person.authority_id, person=person, review_date=review_date,
-        attendees=attendees.strip(), outcome=outcome.strip(), actions=actions.strip(),
-        next_review_due=next_review_due, recorded_by=actor,
+        authority_id=person.authority_id,
+        person=person,
+        review_date=review_date,
+        attendees=attendees.strip(),
+        outcome=outcome.strip(),
+        actions=actions.strip(),
+        next_review_due=next_review_due,
+        recorded_by=actor,
     )
     person.next_review_due = next_review_due
-    _finish(actor, person, kind=ChangeKind.REVIEW_RECORDED, before=before,
-            reason=outcome.strip(), effective_date=review_date)
+    _finish(
+        actor,
+        person,
+        kind=ChangeKind.REVIEW_RECORDED,
+        before=before,
+        reason=outcome.strip(),
+        effective_date=review_date,
+    )
     return review
 
 
@@ -435,8 +468,14 @@ def remove_from_register(
     person.date_left = date_left
     person.leaving_reason = leaving_reason
     person.next_review_due = None
-    return _finish(actor, person, kind=ChangeKind.LEFT, before=before, reason=note.strip(),
-                   effective_date=date_left)
+    return _finish(
+        actor,
+        person,
+        kind=ChangeKind.LEFT,
+        before=before,
+        reason=note.strip(),
+        effective_date=date_left,
+    )
 
 
 def category_counts_template() -> dict[str, int]:

@@ -37,7 +37,9 @@ def chi_check_digit(first_nine: str) -> int | None:
     return None if check == 10 else check
 
 
-def chi_errors(chi: str, *, date_of_birth: dt.date | None = None, sex: str | None = None) -> list[str]:
+def chi_errors(
+    chi: str, *, date_of_birth: dt.date | None = None, sex: str | None = None
+) -> list[str]:
     if not re.fullmatch(r"[0-9]{10}", chi):
         return ["Enter a CHI number as 10 digits, with no spaces."]
     day, month, year = int(chi[0:2]), int(chi[2:4]), int(chi[4:6])
@@ -138,7 +140,10 @@ def status_errors(
         if state.get("delay_reason") and state["delay_reason"] not in values(DelayReason):
             add("delay_reason", "Choose a delay reason from the list.")
 
-    if category == Category.APPROPRIATE_OUT_OF_AREA or reason == UrgentReason.INAPPROPRIATE_OUT_OF_AREA:
+    if (
+        category == Category.APPROPRIATE_OUT_OF_AREA
+        or reason == UrgentReason.INAPPROPRIATE_OUT_OF_AREA
+    ):
         if state.get("host_area") not in host_areas:
             add("host_area", "Choose the host area: another IA, or a nation outside Scotland.")
         if state.get("placement_type") not in values(PlacementType):
@@ -157,3 +162,14 @@ def status_errors(
 def raise_if(errors: dict[str, list[str]]) -> None:
     if errors:
         raise ValidationError(errors)
+
+
+def make_chi(date_of_birth: dt.date, sex: str, serial: int) -> str | None:
+    """A valid CHI number for a date of birth and sex (synthetic data and tests).
+
+    `serial` picks the two free digits; returns None where that serial has no valid check digit.
+    """
+    sex_digit = (serial % 5) * 2 + (1 if sex == "male" else 0)
+    first_nine = f"{date_of_birth:%d%m%y}{(serial // 5) % 100:02d}{sex_digit}"
+    check = chi_check_digit(first_nine)
+    return None if check is None else f"{first_nine}{check}"

@@ -1,0 +1,124 @@
+"""Shared test data. Rows are written under the system scope that tests/conftest.py sets."""
+
+import datetime as dt
+import itertools
+
+import factory
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from accounts.models import Membership, Role, User
+from registers.codes import (
+    Category,
+    HospitalType,
+    LegalStatus,
+    PlacementType,
+    RiskRating,
+    UrgentReason,
+)
+from registers.models import IntegrationAuthority, Locality, Person
+from registers.validation import make_chi
+
+_serials = itertools.count(1)
+
+
+class AuthorityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IntegrationAuthority
+        django_get_or_create = ("code",)
+
+    code = "S37000006"
+    name = "Dumfries and Galloway"
+
+
+class LocalityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Locality
+
+    authority = factory.SubFactory(AuthorityFactory)
+    name = factory.Sequence(lambda n: f"Locality {n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.scot")
+    username = factory.SelfAttribute("email")
+    first_name = "Alex"
+    last_name = factory.Sequence(lambda n: f"Tester{n}")
+    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery-9")
+
+
+def _chi(person: Person) -> str:
+    while True:
+        chi = make_chi(person.date_of_birth, person.sex, next(_serials))
+        if chi:
+            return chi
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    """Someone on enhanced monitoring, rated green; traits give the other categories."""
+
+    class Meta:
+        model = Person
+
+    locality = factory.SubFactory(LocalityFactory)
+    authority = factory.SelfAttribute("locality.authority")
+    given_name = factory.Faker("first_name")
+    family_name = factory.Faker("last_name")
+    date_of_birth = dt.date(1990, 5, 17)
+    sex = "female"
+    chi_number = factory.LazyAttribute(_chi)
+    local_reference = factory.Sequence(lambda n: f"REF{n:05d}")
+    category = Category.ENHANCED_MONITORING
+    risk_rating = RiskRating.GREEN
+    referral_source = "social_work"
+    date_added = dt.date(2024, 1, 10)
+    next_review_due = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=30))
+
+    class Params:
+        in_hospital = factory.Trait(
+            category=Category.URGENT,
+            urgent_reason=UrgentReason.IN_HOSPITAL,
+            risk_rating=None,
+            hospital_name="Leverndale",
+            hospital_type=HospitalType.LD_INPATIENT,
+            hospital_in_area=True,
+            admission_date=dt.date(2024, 2, 1),
+            legal_status=LegalStatus.INFORMAL,
+        )
+        at_risk = factory.Trait(
+            category=Category.URGENT,
+            urgent_reason=UrgentReason.AT_RISK_OF_BREAKDOWN,
+            risk_rating=RiskRating.RED,
+        )
+        inappropriate_out_of_area = factory.Trait(
+            category=Category.URGENT,
+            urgent_reason=UrgentReason.INAPPROPRIATE_OUT_OF_AREA,
+            host_area="england",
+            placement_type=PlacementType.CARE_HOME,
+            placement_start_date=dt.date(2023, 6, 1),
+            placement_chosen=False,
+        )
+        appropriate_out_of_area = factory.Trait(
+            category=Category.APPROPRIATE_OUT_OF_AREA,
+            host_area="S37000012",
+            placement_type=PlacementType.SUPPORTED_LIVING,
+            placement_start_date=dt.date(2023, 6, 1),
+            placement_chosen=True,
+        )
+
+
+def make_member(authority: IntegrationAuthority, role: str, localities=(), **user_fields) -> User:
+    """A user with a role in `authority`, granted `localities` as that role allows."""
+    user = UserFactory(**user_fields)
+    Membership.objects.create(user=user, authority=authority, role=role)
+    if role == Role.LEAD:
+        assign_perm("registers.lead_authority", user, authority)
+    for locality in localities:
+        assign_perm("registers.view_people_in_locality", user, locality)
+        if role == Role.PRACTITIONER:
+            assign_perm("registers.change_people_in_locality", user, locality)
+    return user
