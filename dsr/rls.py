@@ -65,7 +65,8 @@ def append_only_sql(table: str) -> tuple[str, str]:
     forward = f"""
         CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
-            RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+            RAISE EXCEPTION '% is append-only', TG_TABLE_NAME
+                USING ERRCODE = 'insufficient_privilege';
         END $$;
         CREATE TRIGGER {table}_no_update_or_delete BEFORE UPDATE OR DELETE ON {table}
             FOR EACH ROW EXECUTE FUNCTION {function}();

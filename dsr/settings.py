@@ -7,6 +7,7 @@ Development is the default profile; `DSR_ENV=production` switches on the secure 
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -20,6 +21,8 @@ SECRET_KEY = env.str(
     "DJANGO_SECRET_KEY",
     default="" if PRODUCTION else "development-only-key-not-secret-3c1f9a7e5d2b4c6a8e0f",
 )
+if PRODUCTION and len(SECRET_KEY) < 40:
+    raise ImproperlyConfigured("Set DJANGO_SECRET_KEY to a long random value in production.")
 DEBUG = env.bool("DJANGO_DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=[] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"]

@@ -113,7 +113,9 @@ def _resolve(user: User) -> Scope:
 
     # Memberships are readable by their own user; locality grants then need the authorities.
     with _settings({"dsr.user_id": str(user.pk)}):
-        roles = dict(Membership.objects.filter(user=user).values_list("authority_id", "role"))
+        roles = dict(
+            Membership.objects.filter(user=user).order_by().values_list("authority_id", "role")
+        )
         staff_of = [a for a, role in roles.items() if role != "lead"]
         grants: list[tuple[int, int, str]] = []
         if staff_of:

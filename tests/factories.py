@@ -42,13 +42,12 @@ class LocalityFactory(factory.django.DjangoModelFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
-        skip_postgeneration_save = True
 
     email = factory.Sequence(lambda n: f"user{n}@example.scot")
     username = factory.SelfAttribute("email")
     first_name = "Alex"
     last_name = factory.Sequence(lambda n: f"Tester{n}")
-    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery-9")
+    password = factory.django.Password("correct-horse-battery-9")
 
 
 def _chi(person: Person) -> str:

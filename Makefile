@@ -1,0 +1,59 @@
+# Two commands matter: `make run` (set up, seed demo data, serve) and `make test` (set up, test).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help setup services venv assets browser migrate run test lint format bench clean
+
+help:
+	@echo "make run    set everything up, seed demo data, start web + Celery worker and beat"
+	@echo "make test   set everything up and run the whole test suite"
+	@echo "make lint   ruff, migrations check, deploy check"
+	@echo "make bench  benchmarks at 100x Scotland's volume (separate database)"
+
+services:
+	@bash scripts/services.sh
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+assets:
+	@if [ -f scripts/assets.sh ]; then bash scripts/assets.sh; fi
+
+browser:
+	@bash scripts/browser.sh
+
+migrate: services venv
+	@$(PY) manage.py migrate --noinput -v0
+
+setup: services venv assets migrate
+	@$(PY) manage.py collectstatic --noinput -v0
+
+run: setup
+	@$(PY) manage.py seed_demo --quiet
+	@HOST=$(HOST) PORT=$(PORT) bash scripts/run.sh
+
+test: setup browser
+	@$(VENV)/bin/pytest -q
+
+lint: venv
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(PY) manage.py makemigrations --check --dry-run -v0
+	@DSR_ENV=production DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+		DJANGO_ALLOWED_HOSTS=dsr.example.scot $(PY) manage.py check --deploy --fail-level WARNING
+
+format: venv
+	@$(VENV)/bin/ruff check --fix .
+	@$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf staticfiles var test-artifacts

@@ -1,0 +1,38 @@
+from django.core.management.base import BaseCommand, CommandParser
+
+from registers import demo
+
+
+class Command(BaseCommand):
+    help = "Create synthetic registers for every authority, demo staff and a national analyst."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--scale",
+            type=float,
+            default=1.0,
+            help="1 = Scotland's real volume (about 1,490 people); 100 for benchmarks.",
+        )
+        parser.add_argument("--quiet", action="store_true", help="Only print the totals.")
+
+    def handle(self, *args, scale: float, quiet: bool, **options) -> None:
+        if scale <= 0:
+            self.stderr.write("--scale must be more than 0.")
+            raise SystemExit(2)
+        result = demo.seed(scale=scale, stdout=None if quiet else self.stdout)
+        if result.authorities_seeded == 0:
+            self.stdout.write("Demo data already present: nothing changed.")
+        else:
+            self.stdout.write(
+                f"Seeded {result.authorities_seeded} authorities: {result.people} people, "
+                f"{result.status_changes} history entries, {result.reviews} reviews."
+            )
+        self.stdout.write(
+            "\nDemo sign-ins (password for all: "
+            f"{demo.DEMO_PASSWORD}):\n"
+            f"  national analyst: {demo.NATIONAL_ANALYST_EMAIL}\n"
+            f"  authority lead:   lead.dumfries-and-galloway@{demo.DEMO_EMAIL_DOMAIN}\n"
+            f"  practitioner:     practitioner.dumfries-and-galloway@{demo.DEMO_EMAIL_DOMAIN}\n"
+            f"  viewer:           viewer.dumfries-and-galloway@{demo.DEMO_EMAIL_DOMAIN}\n"
+            "  (every authority has lead., practitioner. and viewer. users named after it)"
+        )

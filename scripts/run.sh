@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Start a Celery worker and beat in the background and the web server in the foreground.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-8000}"
+mkdir -p var/log
+.venv/bin/celery -A dsr worker --loglevel=INFO --concurrency=2 >var/log/worker.log 2>&1 &
+WORKER=$!
+.venv/bin/celery -A dsr beat --loglevel=INFO --schedule var/celerybeat-schedule >var/log/beat.log 2>&1 &
+BEAT=$!
+trap 'kill $WORKER $BEAT 2>/dev/null || true' EXIT INT TERM
+cat <<MSG
+
+  Dynamic Support Register: http://$HOST:$PORT/
+
+  Sign in with any demo account; the password for all is: Demo-register-2026
+    authority lead:   lead.dumfries-and-galloway@demo.dsr.scot
+    practitioner:     practitioner.dumfries-and-galloway@demo.dsr.scot
+    viewer:           viewer.dumfries-and-galloway@demo.dsr.scot
+    national analyst: analyst@demo.dsr.scot
+  (every authority has lead., practitioner. and viewer. accounts named after it)
+
+  Celery worker and beat logs: var/log/. Press Ctrl+C to stop.
+
+MSG
+.venv/bin/python manage.py runserver "$HOST:$PORT"
