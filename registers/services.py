@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from . import access
 from .audit import record_event
-from .codes import Category, ChangeKind, LeavingReason, values
+from .codes import ChangeKind, LeavingReason, values
 from .models import (
     HOSPITAL_FIELDS,
     PLACEMENT_FIELDS,
@@ -204,6 +204,21 @@ def _comparable(person: Person) -> dict[str, Any]:
     return out
 
 
+def _not_before_last_change(person: Person, when: dt.date, field: str) -> dict[str, list[str]]:
+    """History is read in effective-date order, so a change cannot be slotted in before the last."""
+    last = (
+        StatusChange.objects.filter(person=person)
+        .order_by("-effective_date")
+        .values_list("effective_date", flat=True)
+        .first()
+    )
+    if last and when < last:
+        return {
+            field: [f"This cannot take effect before the last recorded change ({last:%d %B %Y})."]
+        }
+    return {}
+
+
 def _locked(actor: User, person: Person | int, version: int) -> tuple[Person, dict[str, Any]]:
     pk = person if isinstance(person, int) else person.pk
     current = access.person_for_write(actor, pk, lock=True)
@@ -337,16 +352,7 @@ def record_status_change(
         errors["reason"] = ["Say why the status changed."]
     if effective_date > today:
         errors["effective_date"] = ["The change cannot take effect in the future."]
-    last = (
-        StatusChange.objects.filter(person=person)
-        .order_by("-effective_date")
-        .values_list("effective_date", flat=True)
-        .first()
-    )
-    if last and effective_date < last:
-        errors["effective_date"] = [
-            f"The change cannot take effect before the last recorded change ({last:%d %B %Y})."
-        ]
+    errors.update(_not_before_last_change(person, effective_date, "effective_date"))
     # Event fields not given keep their current values (a rating change keeps the hospital stay).
     state = {name: getattr(person, name) for name in STATUS_FIELDS}
     state.update(_clean_text(event))
@@ -464,6 +470,8 @@ def remove_from_register(
         errors["date_left"] = ["The date left cannot be in the future."]
     elif date_left < person.date_added:
         errors["date_left"] = ["The date left cannot be before the person was added."]
+    else:
+        errors.update(_not_before_last_change(person, date_left, "date_left"))
     raise_if(errors)
     person.date_left = date_left
     person.leaving_reason = leaving_reason
@@ -476,7 +484,3 @@ def remove_from_register(
         reason=note.strip(),
         effective_date=date_left,
     )
-
-
-def category_counts_template() -> dict[str, int]:
-    return dict.fromkeys(values(Category), 0)
