@@ -7,6 +7,8 @@ application role (which owns the tables) cannot step around it. The settings are
 `registers.access`.
 """
 
+from typing import Any
+
 from django.db import migrations
 
 SCOPE_IS_SYSTEM = "current_setting('dsr.scope', true) = 'system'"
@@ -24,13 +26,17 @@ def tenant_policy_sql(
     column: str = "authority_id",
     own_user_rows: bool = False,
     national_read: bool = False,
+    shared_with: tuple[str, ...] = (),
 ) -> tuple[str, str]:
     """Forward and reverse SQL that puts `table` under the tenant policy.
 
     own_user_rows: a user may also read their own rows (memberships, which decide the scope).
     national_read: the national scope may read (never write) the table (aggregate returns).
+    shared_with: further authority columns whose authority may also read and write the row (a
+        transfer between two authorities belongs to both until it is decided).
     """
-    using = f"{SCOPE_IS_SYSTEM} OR {AUTHORITY_IN_SCOPE.format(column=column)}"
+    in_scope = " OR ".join(AUTHORITY_IN_SCOPE.format(column=c) for c in (column, *shared_with))
+    using = f"{SCOPE_IS_SYSTEM} OR {in_scope}"
     read_using = using + (f" OR {ROW_IS_CURRENT_USERS}" if own_user_rows else "")
     forward = [
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
@@ -54,7 +60,7 @@ def tenant_policy_sql(
     return ";\n".join(forward) + ";", ";\n".join(reverse) + ";"
 
 
-def enable_tenant_rls(table: str, **options: bool) -> migrations.RunSQL:
+def enable_tenant_rls(table: str, **options: Any) -> migrations.RunSQL:
     forward, reverse = tenant_policy_sql(table, **options)
     return migrations.RunSQL(forward, reverse)
 

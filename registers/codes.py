@@ -121,3 +121,10 @@ REPLACED_AUTHORITY_CODES = {
 
 def values(choices: type[models.TextChoices]) -> list[str]:
     return [c.value for c in choices]
+
+
+class TransferStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for the receiving authority"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    CANCELLED = "cancelled", "Cancelled"

@@ -21,6 +21,7 @@ from .codes import (
     RiskFactor,
     RiskRating,
     Sex,
+    TransferStatus,
     UrgentReason,
     values,
 )
@@ -486,6 +487,75 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"Review on {self.review_date}"
+
+
+class Transfer(models.Model):
+    """A request to move a person's register entry to another authority.
+
+    Until the receiving authority accepts, the person stays on the sending register. The row belongs
+    to both authorities (row-level security admits either column), so `authority` is the sender.
+    `summary` holds what the receiving lead needs to decide, because they cannot read the record.
+    """
+
+    authority = models.ForeignKey(
+        IntegrationAuthority, on_delete=models.PROTECT, related_name="transfers_out"
+    )
+    to_authority = models.ForeignKey(
+        IntegrationAuthority, on_delete=models.PROTECT, related_name="transfers_in"
+    )
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="transfers")
+    status = models.CharField(
+        max_length=20, choices=TransferStatus.choices, default=TransferStatus.PENDING
+    )
+    reason = models.TextField()
+    summary = models.JSONField(default=dict)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    new_person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="transferred_from"
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        indexes = [
+            models.Index(fields=["authority", "status"], name="transfer_from_status"),
+            models.Index(fields=["to_authority", "status"], name="transfer_to_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "person"],
+                condition=Q(status="pending"),
+                name="transfer_one_pending_per_person",
+            ),
+            models.CheckConstraint(
+                condition=~Q(authority=F("to_authority")), name="transfer_to_another_authority"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=values(TransferStatus)), name="transfer_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="pending") | Q(decided_at__isnull=False),
+                name="transfer_decided_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="accepted") | Q(new_person__isnull=False),
+                name="transfer_accepted_has_new_record",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transfer {self.pk} to {self.to_authority_id} ({self.status})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == TransferStatus.PENDING
 
 
 class AuditEvent(models.Model):

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from . import access
 from .audit import record_event
-from .codes import ChangeKind, LeavingReason, values
+from .codes import ChangeKind, LeavingReason, TransferStatus, values
 from .models import (
     HOSPITAL_FIELDS,
     PLACEMENT_FIELDS,
@@ -23,6 +23,7 @@ from .models import (
     Person,
     Review,
     StatusChange,
+    Transfer,
 )
 from .validation import chi_errors, normalise_status, raise_if, status_errors
 
@@ -463,6 +464,20 @@ def remove_from_register(
 ) -> Person:
     """The person leaves the register; the record and its history stay."""
     person, before = _locked(actor, person, version)
+    return _leave(
+        actor, person, before, date_left=date_left, leaving_reason=leaving_reason, note=note
+    )
+
+
+def _leave(
+    actor: User,
+    person: Person,
+    before: dict[str, Any],
+    *,
+    date_left: dt.date,
+    leaving_reason: str,
+    note: str,
+) -> Person:
     errors: dict[str, list[str]] = {}
     if leaving_reason not in values(LeavingReason):
         errors["leaving_reason"] = ["Choose why the person left the register."]
@@ -484,3 +499,166 @@ def remove_from_register(
         reason=note.strip(),
         effective_date=date_left,
     )
+
+
+# Transfers between authorities. The sending authority keeps the person until the receiving lead
+# accepts; acceptance closes the sending entry (`transferred_to_other_ia`) and opens a new one in
+# the receiving authority with its own history, so each authority's census stays its own.
+TRANSFER_COPIED_FIELDS = tuple(
+    name
+    for name in (*DETAIL_FIELDS, *STATUS_FIELDS)
+    if name
+    not in ("local_reference", "key_worker_name", "key_worker_contact", "lead_professional_team")
+)
+
+
+def _transfer_summary(person: Person) -> dict[str, Any]:
+    """What the receiving lead sees before accepting (they cannot read the record itself)."""
+    return {
+        "name": f"{person.given_name} {person.family_name}",
+        "date_of_birth": person.date_of_birth.isoformat(),
+        "sex": person.get_sex_display(),
+        "chi_number": person.chi_number or "",
+        "category": person.get_category_display(),
+        "urgent_reason": person.get_urgent_reason_display() if person.urgent_reason else "",
+        "risk_rating": person.risk_rating or "",
+        "local_reference": person.local_reference,
+    }
+
+
+@transaction.atomic
+def request_transfer(
+    actor: User,
+    person: Person | int,
+    *,
+    version: int,
+    to_authority: IntegrationAuthority,
+    reason: str,
+) -> Transfer:
+    person, _ = _locked(actor, person, version)
+    errors: dict[str, list[str]] = {}
+    if to_authority.pk == person.authority_id:
+        errors["to_authority"] = ["Choose another authority: the person is already on this one."]
+    if not (reason or "").strip():
+        errors["reason"] = ["Say why the person is moving to another authority."]
+    if Transfer.objects.filter(person=person, status=TransferStatus.PENDING).exists():
+        errors["to_authority"] = ["A transfer for this person is already waiting for a decision."]
+    raise_if(errors)
+    transfer = Transfer.objects.create(
+        authority_id=person.authority_id,
+        to_authority=to_authority,
+        person=person,
+        reason=reason.strip(),
+        summary=_transfer_summary(person),
+        requested_by=actor,
+    )
+    record_event(
+        actor, "transfer.requested", obj=transfer, changes={"to_authority": to_authority.code}
+    )
+    return transfer
+
+
+def _pending(transfer: Transfer) -> Transfer:
+    locked = Transfer.objects.select_for_update().get(pk=transfer.pk)
+    if not locked.is_pending:
+        raise ValidationError(f"This transfer has already been {locked.status}.")
+    return locked
+
+
+def _decide(actor: User, transfer: Transfer, status: str, note: str = "") -> Transfer:
+    transfer.status = status
+    transfer.decided_by = actor
+    transfer.decided_at = timezone.now()
+    transfer.decision_note = note.strip()
+    transfer.save()
+    record_event(actor, f"transfer.{status}", obj=transfer, changes={"note": note.strip()})
+    return transfer
+
+
+@transaction.atomic
+def cancel_transfer(actor: User, transfer: Transfer) -> Transfer:
+    """The sending side withdraws the request; the person never left."""
+    access.person_for_write(actor, transfer.person_id)
+    return _decide(actor, _pending(transfer), TransferStatus.CANCELLED)
+
+
+@transaction.atomic
+def decline_transfer(actor: User, transfer: Transfer, *, note: str) -> Transfer:
+    access.require_lead(actor, transfer.to_authority_id)
+    if not (note or "").strip():
+        raise ValidationError({"note": ["Say why the transfer is declined."]})
+    return _decide(actor, _pending(transfer), TransferStatus.DECLINED, note)
+
+
+@transaction.atomic
+def accept_transfer(
+    actor: User, transfer: Transfer, *, locality: Locality, local_reference: str
+) -> Person:
+    """The receiving lead takes the person onto their register."""
+    access.require_lead(actor, transfer.to_authority_id)
+    transfer = _pending(transfer)
+    local_reference = (local_reference or "").strip()
+    errors: dict[str, list[str]] = {}
+    if locality.authority_id != transfer.to_authority_id:
+        errors["locality"] = ["Choose a locality in your own authority."]
+    if not local_reference:
+        errors["local_reference"] = ["Give the person a local reference on your register."]
+    elif Person.objects.filter(
+        authority_id=transfer.to_authority_id, local_reference=local_reference
+    ).exists():
+        errors["local_reference"] = [CONSTRAINT_MESSAGES["person_local_reference_unique_in_ia"][1]]
+    raise_if(errors)
+    receiving = transfer.to_authority
+    today = _today()
+    # The sending record is outside the receiving lead's scope: close it in the (audited) system
+    # scope, as one step of this transaction.
+    with access.system_scope(f"transfer {transfer.pk} accepted", actor=actor):
+        sent = Person.objects.select_for_update().get(pk=transfer.person_id)
+        if sent.date_left is not None:
+            raise ValidationError("The person has already left the sending authority's register.")
+        if sent.host_area == receiving.code:
+            raise ValidationError(
+                "The person's placement is hosted by your authority: the sending authority "
+                "should record their return before transferring them."
+            )
+        copied = {name: getattr(sent, name) for name in TRANSFER_COPIED_FIELDS}
+        sending_name = sent.authority.name
+        in_transition, next_review_due = sent.in_transition, sent.next_review_due
+        _leave(
+            actor,
+            sent,
+            _comparable(sent),
+            date_left=today,
+            leaving_reason=LeavingReason.TRANSFERRED_TO_OTHER_IA,
+            note=f"Transferred to {receiving.name}.",
+        )
+    if (
+        copied.get("chi_number")
+        and Person.objects.filter(
+            authority_id=receiving.pk, chi_number=copied["chi_number"], date_left__isnull=True
+        ).exists()
+    ):
+        raise ValidationError(CONSTRAINT_MESSAGES["person_one_open_entry_per_chi_in_ia"][1])
+    person = Person(
+        authority_id=receiving.pk,
+        locality=locality,
+        local_reference=local_reference,
+        date_added=today,
+        in_transition=in_transition,
+        next_review_due=next_review_due or default_next_review(copied["category"], today),
+        created_by=actor,
+        **copied,
+    )
+    _save(person, create=True)
+    _append_history(
+        actor,
+        person,
+        kind=ChangeKind.ADDED,
+        before={},
+        reason=f"Transferred from {sending_name}: {transfer.reason}",
+        effective_date=today,
+    )
+    record_event(actor, "person.added", obj=person, changes={"transfer": transfer.pk})
+    transfer.new_person = person
+    _decide(actor, transfer, TransferStatus.ACCEPTED)
+    return person

@@ -17,7 +17,7 @@ def test_register_list_shows_only_visible_people_with_counts(
     assert mine.local_reference in body
     assert hidden.local_reference not in body
     assert other_person.local_reference not in body
-    assert "<strong>1</strong> urgent" in body
+    assert '<span class="dsr-counts__n">1</span> urgent' in body
 
 
 def test_empty_register_explains_why(client, no_role_user):

@@ -1,0 +1,150 @@
+"""Staff management for an authority's lead, built on accounts/services.py (which checks the lead
+role again and audits every change)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from registers import access
+from registers.forms import attach_errors
+from registers.models import IntegrationAuthority
+from registers.session import current_authority
+
+from . import services
+from .forms import AddStaffForm, GrantsForm, HandOverForm, RoleForm
+from .models import LocalityUserObjectPermission, Membership
+
+
+def _lead_authority(request: HttpRequest) -> IntegrationAuthority:
+    authority = current_authority(request)
+    if authority is None:
+        raise Http404("No authority in your scope.")
+    access.require_lead(request.user, authority.pk)
+    return authority
+
+
+def _membership(request: HttpRequest, pk: int) -> tuple[IntegrationAuthority, Membership]:
+    authority = _lead_authority(request)
+    membership = (
+        Membership.objects.filter(authority=authority, pk=pk).select_related("user").first()
+    )
+    if membership is None:
+        raise Http404("No such member of your staff.")
+    return authority, membership
+
+
+def _granted(authority: IntegrationAuthority) -> dict[int, list[str]]:
+    grants: dict[int, set[str]] = defaultdict(set)
+    rows = LocalityUserObjectPermission.objects.filter(
+        content_object__authority=authority
+    ).values_list("user_id", "content_object__name")
+    for user_id, name in rows:
+        grants[user_id].add(name)
+    return {user_id: sorted(names) for user_id, names in grants.items()}
+
+
+@login_required
+def staff_list(request: HttpRequest) -> HttpResponse:
+    authority = _lead_authority(request)
+    members = Membership.objects.filter(authority=authority).select_related("user")
+    grants = _granted(authority)
+    rows = [(m, grants.get(m.user_id, [])) for m in members]
+    return render(request, "accounts/staff_list.html", {"rows": rows, "authority": authority})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_add(request: HttpRequest) -> HttpResponse:
+    authority = _lead_authority(request)
+    form = AddStaffForm(request.POST or None, authority_id=authority.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.add_staff_member(request.user, authority, **form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, f"{membership.user.email} was added to your staff.")
+            return redirect("accounts:staff_list")
+    return render(request, "accounts/staff_add.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_member(request: HttpRequest, pk: int) -> HttpResponse:
+    authority, membership = _membership(request, pk)
+    granted = authority.localities.filter(
+        localityuserobjectpermission__user=membership.user
+    ).distinct()
+    action = request.POST.get("action")
+    role_form = RoleForm(
+        request.POST if action == "role" else None, initial={"role": membership.role}
+    )
+    grants_form = GrantsForm(
+        request.POST if action == "grants" else None,
+        authority_id=authority.pk,
+        initial={"localities": list(granted)},
+    )
+    if request.method == "POST":
+        try:
+            if action == "role" and role_form.is_valid():
+                services.set_role(request.user, membership, role=role_form.cleaned_data["role"])
+                messages.success(request, "The role was changed.")
+                return redirect("accounts:staff_member", pk=membership.pk)
+            if action == "grants" and grants_form.is_valid():
+                wanted = set(grants_form.cleaned_data["localities"])
+                have = set(granted)
+                for locality in sorted(wanted - have, key=lambda loc: loc.name):
+                    services.grant_locality(request.user, membership, locality)
+                for locality in sorted(have - wanted, key=lambda loc: loc.name):
+                    services.revoke_locality(request.user, membership, locality)
+                messages.success(request, "The localities were saved.")
+                return redirect("accounts:staff_member", pk=membership.pk)
+        except ValidationError as exc:
+            attach_errors(role_form if action == "role" else grants_form, exc)
+    return render(
+        request,
+        "accounts/staff_member.html",
+        {
+            "membership": membership,
+            "role_form": role_form,
+            "grants_form": grants_form,
+            "granted": granted,
+        },
+    )
+
+
+@login_required
+@require_POST
+def staff_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    _, membership = _membership(request, pk)
+    try:
+        services.remove_staff_member(request.user, membership)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("accounts:staff_member", pk=pk)
+    messages.success(request, f"{membership.user.email} was removed from your staff.")
+    return redirect("accounts:staff_list")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def hand_over(request: HttpRequest) -> HttpResponse:
+    authority = _lead_authority(request)
+    form = HandOverForm(request.POST or None, authority_id=authority.pk)
+    if request.method == "POST" and form.is_valid():
+        to_user = form.cleaned_data["to_membership"].user
+        try:
+            services.hand_over_lead(request.user, authority, to_user=to_user)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            messages.success(request, f"{to_user} is now the named lead of {authority.name}.")
+            return redirect("registers:person_list")
+    return render(request, "accounts/hand_over.html", {"form": form, "authority": authority})

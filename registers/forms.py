@@ -1,0 +1,373 @@
+"""HTML forms for the register. They parse and present; the rules live in services.py, whose
+ValidationError messages are attached back to the fields by `attach_errors`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .codes import (
+    Category,
+    DelayReason,
+    HospitalType,
+    HostAreaOutsideScotland,
+    LeavingReason,
+    LegalStatus,
+    PlacementType,
+    ReferralSource,
+    RiskFactor,
+    RiskRating,
+    Sex,
+    UrgentReason,
+)
+from .models import IntegrationAuthority, Locality
+
+DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%y", "%Y-%m-%d", "%d-%m-%Y", "%d %m %Y"]
+DATE_HINT = "For example, 27/03/2025"
+
+# One choice for category and urgent reason together: it reads as the register's own list.
+STATUS_CHOICES = [
+    (f"urgent:{UrgentReason.IN_HOSPITAL}", "Urgent: in hospital"),
+    (f"urgent:{UrgentReason.INAPPROPRIATE_OUT_OF_AREA}", "Urgent: inappropriate out-of-area"),
+    (f"urgent:{UrgentReason.AT_RISK_OF_BREAKDOWN}", "Urgent: at risk of breakdown"),
+    (Category.ENHANCED_MONITORING.value, "Enhanced monitoring"),
+    (Category.APPROPRIATE_OUT_OF_AREA.value, "Appropriate out of area"),
+]
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def status_value(category: str, urgent_reason: str | None) -> str:
+    return f"{category}:{urgent_reason}" if urgent_reason else category
+
+
+def split_status(value: str) -> tuple[str, str | None]:
+    category, _, reason = value.partition(":")
+    return category, reason or None
+
+
+def date_field(label: str, *, required: bool = True, help_text: str = DATE_HINT) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=required,
+        input_formats=DATE_FORMATS,
+        help_text=help_text,
+        widget=forms.DateInput(format="%d/%m/%Y", attrs={"autocomplete": "off"}),
+        error_messages={
+            "required": f"Enter the {label[0].lower()}{label[1:]}.",
+            "invalid": f"Enter the {label[0].lower()}{label[1:]} as a real date, like 27/03/2025.",
+        },
+    )
+
+
+def text(label: str, *, required: bool = False, max_length: int = 200, **kw: Any) -> forms.Field:
+    return forms.CharField(label=label, required=required, max_length=max_length, **kw)
+
+
+def host_area_choices(exclude_authority_id: int | None) -> list[tuple[str, str]]:
+    others = IntegrationAuthority.objects.exclude(pk=exclude_authority_id).values_list(
+        "code", "name"
+    )
+    return [
+        ("", "Choose the host area"),
+        *[(code, f"{name} (Scotland)") for code, name in others],
+        *HostAreaOutsideScotland.choices,
+    ]
+
+
+def attach_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's messages on the form's fields; others go to the top of the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                message = " ".join(error.messages)
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+class DetailsForm(forms.Form):
+    """Identity, placement in the IA and planning: everything but the register status."""
+
+    given_name = text("Given name", required=True, max_length=100)
+    family_name = text("Family name", required=True, max_length=100)
+    preferred_name = text("Preferred name (optional)", max_length=100)
+    date_of_birth = date_field("Date of birth")
+    sex = forms.ChoiceField(label="Sex", choices=Sex.choices, widget=forms.RadioSelect)
+    chi_number = text(
+        "CHI number (optional)",
+        max_length=12,
+        help_text="10 digits: the first six are the date of birth",
+    )
+    local_reference = text("Local reference", required=True, max_length=50)
+    key_worker_name = text("Key worker's name (optional)")
+    key_worker_contact = text("Key worker's contact details (optional)")
+    lead_professional_team = text("Lead professional team (optional)")
+    referral_source = forms.ChoiceField(
+        label="Referral source", choices=[("", "Choose a source"), *ReferralSource.choices]
+    )
+    planned_move_date = date_field("Planned move or discharge date (optional)", required=False)
+    guardianship_or_poa = forms.BooleanField(
+        label="Guardianship or power of attorney in place", required=False
+    )
+    info_sharing_recorded = forms.BooleanField(
+        label="Information-sharing basis recorded", required=False
+    )
+    info_sharing_date = date_field("Date information sharing recorded (optional)", required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    detail_fields = (
+        "given_name",
+        "family_name",
+        "preferred_name",
+        "date_of_birth",
+        "sex",
+        "chi_number",
+        "local_reference",
+        "key_worker_name",
+        "key_worker_contact",
+        "lead_professional_team",
+        "referral_source",
+        "planned_move_date",
+        "guardianship_or_poa",
+        "info_sharing_recorded",
+        "info_sharing_date",
+    )
+
+    def details(self) -> dict[str, Any]:
+        return {name: self.cleaned_data.get(name) for name in self.detail_fields}
+
+
+class StatusFieldsMixin(forms.Form):
+    status = forms.ChoiceField(
+        label="Register category", choices=STATUS_CHOICES, widget=forms.RadioSelect
+    )
+    risk_rating = forms.ChoiceField(
+        label="Risk of breakdown",
+        choices=RiskRating.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text="Not needed while the person is in hospital",
+    )
+    risk_factors = forms.MultipleChoiceField(
+        label="Risk factors (optional)",
+        choices=RiskFactor.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    # Hospital stay: only when urgent, in hospital.
+    hospital_name = text("Hospital name")
+    hospital_type = forms.ChoiceField(
+        label="Type of hospital",
+        choices=[("", "Choose a type"), *HospitalType.choices],
+        required=False,
+    )
+    hospital_in_area = forms.ChoiceField(
+        label="Is the hospital within the authority?",
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    admission_date = date_field("Admission date", required=False)
+    legal_status = forms.ChoiceField(
+        label="Legal status",
+        choices=[("", "Choose a legal status"), *LegalStatus.choices],
+        required=False,
+    )
+    ready_for_discharge_date = date_field(
+        "Clinically ready for discharge (optional)", required=False
+    )
+    delay_reason = forms.ChoiceField(
+        label="Reason for delayed discharge (optional)",
+        choices=[("", "No delay reason"), *DelayReason.choices],
+        required=False,
+    )
+    # Out-of-area placement: only when out of area.
+    host_area = forms.ChoiceField(label="Host area", choices=[], required=False)
+    placement_type = forms.ChoiceField(
+        label="Type of placement",
+        choices=[("", "Choose a type"), *PlacementType.choices],
+        required=False,
+    )
+    placement_start_date = date_field("Placement start date", required=False)
+    planned_return_date = date_field("Planned return date (optional)", required=False)
+
+    hospital_fields = (
+        "hospital_name",
+        "hospital_type",
+        "hospital_in_area",
+        "admission_date",
+        "legal_status",
+        "ready_for_discharge_date",
+        "delay_reason",
+    )
+    placement_fields = (
+        "host_area",
+        "placement_type",
+        "placement_start_date",
+        "planned_return_date",
+    )
+
+    def status_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        category, urgent_reason = split_status(data["status"])
+        out: dict[str, Any] = {
+            "category": category,
+            "urgent_reason": urgent_reason,
+            "risk_rating": data.get("risk_rating") or None,
+            "risk_factors": data.get("risk_factors") or [],
+        }
+        for name in (*self.hospital_fields, *self.placement_fields):
+            value = data.get(name)
+            if name == "hospital_in_area":
+                value = {"yes": True, "no": False}.get(value)
+            elif value == "":
+                value = "" if name == "hospital_name" else None
+            out[name] = value
+        return out
+
+
+class AddPersonForm(DetailsForm, StatusFieldsMixin):
+    locality = forms.ModelChoiceField(
+        label="Locality", queryset=Locality.objects.none(), empty_label="Choose a locality"
+    )
+    date_added = date_field("Date added to the register", required=False)
+    reason = forms.CharField(
+        label="Why is the person being added? (optional)", required=False, widget=forms.Textarea
+    )
+
+    def __init__(self, *args: Any, localities: Any, authority_id: int | None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["locality"].queryset = localities
+        self.fields["host_area"].choices = host_area_choices(authority_id)
+        self.fields["date_added"].help_text = "Leave blank for today. " + DATE_HINT
+        del self.fields["version"]
+
+
+class StatusForm(StatusFieldsMixin):
+    reason = forms.CharField(
+        label="Why has the status changed?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the status changed."},
+    )
+    effective_date = date_field(
+        "Date the change took effect", required=False, help_text="Leave blank for today"
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, authority_id: int, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["host_area"].choices = host_area_choices(authority_id)
+
+
+class QuickStatusForm(forms.Form):
+    """The practitioner's few-clicks update: rating or category, and why."""
+
+    risk_rating = forms.ChoiceField(
+        label="Risk of breakdown",
+        choices=RiskRating.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    status = forms.ChoiceField(label="Register category", choices=STATUS_CHOICES)
+    reason = forms.CharField(
+        label="Reason for the change",
+        max_length=2000,
+        error_messages={"required": "Say why the status changed."},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ReviewForm(forms.Form):
+    review_date = date_field("Date of the review")
+    attendees = forms.CharField(
+        label="Who attended",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say who attended."},
+    )
+    outcome = forms.CharField(
+        label="Outcome",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Record the outcome."},
+    )
+    actions = forms.CharField(
+        label="Actions (optional)", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    next_review_due = date_field(
+        "Next review due (optional)",
+        required=False,
+        help_text="Leave blank for the usual interval for the person's category",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class LeaveForm(forms.Form):
+    date_left = date_field("Date the person left the register")
+    leaving_reason = forms.ChoiceField(
+        label="Why did the person leave?",
+        choices=[c for c in LeavingReason.choices if c[0] != LeavingReason.TRANSFERRED_TO_OTHER_IA],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose why the person left the register."},
+    )
+    note = forms.CharField(
+        label="Note (optional)", widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class MoveLocalityForm(forms.Form):
+    locality = forms.ModelChoiceField(
+        label="New locality",
+        queryset=Locality.objects.none(),
+        empty_label="Choose a locality",
+        error_messages={"required": "Choose the new locality."},
+    )
+    reason = forms.CharField(label="Reason (optional)", required=False, max_length=2000)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, localities: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["locality"].queryset = localities
+
+
+class TransferForm(forms.Form):
+    to_authority = forms.ModelChoiceField(
+        label="Receiving authority",
+        queryset=IntegrationAuthority.objects.none(),
+        empty_label="Choose an authority",
+        error_messages={"required": "Choose the receiving authority."},
+    )
+    reason = forms.CharField(
+        label="Why is the person moving?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the person is moving to another authority."},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, authority_id: int, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["to_authority"].queryset = IntegrationAuthority.objects.exclude(pk=authority_id)
+
+
+class AcceptTransferForm(forms.Form):
+    locality = forms.ModelChoiceField(
+        label="Locality on your register",
+        queryset=Locality.objects.none(),
+        empty_label="Choose a locality",
+        error_messages={"required": "Choose a locality on your register."},
+    )
+    local_reference = text("Local reference on your register", required=True, max_length=50)
+
+    def __init__(self, *args: Any, localities: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["locality"].queryset = localities
+
+
+class DeclineTransferForm(forms.Form):
+    note = forms.CharField(
+        label="Why are you declining?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the transfer is declined."},
+    )

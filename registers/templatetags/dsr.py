@@ -1,0 +1,98 @@
+"""Template helpers for the design system's form fields, the timeline and the charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import template
+from django.forms import BoundField
+
+from registers.models import Person
+
+register = template.Library()
+
+CHOICE_GROUPS = {"radioselect", "checkboxselectmultiple"}
+
+
+@register.filter
+def widget_kind(field: BoundField) -> str:
+    kind = field.widget_type
+    if kind in ("dateinput", "emailinput", "numberinput"):
+        return "text"
+    return kind
+
+
+@register.filter
+def field_anchor(field: BoundField) -> str:
+    """The id an error summary links to: a group's first option, or the input itself."""
+    if field.widget_type in CHOICE_GROUPS:
+        return f"{field.auto_id}_0"
+    return field.auto_id
+
+
+@register.filter
+def input_value(field: BoundField) -> str:
+    value = field.value()
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+@register.filter
+def is_checked(option: dict[str, Any]) -> bool:
+    return bool(option.get("selected"))
+
+
+FIELD_LABELS = {
+    "locality_id": "Locality",
+    "next_review_due": "Next review due",
+    "date_left": "Date left",
+    "leaving_reason": "Leaving reason",
+}
+
+
+def _label(name: str) -> str:
+    if name in FIELD_LABELS:
+        return FIELD_LABELS[name]
+    try:
+        label = str(Person._meta.get_field(name).verbose_name)
+    except Exception:  # a name that is no longer a field still shows in old history
+        label = name.replace("_", " ")
+    return label[:1].upper() + label[1:]
+
+
+def _show(value: Any) -> str:
+    if value in (None, "", []):
+        return "blank"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v).replace("_", " ") for v in value)
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+        try:
+            return dt.date.fromisoformat(value).strftime("%-d %b %Y")
+        except ValueError:
+            return value
+    return str(value).replace("_", " ")
+
+
+@register.filter
+def change_lines(changes: dict[str, list[Any]]) -> list[tuple[str, str, str]]:
+    """A history entry's changed fields as (label, old, new), readable."""
+    skip = {"version"}
+    return [
+        (_label(name), _show(old), _show(new))
+        for name, (old, new) in sorted(changes.items())
+        if name not in skip
+    ]
+
+
+@register.filter
+def writable_by(person: Person, scope: Any) -> bool:
+    """Whether the scope may change this person (in memory: no query per row)."""
+    if scope is None:
+        return False
+    return scope.is_lead_of(person.authority_id) or person.locality_id in scope.write_localities

@@ -1,0 +1,54 @@
+// Progressive enhancement only: every page works without this file.
+// No inline scripts anywhere (a Content-Security-Policy without 'unsafe-inline' is planned).
+
+function initDesignSystem(scope) {
+  if (window.DS && typeof window.DS.initAll === "function") {
+    window.DS.initAll(scope);
+  }
+}
+
+// Sections marked data-show-when="field=value1|value2" show only while that field has one of
+// the values (hospital stay only when in hospital, placement only when out of area). Without
+// JavaScript they all show and the server ignores what does not apply.
+function initConditionalSections(root) {
+  root.querySelectorAll("form[data-conditional]").forEach((form) => {
+    const sections = form.querySelectorAll("[data-show-when]");
+    const update = () => {
+      sections.forEach((section) => {
+        const [name, wanted] = section.dataset.showWhen.split("=");
+        const checked = form.querySelector(`[name="${name}"]:checked`);
+        const value = checked ? checked.value : "";
+        section.hidden = !wanted.split("|").includes(value);
+      });
+    };
+    form.addEventListener("change", update);
+    update();
+  });
+}
+
+function focusErrorSummary(root) {
+  const summary = root.querySelector(".ds_error-summary");
+  if (summary) {
+    summary.focus();
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  initDesignSystem(document);
+  initConditionalSections(document);
+  focusErrorSummary(document);
+});
+
+// After htmx swaps content in, wire it up and move focus where a keyboard user expects it.
+document.body.addEventListener("htmx:afterSwap", (event) => {
+  const target = event.detail.target;
+  const root = target.isConnected ? target : document;
+  initConditionalSections(root);
+  const form = document.querySelector(".dsr-quick-row form");
+  if (form && event.detail.elt.closest && !event.detail.elt.closest("form")) {
+    const first = form.querySelector("input:not([type=hidden]), select, textarea");
+    if (first) first.focus();
+    return;
+  }
+  focusErrorSummary(root);
+});
