@@ -571,7 +571,17 @@ def _decide(actor: User, transfer: Transfer, status: str, note: str = "") -> Tra
     transfer.decided_at = timezone.now()
     transfer.decision_note = note.strip()
     transfer.save()
-    record_event(actor, f"transfer.{status}", obj=transfer, changes={"note": note.strip()})
+    # Audited in the deciding side's authority: the actor's scope may not include the other.
+    deciding_authority = (
+        transfer.authority_id if status == TransferStatus.CANCELLED else transfer.to_authority_id
+    )
+    record_event(
+        actor,
+        f"transfer.{status}",
+        authority_id=deciding_authority,
+        obj=transfer,
+        changes={"note": note.strip()},
+    )
     return transfer
 
 

@@ -1,0 +1,194 @@
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from registers.codes import RiskRating
+from tests.factories import LocalityFactory, PersonFactory, make_member
+
+pytestmark = pytest.mark.django_db
+
+
+def refs(response) -> set[str]:
+    return {p.local_reference for p in response.context["page"].object_list}
+
+
+@pytest.fixture
+def people(nithsdale, stewartry):
+    today = timezone.localdate()
+    return {
+        "green": PersonFactory(locality=nithsdale, family_name="Green", local_reference="G1"),
+        "red": PersonFactory(
+            locality=nithsdale, at_risk=True, family_name="Redd", local_reference="R1"
+        ),
+        "hospital": PersonFactory(
+            locality=stewartry,
+            in_hospital=True,
+            ready_for_discharge_date=dt.date(2024, 3, 1),
+            family_name="Ward",
+            local_reference="H1",
+        ),
+        "away": PersonFactory(
+            locality=stewartry, appropriate_out_of_area=True, family_name="Far", local_reference="A1"
+        ),
+        "overdue": PersonFactory(
+            locality=nithsdale,
+            family_name="Late",
+            local_reference="O1",
+            next_review_due=today - dt.timedelta(days=3),
+        ),
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"category": "urgent"}, {"R1", "H1"}),
+        ({"urgent_reason": "at_risk_of_breakdown"}, {"R1"}),
+        ({"risk_rating": RiskRating.RED}, {"R1"}),
+        ({"review_overdue": "yes"}, {"O1"}),
+        ({"hospital": "in_hospital"}, {"H1"}),
+        ({"hospital": "delayed"}, {"H1"}),
+        ({"out_of_area": "yes"}, {"A1"}),
+        ({"q": "redd"}, {"R1"}),
+        ({"q": "g1"}, {"G1"}),
+    ],
+)
+def test_filters_and_search_narrow_the_register(client, lead, people, query, expected):
+    client.force_login(lead)
+    assert refs(client.get("/register/", query)) == expected
+
+
+def test_search_finds_a_person_by_chi_number(client, lead, people):
+    client.force_login(lead)
+    assert refs(client.get("/register/", {"q": people["away"].chi_number})) == {"A1"}
+
+
+def test_locality_filter_shows_only_that_locality(client, lead, people, stewartry):
+    client.force_login(lead)
+    assert refs(client.get("/register/", {"locality": stewartry.pk})) == {"H1", "A1"}
+
+
+def test_sorting_by_name_descending_reverses_the_order(client, lead, people):
+    client.force_login(lead)
+    page = client.get("/register/", {"sort": "-name"}).context["page"]
+    names = [p.family_name for p in page.object_list]
+    assert names == sorted(names, reverse=True)
+
+
+def test_an_unknown_sort_is_refused_politely_and_shows_everyone(client, lead, people):
+    client.force_login(lead)
+    response = client.get("/register/", {"sort": "password"})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_counts_per_category_are_shown_above_the_list(client, lead, people):
+    client.force_login(lead)
+    rows = {key: n for key, _, n in client.get("/register/").context["counts"]["rows"]}
+    assert rows["urgent"] == 2
+    assert rows["urgent:in_hospital"] == 1
+    assert rows["appropriate_out_of_area"] == 1
+
+
+def test_pagination_splits_a_long_register(client, lead, nithsdale, settings):
+    settings.DSR_PAGE_SIZE = 10
+    PersonFactory.create_batch(25, locality=nithsdale)
+    client.force_login(lead)
+    response = client.get("/register/", {"page": 3})
+    assert len(response.context["page"].object_list) == 5
+    assert "Page 3 of 3" in response.content.decode()
+
+
+def test_an_htmx_request_returns_only_the_results(client, lead, people):
+    client.force_login(lead)
+    response = client.get("/register/", {"q": "Redd"}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert "<html" not in body
+    assert "R1" in body
+    assert "1 person match your filters" in body
+
+
+def test_filtering_works_without_javascript_as_a_full_page(client, lead, people):
+    client.force_login(lead)
+    body = client.get("/register/", {"category": "urgent"}).content.decode()
+    assert "<html" in body
+    assert 'id="results"' in body
+
+
+@pytest.mark.parametrize("rows", [5, 150])
+def test_the_filtered_list_runs_a_constant_number_of_queries(
+    client, lead, nithsdale, rows, django_assert_max_num_queries
+):
+    PersonFactory.create_batch(rows, locality=nithsdale, at_risk=True)
+    client.force_login(lead)
+    with django_assert_max_num_queries(17):
+        response = client.get("/register/", {"category": "urgent", "sort": "review"})
+    assert response.status_code == 200
+
+
+def test_a_user_in_two_authorities_sees_the_one_chosen_in_the_session(
+    client, lead, nithsdale, other_authority, leith, people, other_person
+):
+    from accounts.models import Membership
+
+    Membership.objects.create(user=lead, authority=other_authority, role="viewer")
+    from guardian.shortcuts import assign_perm
+
+    assign_perm("registers.view_people_in_locality", lead, leith)
+    client.force_login(lead)
+    assert other_person.local_reference not in refs(client.get("/register/"))
+    response = client.post("/register/authority/", {"authority": other_authority.pk})
+    assert response.status_code == 302
+    assert refs(client.get("/register/")) == {other_person.local_reference}
+
+
+def test_switching_to_an_authority_outside_the_scope_is_not_found(client, lead, other_authority):
+    client.force_login(lead)
+    response = client.post("/register/authority/", {"authority": other_authority.pk})
+    assert response.status_code == 404
+
+
+def test_a_practitioner_gets_an_update_link_only_for_writable_people(
+    client, authority, nithsdale, stewartry
+):
+    writer = make_member(authority, "practitioner", [nithsdale], email="w@example.scot")
+    from guardian.shortcuts import assign_perm
+
+    assign_perm("registers.view_people_in_locality", writer, stewartry)
+    mine = PersonFactory(locality=nithsdale)
+    theirs = PersonFactory(locality=stewartry)
+    client.force_login(writer)
+    body = client.get("/register/").content.decode()
+    assert f"/register/people/{mine.pk}/quick-status/" in body
+    assert f"/register/people/{theirs.pk}/quick-status/" not in body
+
+
+def test_reviews_due_lists_overdue_and_soon_due_people_only(client, lead, nithsdale):
+    today = timezone.localdate()
+    overdue = PersonFactory(locality=nithsdale, next_review_due=today - dt.timedelta(days=1))
+    soon = PersonFactory(locality=nithsdale, next_review_due=today + dt.timedelta(days=7))
+    later = PersonFactory(locality=nithsdale, next_review_due=today + dt.timedelta(days=90))
+    client.force_login(lead)
+    response = client.get("/register/reviews/")
+    shown = [p.pk for p in response.context["page"].object_list]
+    assert shown == [overdue.pk, soon.pk]
+    assert later.pk not in shown
+    assert "Overdue" in response.content.decode()
+
+
+@pytest.mark.parametrize("rows", [5, 120])
+def test_reviews_due_runs_a_constant_number_of_queries(
+    client, lead, nithsdale, rows, django_assert_max_num_queries
+):
+    today = timezone.localdate()
+    PersonFactory.create_batch(rows, locality=nithsdale, next_review_due=today)
+    client.force_login(lead)
+    with django_assert_max_num_queries(15):
+        assert client.get("/register/reviews/").status_code == 200
+
+
+def test_a_lead_sees_nothing_of_another_authoritys_register(client, other_lead, people):
+    LocalityFactory(authority=other_lead.memberships.get().authority)
+    client.force_login(other_lead)
+    assert refs(client.get("/register/")) == set()
