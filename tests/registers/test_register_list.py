@@ -29,7 +29,10 @@ def people(nithsdale, stewartry):
             local_reference="H1",
         ),
         "away": PersonFactory(
-            locality=stewartry, appropriate_out_of_area=True, family_name="Far", local_reference="A1"
+            locality=stewartry,
+            appropriate_out_of_area=True,
+            family_name="Far",
+            local_reference="A1",
         ),
         "overdue": PersonFactory(
             locality=nithsdale,

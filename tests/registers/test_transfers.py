@@ -47,9 +47,7 @@ def test_accepting_moves_the_person_to_the_receiving_register_with_history(
 ):
     # Under the receiving lead's own scope, so row-level security is in play.
     with access.using_scope(access.scope_for(other_lead)):
-        new = services.accept_transfer(
-            other_lead, transfer, locality=leith, local_reference="ED-1"
-        )
+        new = services.accept_transfer(other_lead, transfer, locality=leith, local_reference="ED-1")
     person.refresh_from_db()
     assert person.leaving_reason == LeavingReason.TRANSFERRED_TO_OTHER_IA
     assert person.date_left is not None
@@ -64,9 +62,7 @@ def test_accepting_moves_the_person_to_the_receiving_register_with_history(
     assert (transfer.status, transfer.new_person) == (TransferStatus.ACCEPTED, new)
 
 
-def test_accepting_is_audited_including_the_step_into_the_system_scope(
-    transfer, other_lead, leith
-):
+def test_accepting_is_audited_including_the_step_into_the_system_scope(transfer, other_lead, leith):
     services.accept_transfer(other_lead, transfer, locality=leith, local_reference="ED-1")
     actions = set(AuditEvent.objects.filter(actor=other_lead).values_list("action", flat=True))
     assert {"system_scope", "person.left", "person.added", "transfer.accepted"} <= actions
