@@ -238,6 +238,33 @@ class AddPersonForm(DetailsForm, StatusFieldsMixin):
         label="Why is the person being added? (optional)", required=False, widget=forms.Textarea
     )
 
+    # The order of the page, so the error summary lists problems top to bottom.
+    field_order = [
+        "given_name",
+        "family_name",
+        "preferred_name",
+        "date_of_birth",
+        "sex",
+        "chi_number",
+        "local_reference",
+        "locality",
+        "key_worker_name",
+        "key_worker_contact",
+        "lead_professional_team",
+        "referral_source",
+        "planned_move_date",
+        "guardianship_or_poa",
+        "info_sharing_recorded",
+        "info_sharing_date",
+        "status",
+        "risk_rating",
+        "risk_factors",
+        *StatusFieldsMixin.hospital_fields,
+        *StatusFieldsMixin.placement_fields,
+        "date_added",
+        "reason",
+    ]
+
     def __init__(self, *args: Any, localities: Any, authority_id: int | None, **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.fields["locality"].queryset = localities

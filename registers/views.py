@@ -39,7 +39,7 @@ from .forms import (
     attach_errors,
     status_value,
 )
-from .models import Person
+from .models import Locality, Person
 from .session import choose_authority, current_authority
 
 REVIEW_WINDOW_DAYS = 28
@@ -100,10 +100,13 @@ def _detail_context(request: HttpRequest, person: Person) -> dict[str, Any]:
     return {
         "person": person,
         "can_write": writable,
-        "quick_form": QuickStatusForm(initial=_quick_initial(person)) if writable else None,
+        "quick_form": _quick_form(person) if writable else None,
         "long_stay_days": settings.DSR_LONG_HOSPITAL_STAY_DAYS,
         "today": timezone.localdate(),
         "transfers": list(person.transfers.select_related("to_authority").all()),
+        "locality_names": dict(
+            Locality.objects.filter(authority_id=person.authority_id).values_list("pk", "name")
+        ),
     }
 
 
@@ -255,6 +258,15 @@ def person_status(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _quick_form(person: Person, data: Any = None) -> QuickStatusForm:
+    # Ids unique per person: the form sits in a list row beside the filter form's own fields.
+    return QuickStatusForm(data, initial=_quick_initial(person), auto_id=_quick_ids(person))
+
+
+def _quick_ids(person: Person) -> str:
+    return f"quick{person.pk}_%s"
+
+
 def _quick_initial(person: Person) -> dict[str, Any]:
     return {
         "status": status_value(person.category, person.urgent_reason),
@@ -275,7 +287,7 @@ def person_quick_status(request: HttpRequest, pk: int) -> HttpResponse:
     if person.date_left is not None:
         raise Http404("This person has left the register.")
     origin = request.POST.get("from") or request.GET.get("from") or "person"
-    form = QuickStatusForm(request.POST or None, initial=_quick_initial(person))
+    form = _quick_form(person, request.POST or None)
     extra: dict[str, Any] = {}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -293,7 +305,9 @@ def person_quick_status(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except services.StaleVersion:
             person.refresh_from_db()
-            form, extra = _stale_context(request, person, QuickStatusForm, data["version"])
+            form, extra = _stale_context(
+                request, person, QuickStatusForm, data["version"], auto_id=_quick_ids(person)
+            )
         except ValidationError as exc:
             attach_errors(form, exc)
             extra["needs_full_form"] = True

@@ -80,14 +80,21 @@ def _show(value: Any) -> str:
 
 
 @register.filter
-def change_lines(changes: dict[str, list[Any]]) -> list[tuple[str, str, str]]:
-    """A history entry's changed fields as (label, old, new), readable."""
-    skip = {"version"}
-    return [
-        (_label(name), _show(old), _show(new))
-        for name, (old, new) in sorted(changes.items())
-        if name not in skip
-    ]
+def change_lines(
+    changes: dict[str, list[Any]], locality_names: dict[int, str] | None = None
+) -> list[tuple[str, str, str]]:
+    """A history entry's changed fields as (label, old, new), readable. Category and rating are
+    left out: the timeline states them in words already."""
+    skip = {"version", "category", "urgent_reason", "risk_rating"}
+    names = locality_names or {}
+    lines = []
+    for name, (old, new) in sorted(changes.items()):
+        if name in skip:
+            continue
+        if name == "locality_id":
+            old, new = names.get(old, old), names.get(new, new)
+        lines.append((_label(name), _show(old), _show(new)))
+    return lines
 
 
 @register.filter

@@ -469,6 +469,8 @@ def test_moving_locality(client, lead, person, stewartry):
     person.refresh_from_db()
     assert person.locality == stewartry
     assert person.status_changes.filter(kind=ChangeKind.LOCALITY).exists()
+    body = client.get(f"/register/people/{person.pk}/").content.decode()
+    assert "Locality: Nithsdale to Stewartry" in body
 
 
 def test_a_practitioner_cannot_move_someone_to_a_locality_they_do_not_have(

@@ -1,0 +1,67 @@
+"""axe-core (from npm, served locally) run against the main pages: no serious or critical
+violations. It is added as an init script, which a Content-Security-Policy does not block."""
+
+import datetime as dt
+
+import pytest
+
+from registers import services
+from tests.browser.conftest import VENDOR
+from tests.factories import PersonFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+RUN_AXE = """async () => {
+  const result = await axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}});
+  return result.violations
+    .filter(v => ["serious", "critical"].includes(v.impact))
+    .map(v => `${v.id} (${v.impact}): ${v.nodes.map(n => n.target.join(" ")).join(", ")}`);
+}"""
+
+
+def test_the_main_pages_have_no_serious_accessibility_violations(
+    signed_in, lead, nithsdale, other_authority
+):
+    person = PersonFactory(
+        locality=nithsdale, in_hospital=True, ready_for_discharge_date=dt.date(2024, 3, 1)
+    )
+    PersonFactory(locality=nithsdale, at_risk=True)
+    PersonFactory(locality=nithsdale, appropriate_out_of_area=True)
+    services.record_review(
+        lead,
+        person,
+        version=person.version,
+        review_date=dt.date.today(),
+        attendees="Team",
+        outcome="Stable",
+    )
+    page = signed_in(lead, init_script=(VENDOR / "axe-core" / "axe.min.js").read_text())
+    pages = [
+        "/register/",
+        "/register/?category=urgent",
+        f"/register/people/{person.pk}/",
+        "/register/add/",
+        f"/register/people/{person.pk}/status/",
+        f"/register/people/{person.pk}/review/",
+        f"/register/people/{person.pk}/leave/",
+        "/register/reviews/",
+        "/register/transfers/",
+        "/register/dashboard/",
+        "/staff/",
+        "/staff/add/",
+        "/register/people/999999/",
+    ]
+    problems = {}
+    for path in pages:
+        page.goto(path)
+        found = page.evaluate(RUN_AXE)
+        if found:
+            problems[path] = found
+    # A form with errors, with its error summary.
+    page.goto("/register/add/")
+    page.get_by_role("button", name="Add to the register").click()
+    page.wait_for_selector("#error-summary")
+    found = page.evaluate(RUN_AXE)
+    if found:
+        problems["/register/add/ (errors)"] = found
+    assert problems == {}
