@@ -96,7 +96,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, person: Person) -> dict[str, Any]:
-    writable = Person.objects.writable_by(request.user).filter(pk=person.pk).exists()
+    writable = access.scope_for(request.user).can_write_locality(person.locality)
     return {
         "person": person,
         "can_write": writable,

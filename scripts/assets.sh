@@ -24,7 +24,7 @@ ds=node_modules/@scottish-government/design-system/dist
 out=static/vendor
 rm -rf "$out"
 mkdir -p "$out/design-system/css" "$out/design-system/scripts" "$out/htmx" "$out/axe-core"
-cp "$ds/css/design-system.min.css" "$out/design-system/css/"
+cp "$ds/css/design-system.min.css" "$ds/css/design-system.min.css.map" "$out/design-system/css/"
 cp "$ds/scripts/design-system.js" "$out/design-system/scripts/"
 cp -r "$ds/images" "$out/design-system/images"
 cp node_modules/htmx.org/dist/htmx.min.js "$out/htmx/"

@@ -102,4 +102,4 @@ def writable_by(person: Person, scope: Any) -> bool:
     """Whether the scope may change this person (in memory: no query per row)."""
     if scope is None:
         return False
-    return scope.is_lead_of(person.authority_id) or person.locality_id in scope.write_localities
+    return scope.can_write_locality(person.locality)

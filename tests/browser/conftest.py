@@ -4,16 +4,11 @@ They need the front-end assets (`bash scripts/assets.sh`) and /usr/bin/chromium
 (`bash scripts/browser.sh`); `make test` runs both first.
 """
 
-import os
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import Client
-
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by the test itself
-# (arranging data) are still synchronous and safe.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -21,15 +16,20 @@ ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 VENDOR = Path(settings.BASE_DIR) / "static" / "vendor"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    # Module scope: while Playwright runs, this thread has an event loop, which Django's
+    # async-safety check would hold against every later (non-browser) test.
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: run `bash scripts/browser.sh` (or `make test`).")
     if not (VENDOR / "htmx" / "htmx.min.js").exists():
         pytest.fail("Front-end assets are missing: run `bash scripts/assets.sh` (or `make test`).")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    # The ORM calls these tests make themselves (arranging data, checking results) are still
+    # synchronous and safe; the setting is lifted when the module's browser stops.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()

@@ -9,6 +9,13 @@ from tests.factories import PersonFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def choose(scope, label: str) -> None:
+    """Pick a radio button as a user does: by clicking its label (the design system styles the
+    label over the input)."""
+    scope.locator("label", has_text=label).click()
+    expect(scope.get_by_label(label, exact=True)).to_be_checked()
+
+
 def test_a_lead_adds_a_person_and_a_practitioner_updates_their_rating_from_the_list(
     signed_in, lead, practitioner, nithsdale, artifacts
 ):
@@ -17,14 +24,14 @@ def test_a_lead_adds_a_person_and_a_practitioner_updates_their_rating_from_the_l
     page.get_by_label("Given name").fill("Morag")
     page.get_by_label("Family name").fill("Fraser")
     page.get_by_label("Date of birth").fill("17/05/1990")
-    page.get_by_label("Female").check(force=True)
+    choose(page, "Female")
     page.get_by_label("Local reference").fill("DG-100")
     page.get_by_label("Locality", exact=True).select_option(label="Nithsdale")
     page.get_by_label("Referral source").select_option("health")
-    page.get_by_label("Enhanced monitoring").check(force=True)
+    choose(page, "Enhanced monitoring")
     # Hospital and placement sections are hidden unless they apply.
     expect(page.get_by_label("Hospital name")).to_be_hidden()
-    page.get_by_label("Amber: at risk without extra support soon").check(force=True)
+    choose(page, "Amber: at risk without extra support soon")
     page.get_by_role("button", name="Add to the register").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Morag Fraser")
     person = Person.objects.get(local_reference="DG-100")
@@ -34,7 +41,7 @@ def test_a_lead_adds_a_person_and_a_practitioner_updates_their_rating_from_the_l
     page.evaluate("window.stillTheSamePage = true")
     page.get_by_role("link", name="Update status for Morag Fraser").click()
     row = page.locator(f"#person-{person.pk}")
-    row.get_by_label("Red: breakdown likely without immediate action").check(force=True)
+    choose(row, "Red: breakdown likely without immediate action")
     row.get_by_label("Reason for the change").fill("Provider has given notice")
     row.get_by_role("button", name="Save status").click()
     expect(row.get_by_text("Updated")).to_be_visible()
