@@ -29,7 +29,8 @@ class Line:
 
 
 def _nice_max(value: int) -> int:
-    for step in (5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000):
+    # Divisible by 4, so the four grid lines fall on whole numbers.
+    for step in (4, 8, 12, 20, 40, 60, 100, 200, 400, 1000, 2000, 4000, 10000):
         if value <= step:
             return step
     return value
@@ -49,7 +50,7 @@ def trend_chart(points: list[TrendPoint]) -> dict:
     for key, label, colour, dash in SERIES:
         dots = [(*xy(i, getattr(p, key)), getattr(p, key)) for i, p in enumerate(points)]
         lines.append(Line(key, label, colour, dash, " ".join(f"{x},{y}" for x, y, _ in dots), dots))
-    ticks = [(round(TOP + plot_h - t / 4 * plot_h, 1), round(top * t / 4)) for t in range(5)]
+    ticks = [(round(TOP + plot_h - t / 4 * plot_h, 1), top * t // 4) for t in range(5)]
     labels = [(xy(i, 0)[0], p.month_end.strftime("%b")) for i, p in enumerate(points)]
     return {
         "width": WIDTH,

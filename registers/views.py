@@ -313,7 +313,13 @@ def person_quick_status(request: HttpRequest, pk: int) -> HttpResponse:
             extra["needs_full_form"] = True
         else:
             return _quick_done(request, pk, origin)
-    context = {"form": form, "person": person, "origin": origin, **extra}
+    context = {
+        "form": form,
+        "person": person,
+        "origin": origin,
+        "next_url": _safe_next(request, ""),
+        **extra,
+    }
     if request.htmx and origin == "list":
         return render(request, "registers/_quick_row.html", context)
     if request.htmx:

@@ -17,8 +17,8 @@ CHOICE_GROUPS = {"radioselect", "checkboxselectmultiple"}
 
 @register.filter
 def widget_kind(field: BoundField) -> str:
-    kind = field.widget_type
-    if kind in ("dateinput", "emailinput", "numberinput"):
+    kind = field.widget_type  # the widget's class name without "Input"/"Widget", lower case
+    if kind in ("date", "email", "number"):
         return "text"
     return kind
 

@@ -28,8 +28,11 @@ def test_a_lead_adds_a_person_and_a_practitioner_updates_their_rating_from_the_l
     page.get_by_label("Local reference").fill("DG-100")
     page.get_by_label("Locality", exact=True).select_option(label="Nithsdale")
     page.get_by_label("Referral source").select_option("health")
+    # Hospital and placement sections show only when they apply.
+    choose(page, "Urgent: in hospital")
+    expect(page.get_by_label("Hospital name")).to_be_visible()
+    expect(page.get_by_label("Host area")).to_be_hidden()
     choose(page, "Enhanced monitoring")
-    # Hospital and placement sections are hidden unless they apply.
     expect(page.get_by_label("Hospital name")).to_be_hidden()
     choose(page, "Amber: at risk without extra support soon")
     page.get_by_role("button", name="Add to the register").click()

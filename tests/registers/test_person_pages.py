@@ -545,3 +545,18 @@ def test_today_is_the_default_review_date(client, practitioner, person):
     client.force_login(practitioner)
     body = client.get(f"/register/people/{person.pk}/review/").content.decode()
     assert timezone.localdate().strftime("%d/%m/%Y") in body
+
+
+def test_a_viewer_gets_no_change_actions_on_the_person_page(client, viewer, person):
+    client.force_login(viewer)
+    body = client.get(f"/register/people/{person.pk}/").content.decode()
+    assert "Record a new rating or category" not in body
+    assert "Edit details" not in body
+
+
+def test_the_no_javascript_quick_update_keeps_the_list_filters(client, practitioner, person):
+    client.force_login(practitioner)
+    body = client.get(
+        f"/register/people/{person.pk}/quick-status/", {"from": "list", "next": "/register/?q=a"}
+    ).content.decode()
+    assert 'name="next" value="/register/?q=a"' in body
