@@ -12,9 +12,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 from .disclosure import PRIMARY, SUPPRESSED, TOTAL, protect
 
 Value = int | str
+MINIMUM_RETURNS = 2
 
 
 @dataclass
@@ -145,7 +148,16 @@ def by_authority_sheet(
 def national_document(
     census_date: dt.date, returns: list[Any], *, threshold: int, all_authorities: int
 ) -> Document:
-    """Scotland totals and per-authority tables from submitted or accepted returns."""
+    """Scotland totals and per-authority tables from submitted or accepted returns.
+
+    With one return, Scotland's totals would be that authority's own unsuppressed figures, so at
+    least two are needed before anything is published.
+    """
+    if len(returns) < MINIMUM_RETURNS:
+        raise ValidationError(
+            "At least two authorities' returns must be submitted before national figures can be "
+            "published without disclosing one authority's small counts."
+        )
     names = [(ret.authority.code, ret.authority.name) for ret in returns]
     sheets = [
         Sheet(
@@ -158,12 +170,11 @@ def national_document(
         )
     ]
     suppressed: list[str] = []
-    if returns:
-        sheets += [grid_sheet(t, prefix="Scotland: ") for t in sum_tables(returns)]
-        for index in range(len(returns[0].tables)):
-            sheet, log = by_authority_sheet(index, returns, names, threshold)
-            sheets.append(sheet)
-            suppressed += log
+    sheets += [grid_sheet(t, prefix="Scotland: ") for t in sum_tables(returns)]
+    for index in range(len(returns[0].tables)):
+        sheet, log = by_authority_sheet(index, returns, names, threshold)
+        sheets.append(sheet)
+        suppressed += log
     notes = [
         *DEFINITIONS,
         f"Returns included: {len(returns)} of {all_authorities} Integration Authorities "

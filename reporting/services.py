@@ -406,8 +406,13 @@ def _build_authority_pdf(scope: access.Scope, job: ReportJob) -> tuple[bytes, st
 
 
 def _national_document(scope: access.Scope, job: ReportJob) -> documents.Document:
-    # The national scope reads returns (aggregates) and nothing person-level, by policy.
-    with transaction.atomic(), access.using_scope(scope):
+    """Read only the aggregate tables of submitted or accepted returns, in the named (audited)
+    scope, and apply disclosure control before anything is rendered."""
+    reason = f"national aggregate for {job.census_date} (job {job.pk})"
+    with (
+        transaction.atomic(),
+        access.system_scope(reason, actor=job.requested_by),
+    ):
         returns = list(
             AuthorityReturn.objects.filter(
                 census_date=job.census_date,

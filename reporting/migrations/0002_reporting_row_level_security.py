@@ -7,7 +7,10 @@ NATIONAL_JOBS = f"authority_id IS NULL AND {SCOPE_IS_NATIONAL}"
 
 
 class Migration(migrations.Migration):
-    dependencies = [("reporting", "0001_census_returns_and_jobs")]
+    dependencies = [
+        ("reporting", "0001_census_returns_and_jobs"),
+        ("registers", "0002_row_level_security"),
+    ]
 
     operations = [
         # Person-level: the authority's own scope (and the system scope) only.
@@ -22,6 +25,15 @@ class Migration(migrations.Migration):
                 USING ({NATIONAL_JOBS}) WITH CHECK ({NATIONAL_JOBS});
             """,
             "DROP POLICY IF EXISTS national_jobs ON reporting_reportjob;",
+        ),
+        # The national scope appends audit events with no authority (its requests and builds);
+        # INSERT ... RETURNING needs them readable, so it may read those national-level rows.
+        migrations.RunSQL(
+            f"""
+            CREATE POLICY audit_read_national ON registers_auditevent FOR SELECT
+                USING (authority_id IS NULL AND {SCOPE_IS_NATIONAL});
+            """,
+            "DROP POLICY IF EXISTS audit_read_national ON registers_auditevent;",
         ),
         # A submitted or accepted return is immutable: its tables cannot change and it cannot
         # be deleted; only the national decision (status, decided_*, comment) moves it on.
