@@ -117,7 +117,6 @@ def test_draft_returns_are_left_out_of_the_national_return(two_submitted_returns
         authority=aberdeen, census_date=census, tables=two_submitted_returns[0].tables
     )
     rows = national("national_csv", analyst, census).decode("utf-8-sig")
-    assert "Returns included: " not in rows  # notes are in XLSX/PDF
     assert rows.count("Returns included,") == 2
 
 
