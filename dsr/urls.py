@@ -18,5 +18,6 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("register/", include("registers.urls")),
+    path("reporting/", include("reporting.urls")),
     path("admin/", admin.site.urls),
 ]
