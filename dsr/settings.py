@@ -7,6 +7,7 @@ Development is the default profile; `DSR_ENV=production` switches on the secure 
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -156,6 +157,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
+# Each morning: if yesterday was a census date, freeze every authority's snapshot.
+CELERY_BEAT_SCHEDULE = {
+    "census-snapshots": {
+        "task": "reporting.tasks.take_due_census_snapshots",
+        "schedule": crontab(hour=2, minute=15),
+    }
+}
 
 # The register's own rules that a later decision may revise (domain.md, "proposed").
 DSR_REVIEW_CADENCE_DAYS = {
@@ -165,6 +173,10 @@ DSR_REVIEW_CADENCE_DAYS = {
 }
 DSR_LONG_HOSPITAL_STAY_DAYS = env.int("DSR_LONG_HOSPITAL_STAY_DAYS", default=365)
 DSR_PAGE_SIZE = env.int("DSR_PAGE_SIZE", default=50)
+# Returns: deadline after the census date, and the disclosure-control threshold (counts from 1 to
+# threshold-1 are suppressed below Scotland level).
+DSR_RETURN_DEADLINE_DAYS = env.int("DSR_RETURN_DEADLINE_DAYS", default=28)
+DSR_DISCLOSURE_THRESHOLD = env.int("DSR_DISCLOSURE_THRESHOLD", default=5)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("DSR_SESSION_SECONDS", default=60 * 30)
@@ -189,4 +201,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    # WeasyPrint and fontTools narrate every PDF at INFO.
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

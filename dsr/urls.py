@@ -19,5 +19,7 @@ urlpatterns = [
     ),
     path("register/", include("registers.urls")),
     path("staff/", include("accounts.urls")),
+    path("reporting/", include("reporting.urls")),
+    path("api/v1/", include("reporting.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -215,27 +215,28 @@ def seed(*, scale: float = 1.0, stdout=None) -> SeedResult:
     categories = iter(national_categories(total, rng))
     password = make_password(DEMO_PASSWORD)
     result = SeedResult(0, 0, 0, 0)
-    with access.system_scope("seed_demo: synthetic registers"):
+    with transaction.atomic(), access.system_scope("seed_demo: national analyst"):
         _national_analyst(password)
         already = set(
             Person.objects.filter(local_reference__startswith=DEMO_PREFIX)
             .values_list("authority_id", flat=True)
             .distinct()
         )
-        for authority, count in zip(authorities, counts, strict=True):
-            share = [next(categories) for _ in range(count)]
-            if authority.pk in already:
-                continue
-            with transaction.atomic():
-                localities = _localities(authority)
-                _staff(authority, localities, password)
-                people, changes, reviews = _register(authority, localities, share, rng)
-            result.authorities_seeded += 1
-            result.people += people
-            result.status_changes += changes
-            result.reviews += reviews
-            if stdout:
-                stdout.write(f"  {authority.name}: {people} people")
+    for authority, count in zip(authorities, counts, strict=True):
+        share = [next(categories) for _ in range(count)]
+        if authority.pk in already:
+            continue
+        # One transaction per authority: an interrupted run keeps what it finished.
+        with transaction.atomic(), access.system_scope(f"seed_demo: {authority.code}"):
+            localities = _localities(authority)
+            _staff(authority, localities, password)
+            people, changes, reviews = _register(authority, localities, share, rng)
+        result.authorities_seeded += 1
+        result.people += people
+        result.status_changes += changes
+        result.reviews += reviews
+        if stdout:
+            stdout.write(f"  {authority.name}: {people} people")
     return result
 
 

@@ -1,0 +1,174 @@
+"""Reads for reporting. Each takes the acting user first and starts from their scope.
+
+These are also what the REST API should expose for returns and their status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from registers import access
+from registers.models import IntegrationAuthority
+
+from .census import recent_census_dates, return_deadline
+from .models import AuthorityReturn, CensusSnapshot, JobKind, ReportJob, SnapshotRow
+from .tables import WARNINGS, warning_codes
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+
+@dataclass
+class CensusLine:
+    census_date: dt.date
+    deadline: dt.date
+    returns: list[tuple[IntegrationAuthority, AuthorityReturn | None]]
+    counts: dict[str, int]
+
+
+def census_overview(
+    user: User, *, today: dt.date | None = None, count: int = 8
+) -> list[CensusLine]:
+    """Recent census dates: for staff, their authorities' returns; for the analyst, counts."""
+    today = today or timezone.localdate()
+    dates = recent_census_dates(today, count)
+    scope = access.scope_for(user)
+    lines = []
+    if user.is_national_analyst:
+        counts: dict[dt.date, dict[str, int]] = {}
+        rows = (
+            AuthorityReturn.objects.filter(census_date__in=dates)
+            .order_by()
+            .values("census_date", "status")
+            .annotate(n=Count("id"))
+        )
+        for row in rows:
+            counts.setdefault(row["census_date"], {})[row["status"]] = row["n"]
+        for day in dates:
+            lines.append(CensusLine(day, return_deadline(day), [], counts.get(day, {})))
+        return lines
+    authorities = list(IntegrationAuthority.objects.filter(pk__in=scope.authority_ids))
+    returns = {
+        (r.authority_id, r.census_date): r
+        for r in scope.filter_tenant_rows(AuthorityReturn.objects.filter(census_date__in=dates))
+    }
+    for day in dates:
+        pairs = [(a, returns.get((a.pk, day))) for a in authorities]
+        lines.append(CensusLine(day, return_deadline(day), pairs, {}))
+    return lines
+
+
+def authority_for_staff(user: User, authority_id: int) -> IntegrationAuthority:
+    """An authority the user is staff of, or 404 (the national analyst is staff of none)."""
+    if authority_id not in access.scope_for(user).authority_ids:
+        raise Http404("No such authority in your scope.")
+    return IntegrationAuthority.objects.get(pk=authority_id)
+
+
+def authority_return(user: User, authority_id: int, census_date: dt.date) -> AuthorityReturn | None:
+    authority_for_staff(user, authority_id)
+    return (
+        AuthorityReturn.objects.filter(authority_id=authority_id, census_date=census_date)
+        .select_related("authority", "submitted_by", "decided_by")
+        .first()
+    )
+
+
+def returns_for_authority(user: User, authority_id: int) -> QuerySet[AuthorityReturn]:
+    """Every return of one authority, newest first (status and aggregates)."""
+    authority_for_staff(user, authority_id)
+    return AuthorityReturn.objects.filter(authority_id=authority_id).order_by("-census_date")
+
+
+def people_with_warnings(user: User, ret: AuthorityReturn) -> list[dict[str, Any]]:
+    """Who is behind each data-quality warning: the lead only (it names people)."""
+    if not access.scope_for(user).is_lead_of(ret.authority_id):
+        return []
+    snapshot = CensusSnapshot.objects.filter(
+        authority_id=ret.authority_id, census_date=ret.census_date
+    ).first()
+    if snapshot is None:
+        return []
+    fields = [f.name for f in SnapshotRow._meta.concrete_fields]
+    found = []
+    for row in snapshot.rows.values(*fields).order_by("local_reference"):
+        codes = warning_codes(row, ret.census_date)
+        if codes:
+            found.append(
+                {
+                    "person_id": row["person"],
+                    "local_reference": row["local_reference"],
+                    "problems": [WARNINGS[c] for c in codes],
+                }
+            )
+    return found
+
+
+def national_status(
+    user: User, census_date: dt.date
+) -> list[tuple[IntegrationAuthority, AuthorityReturn | None]]:
+    """Every authority with its return's status for the census date (national analyst only)."""
+    if not user.is_national_analyst:
+        raise Http404("No such page.")
+    returns = {
+        r.authority_id: r
+        for r in AuthorityReturn.objects.filter(census_date=census_date).defer("tables", "warnings")
+    }
+    return [(a, returns.get(a.pk)) for a in IntegrationAuthority.objects.order_by("name")]
+
+
+def return_for_decision(user: User, pk: int) -> AuthorityReturn:
+    if not user.is_national_analyst:
+        raise Http404("No such page.")
+    ret = AuthorityReturn.objects.filter(pk=pk).select_related("authority").first()
+    if ret is None:
+        raise Http404("No such return.")
+    return ret
+
+
+def jobs_for_return(user: User, authority_id: int, census_date: dt.date) -> QuerySet[ReportJob]:
+    authority_for_staff(user, authority_id)
+    return ReportJob.objects.filter(
+        authority_id=authority_id, census_date=census_date, person__isnull=True
+    ).select_related("requested_by")[:20]
+
+
+def national_jobs(user: User, census_date: dt.date) -> QuerySet[ReportJob]:
+    if not user.is_national_analyst:
+        raise Http404("No such page.")
+    return ReportJob.objects.filter(authority__isnull=True, census_date=census_date).select_related(
+        "requested_by"
+    )[:20]
+
+
+def profile_jobs(user: User, person_id: int) -> QuerySet[ReportJob]:
+    person = access.person_for_read(user, person_id)
+    return ReportJob.objects.filter(
+        kind=JobKind.PERSON_PROFILE, person=person, requested_by=user
+    ).select_related("requested_by")[:10]
+
+
+def job_for_user(user: User, pk: int) -> ReportJob:
+    """A job the user may follow and download, or 404.
+
+    National files: the national analyst only. Authority files: that authority's staff. Person
+    profiles: staff who can read that person (never the national analyst).
+    """
+    job = ReportJob.objects.filter(pk=pk).select_related("authority").first()
+    if job is None:
+        raise Http404("No such file.")
+    if job.is_national:
+        if not user.is_national_analyst:
+            raise Http404("No such file.")
+        return job
+    if job.authority_id not in access.scope_for(user).authority_ids:
+        raise Http404("No such file.")
+    if job.kind == JobKind.PERSON_PROFILE:
+        access.person_for_read(user, job.person_id)
+    return job

@@ -1,0 +1,487 @@
+"""Changes in reporting: snapshots, returns and their workflow, and the build jobs.
+
+Each service runs in one transaction, takes the actor first, validates, writes, audits, and
+enqueues Celery work with `transaction.on_commit`. `run_job` is the exception: it is the body of
+the Celery task and commits in steps so the browser can follow its progress.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
+
+from registers import access
+from registers.audit import record_event
+from registers.models import IntegrationAuthority, Person
+
+from . import documents
+from .builders import pdf, tabular
+from .builders.charts import stacked_bars
+from .census import is_census_date
+from .models import (
+    NATIONAL_KINDS,
+    AuthorityReturn,
+    CensusSnapshot,
+    JobKind,
+    JobStatus,
+    ReportJob,
+    ReturnStatus,
+    SnapshotRow,
+)
+from .snapshots import reconstruct
+from .tables import compute_tables, summarise_warnings
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+TREND_QUARTERS = 8
+
+
+def task_scope(authority_id: int | None) -> access.Scope:
+    """The scope a job runs in: one authority's rows, or the national (aggregate-only) scope."""
+    if authority_id is None:
+        return access.Scope(national=True)
+    return access.Scope(roles={authority_id: "lead"})
+
+
+def _check_census_date(census_date: dt.date) -> None:
+    if not is_census_date(census_date):
+        raise ValidationError({"census_date": ["This is not a census date."]})
+    if census_date > timezone.localdate():
+        raise ValidationError({"census_date": ["This census date has not happened yet."]})
+
+
+# Snapshots and returns ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def take_snapshot(actor: User | None, *, authority_id: int, census_date: dt.date) -> CensusSnapshot:
+    """Freeze everyone on the register at the census date. Running it again replaces the rows
+    with the same reconstruction, so there is always exactly one snapshot per authority and date."""
+    _check_census_date(census_date)
+    existing = AuthorityReturn.objects.filter(authority_id=authority_id, census_date=census_date)
+    if existing.filter(status__in=[ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED]).exists():
+        raise ValidationError("The return for this census date is submitted; its snapshot stays.")
+    snapshot, _ = CensusSnapshot.objects.select_for_update().get_or_create(
+        authority_id=authority_id, census_date=census_date
+    )
+    rebuilt = reconstruct(authority_id, census_date)
+    SnapshotRow.objects.filter(snapshot=snapshot).delete()
+    SnapshotRow.objects.bulk_create(
+        SnapshotRow(authority_id=authority_id, snapshot=snapshot, **row) for row in rebuilt.rows
+    )
+    snapshot.people = len(rebuilt.rows)
+    snapshot.movement = rebuilt.movement
+    snapshot.taken_at = timezone.now()
+    snapshot.save()
+    record_event(actor, "snapshot.taken", obj=snapshot, changes={"people": snapshot.people})
+    return snapshot
+
+
+def _snapshot_rows(snapshot: CensusSnapshot) -> list[dict[str, Any]]:
+    fields = [f.name for f in SnapshotRow._meta.concrete_fields]
+    return list(snapshot.rows.values(*fields))
+
+
+@transaction.atomic
+def build_return(actor: User | None, *, snapshot: CensusSnapshot) -> AuthorityReturn:
+    """The return's tables and data-quality warnings, computed from the snapshot."""
+    ret = (
+        AuthorityReturn.objects.select_for_update()
+        .filter(authority_id=snapshot.authority_id, census_date=snapshot.census_date)
+        .first()
+    )
+    if ret is not None and ret.is_locked:
+        raise ValidationError("This return is submitted and cannot be rebuilt.")
+    rows = _snapshot_rows(snapshot)
+    ret = ret or AuthorityReturn(
+        authority_id=snapshot.authority_id, census_date=snapshot.census_date
+    )
+    ret.tables = compute_tables(rows, snapshot.census_date, snapshot.movement)
+    ret.warnings = summarise_warnings(rows, snapshot.census_date)
+    ret.in_transition = sum(1 for r in rows if r["age"] < 18)
+    ret.built_at = timezone.now()
+    ret.status = ReturnStatus.DRAFT
+    ret.submitted_at = ret.submitted_by = None
+    ret.save()
+    record_event(actor, "return.built", obj=ret, changes={"census_date": str(ret.census_date)})
+    return ret
+
+
+@transaction.atomic
+def submit_return(actor: User, ret: AuthorityReturn) -> AuthorityReturn:
+    access.require_lead(actor, ret.authority_id)
+    ret = AuthorityReturn.objects.select_for_update().get(pk=ret.pk)
+    if ret.status != ReturnStatus.DRAFT:
+        raise ValidationError(
+            "Only a built draft can be submitted; rebuild a return that was sent back."
+        )
+    ret.status = ReturnStatus.SUBMITTED
+    ret.submitted_at = timezone.now()
+    ret.submitted_by = actor
+    ret.save(update_fields=["status", "submitted_at", "submitted_by"])
+    record_event(actor, "return.submitted", obj=ret, changes={"census_date": str(ret.census_date)})
+    return ret
+
+
+def _require_national(actor: User) -> None:
+    if not actor.is_national_analyst:
+        raise Http404("No such page.")
+
+
+def _decide(actor: User, ret_pk: int, *, status: str, comment: str) -> AuthorityReturn:
+    # The national scope may only read returns; the decision is written in the named scope.
+    with access.system_scope("national decision on a return", actor=actor):
+        ret = AuthorityReturn.objects.select_for_update().get(pk=ret_pk)
+        if ret.status != ReturnStatus.SUBMITTED:
+            raise ValidationError("Only a submitted return can be accepted or sent back.")
+        ret.status = status
+        ret.decided_at = timezone.now()
+        ret.decided_by = actor
+        ret.comment = comment
+        ret.save(update_fields=["status", "decided_at", "decided_by", "comment"])
+        record_event(actor, f"return.{status}", obj=ret, changes={"comment": comment})
+    return ret
+
+
+@transaction.atomic
+def accept_return(actor: User, ret: AuthorityReturn) -> AuthorityReturn:
+    _require_national(actor)
+    return _decide(actor, ret.pk, status=ReturnStatus.ACCEPTED, comment="")
+
+
+@transaction.atomic
+def send_back_return(actor: User, ret: AuthorityReturn, *, comment: str) -> AuthorityReturn:
+    _require_national(actor)
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError({"comment": ["Say what the authority needs to correct."]})
+    return _decide(actor, ret.pk, status=ReturnStatus.RETURNED, comment=comment)
+
+
+# Jobs --------------------------------------------------------------------------------------------
+
+
+def _enqueue(job: ReportJob) -> None:
+    from .tasks import run_report_job
+
+    transaction.on_commit(lambda: run_report_job.delay(job.pk, job.authority_id))
+
+
+def _check_job_rights(
+    actor: User,
+    kind: str,
+    authority: IntegrationAuthority | None,
+    census_date: dt.date | None,
+    person: Person | None,
+) -> None:
+    scope = access.scope_for(actor)
+    if kind in NATIONAL_KINDS:
+        _require_national(actor)
+        _check_census_date(census_date)
+        return
+    if kind == JobKind.PERSON_PROFILE:
+        access.person_for_read(actor, person.pk)  # 404 for the national analyst too
+        return
+    if authority is None or authority.pk not in scope.authority_ids:
+        raise Http404("No such authority in your scope.")
+    _check_census_date(census_date)
+    if kind in (JobKind.SNAPSHOT, JobKind.AUTHORITY_RETURN):
+        access.require_lead(actor, authority.pk)
+        ret = AuthorityReturn.objects.filter(authority=authority, census_date=census_date).first()
+        if ret is not None and ret.is_locked:
+            raise ValidationError("This return is submitted and cannot be rebuilt.")
+    elif not AuthorityReturn.objects.filter(authority=authority, census_date=census_date).exists():
+        raise ValidationError("Build the return before downloading it.")
+
+
+@transaction.atomic
+def request_job(
+    actor: User,
+    *,
+    kind: str,
+    authority: IntegrationAuthority | None = None,
+    census_date: dt.date | None = None,
+    person: Person | None = None,
+) -> ReportJob:
+    """Queue a build. An identical build already queued or running is returned instead."""
+    if kind not in JobKind.values:
+        raise ValidationError({"kind": ["Choose a file to build."]})
+    _check_job_rights(actor, kind, authority, census_date, person)
+    if person is not None:
+        authority = person.authority
+    pending = ReportJob.objects.filter(
+        kind=kind,
+        authority=authority,
+        census_date=census_date,
+        person=person,
+        status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
+    ).first()
+    if pending is not None:
+        return pending
+    job = ReportJob.objects.create(
+        kind=kind,
+        authority=authority,
+        census_date=census_date,
+        person=person,
+        requested_by=actor,
+    )
+    record_event(
+        actor,
+        "report.requested",
+        authority_id=job.authority_id,
+        obj=job,
+        changes={"kind": kind, "census_date": str(census_date or "")},
+    )
+    _enqueue(job)
+    return job
+
+
+@transaction.atomic
+def retry_job(actor: User, job: ReportJob) -> ReportJob:
+    """Queue a failed build again (the caller has already checked the actor may see it)."""
+    job = ReportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != JobStatus.FAILED:
+        raise ValidationError("Only a failed build can be retried.")
+    _check_job_rights(actor, job.kind, job.authority, job.census_date, job.person)
+    job.status, job.progress, job.error = JobStatus.QUEUED, 0, ""
+    job.finished_at = None
+    job.save(update_fields=["status", "progress", "error", "finished_at"])
+    record_event(actor, "report.retried", authority_id=job.authority_id, obj=job)
+    _enqueue(job)
+    return job
+
+
+@transaction.atomic
+def schedule_due_snapshots(*, today: dt.date) -> list[ReportJob]:
+    """The day after a census date, queue every authority's snapshot (once per date)."""
+    census_date = today - dt.timedelta(days=1)
+    if not is_census_date(census_date):
+        return []
+    jobs = []
+    with access.system_scope(f"census snapshots for {census_date}"):
+        for authority in IntegrationAuthority.objects.order_by("pk"):
+            job, created = ReportJob.objects.get_or_create(
+                kind=JobKind.SNAPSHOT, authority=authority, census_date=census_date
+            )
+            if created:
+                _enqueue(job)
+                jobs.append(job)
+    return jobs
+
+
+def _step(scope: access.Scope, job_id: int, **changes: Any) -> ReportJob:
+    """Record the job's progress in its own short transaction, so the browser sees it."""
+    with transaction.atomic(), access.using_scope(scope):
+        job = ReportJob.objects.select_for_update().get(pk=job_id)
+        for name, value in changes.items():
+            setattr(job, name, value)
+        job.save(update_fields=list(changes))
+        return job
+
+
+def run_job(job_id: int, *, authority_id: int | None) -> ReportJob:
+    """Run one build to the end. Safe to run twice: a finished job is left as it is, and a job
+    whose worker died mid-way (Celery redelivers it, acks_late) is run again from the start and
+    overwrites its own partial output."""
+    scope = task_scope(authority_id)
+    with transaction.atomic(), access.using_scope(scope):
+        job = ReportJob.objects.select_for_update().get(pk=job_id)
+        if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+            return job
+        job.status, job.progress, job.error = JobStatus.RUNNING, 10, ""
+        job.started_at, job.attempts = timezone.now(), job.attempts + 1
+        job.save(update_fields=["status", "progress", "error", "started_at", "attempts"])
+    try:
+        data, filename = BUILDERS[job.kind](scope, job)
+        if data is not None:
+            _step(scope, job.pk, progress=80)
+        with transaction.atomic(), access.using_scope(scope):
+            job = ReportJob.objects.select_for_update().get(pk=job_id)
+            if data is not None:
+                _save_output(job, filename, data)
+            job.status, job.progress, job.finished_at = JobStatus.DONE, 100, timezone.now()
+            job.save()
+            record_event(job.requested_by, "report.built", authority_id=job.authority_id, obj=job)
+    except Exception as exc:
+        logger.exception("report job %s failed", job_id)
+        message = exc.messages[0] if isinstance(exc, ValidationError) else str(exc)
+        job = _step(
+            scope,
+            job_id,
+            status=JobStatus.FAILED,
+            error=message or exc.__class__.__name__,
+            finished_at=timezone.now(),
+        )
+    return job
+
+
+def _save_output(job: ReportJob, filename: str, data: bytes) -> None:
+    path = f"reports/{job.pk}/{filename}"
+    if default_storage.exists(path):  # a rerun replaces its own earlier output
+        default_storage.delete(path)
+    job.output.name = default_storage.save(path, ContentFile(data))
+    job.filename = filename
+
+
+# What each kind of job builds: (file bytes or None, file name).
+
+
+def _build_snapshot(scope: access.Scope, job: ReportJob) -> tuple[None, str]:
+    with access.using_scope(scope):
+        take_snapshot(job.requested_by, authority_id=job.authority_id, census_date=job.census_date)
+    return None, ""
+
+
+def _build_return(scope: access.Scope, job: ReportJob) -> tuple[None, str]:
+    with access.using_scope(scope):
+        snapshot = take_snapshot(
+            job.requested_by, authority_id=job.authority_id, census_date=job.census_date
+        )
+    _step(scope, job.pk, progress=60)
+    with access.using_scope(scope):
+        build_return(job.requested_by, snapshot=snapshot)
+    return None, ""
+
+
+def _authority_document(scope: access.Scope, job: ReportJob) -> tuple[documents.Document, Any]:
+    with transaction.atomic(), access.using_scope(scope):
+        ret = AuthorityReturn.objects.select_related("authority").get(
+            authority_id=job.authority_id, census_date=job.census_date
+        )
+        history = list(
+            AuthorityReturn.objects.filter(
+                authority_id=job.authority_id, census_date__lte=job.census_date
+            ).order_by("-census_date")[:TREND_QUARTERS]
+        )
+    doc = documents.authority_document(ret, authority_name=ret.authority.name)
+    return doc, (ret, history)
+
+
+def _file_name(job: ReportJob, stem: str, extension: str) -> str:
+    where = job.authority.code if job.authority_id else "scotland"
+    return f"dsr-{stem}-{where}-{job.census_date.isoformat()}.{extension}"
+
+
+def _build_authority_csv(scope: access.Scope, job: ReportJob) -> tuple[bytes, str]:
+    doc, _ = _authority_document(scope, job)
+    return tabular.render_csv(doc), _file_name(job, "return", "csv")
+
+
+def _build_authority_xlsx(scope: access.Scope, job: ReportJob) -> tuple[bytes, str]:
+    doc, _ = _authority_document(scope, job)
+    return tabular.render_xlsx(doc), _file_name(job, "return", "xlsx")
+
+
+def _category_trend(history: list[AuthorityReturn]) -> str:
+    points = []
+    for ret in reversed(history):
+        table = next(t for t in ret.tables if t["key"] == "category")
+        points.append((ret.census_date, [row[0] for row in table["cells"]]))
+    labels = [label for _, label in history[0].tables[0]["rows"]] if history else []
+    return stacked_bars(points, labels, title="People on the register by category, by quarter")
+
+
+def _build_authority_pdf(scope: access.Scope, job: ReportJob) -> tuple[bytes, str]:
+    doc, (ret, history) = _authority_document(scope, job)
+    context = {
+        "doc": doc,
+        "ret": ret,
+        "generated_at": timezone.now(),
+        "chart": _category_trend(history),
+        "warnings": ret.warnings,
+    }
+    return pdf.render_pdf("reporting/pdf/summary.html", context), _file_name(job, "summary", "pdf")
+
+
+def _national_document(scope: access.Scope, job: ReportJob) -> documents.Document:
+    """Read only the aggregate tables of submitted or accepted returns, in the named (audited)
+    scope, and apply disclosure control before anything is rendered."""
+    reason = f"national aggregate for {job.census_date} (job {job.pk})"
+    with (
+        transaction.atomic(),
+        access.system_scope(reason, actor=job.requested_by),
+    ):
+        returns = list(
+            AuthorityReturn.objects.filter(
+                census_date=job.census_date,
+                status__in=[ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED],
+            )
+            .select_related("authority")
+            .order_by("authority__name")
+        )
+        record_event(
+            job.requested_by,
+            "national.aggregated",
+            obj=job,
+            changes={"returns": [r.pk for r in returns]},
+        )
+        authorities = IntegrationAuthority.objects.count()
+    return documents.national_document(
+        job.census_date,
+        returns,
+        threshold=settings.DSR_DISCLOSURE_THRESHOLD,
+        all_authorities=authorities,
+    )
+
+
+def _build_national_csv(scope: access.Scope, job: ReportJob) -> tuple[bytes, str]:
+    return tabular.render_csv(_national_document(scope, job)), _file_name(job, "national", "csv")
+
+
+def _build_national_xlsx(scope: access.Scope, job: ReportJob) -> tuple[bytes, str]:
+    doc = _national_document(scope, job)
+    return tabular.render_xlsx(doc), _file_name(job, "national", "xlsx")
+
+
+def _build_national_pdf(scope: access.Scope, job: ReportJob) -> tuple[bytes, str]:
+    context = {"doc": _national_document(scope, job), "generated_at": timezone.now()}
+    return pdf.render_pdf("reporting/pdf/summary.html", context), _file_name(
+        job, "national-summary", "pdf"
+    )
+
+
+def _build_person_profile(scope: access.Scope, job: ReportJob) -> tuple[bytes, str]:
+    with transaction.atomic(), access.using_scope(scope):
+        person = (
+            Person.objects.select_related("authority", "locality")
+            .filter(authority_id=job.authority_id)
+            .get(pk=job.person_id)
+        )
+        changes = list(person.status_changes.order_by("-effective_date", "-changed_at", "-id")[:6])
+        reviews = list(person.reviews.all()[:3])
+        record_event(job.requested_by, "person.profile_generated", obj=person)
+    context = {
+        "person": person,
+        "changes": changes,
+        "reviews": reviews,
+        "generated_at": timezone.now(),
+        "age": person.age_on(timezone.localdate()),
+        "overdue": person.review_overdue(timezone.localdate()),
+    }
+    name = f"dsr-profile-{person.local_reference}-{timezone.localdate().isoformat()}.pdf"
+    return pdf.render_pdf("reporting/pdf/person_profile.html", context), name
+
+
+BUILDERS = {
+    JobKind.SNAPSHOT: _build_snapshot,
+    JobKind.AUTHORITY_RETURN: _build_return,
+    JobKind.AUTHORITY_CSV: _build_authority_csv,
+    JobKind.AUTHORITY_XLSX: _build_authority_xlsx,
+    JobKind.AUTHORITY_PDF: _build_authority_pdf,
+    JobKind.NATIONAL_CSV: _build_national_csv,
+    JobKind.NATIONAL_XLSX: _build_national_xlsx,
+    JobKind.NATIONAL_PDF: _build_national_pdf,
+    JobKind.PERSON_PROFILE: _build_person_profile,
+}

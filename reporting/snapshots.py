@@ -1,0 +1,142 @@
+"""Rebuild who was on an authority's register at the end of a census date, from the history.
+
+Every `StatusChange` stores the register state after it and its effective date; a person's state
+on a date is that of their latest change effective on or before it (ties broken by when it was
+recorded, then id). People whose record predates the history (no change at all) are read from
+their current record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Exists, OuterRef
+
+from registers.models import REGISTER_STATE_FIELDS, Person, StatusChange
+
+from .census import previous_census_date
+
+ADULT_AGE = 18
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(value)
+
+
+def on_register(state: dict[str, Any], day: dt.date) -> bool:
+    added, left = _date(state.get("date_added")), _date(state.get("date_left"))
+    return added is not None and added <= day and (left is None or left > day)
+
+
+def age_on(born: dt.date, day: dt.date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+@dataclass
+class _History:
+    at_census: dict[str, Any] | None = None
+    at_previous: dict[str, Any] | None = None
+    next_review_due: dt.date | None = None
+
+
+@dataclass
+class Reconstruction:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    movement: dict[str, Any] = field(default_factory=dict)
+
+
+def _fold(changes: Iterable[tuple], census_date: dt.date, previous: dt.date) -> dict[int, _History]:
+    histories: dict[int, _History] = {}
+    for person_id, effective, state, diff in changes:
+        history = histories.setdefault(person_id, _History())
+        history.at_census = state
+        if effective <= previous:
+            history.at_previous = state
+        if "next_review_due" in diff:
+            history.next_review_due = _date(diff["next_review_due"][1])
+    return histories
+
+
+def reconstruct(authority_id: int, census_date: dt.date) -> Reconstruction:
+    """Snapshot rows (everyone on the register, adults and those in transition) and the
+    quarter's movement (adults only), as at the end of `census_date`."""
+    previous = previous_census_date(census_date)
+    changes = (
+        StatusChange.objects.filter(authority_id=authority_id, effective_date__lte=census_date)
+        .order_by("person_id", "effective_date", "changed_at", "id")
+        .values_list("person_id", "effective_date", "state", "changes")
+    )
+    histories = _fold(changes.iterator(chunk_size=2000), census_date, previous)
+    people = (
+        Person.objects.filter(authority_id=authority_id)
+        .annotate(
+            has_history=Exists(StatusChange.objects.filter(person_id=OuterRef("pk"))),
+        )
+        .order_by("pk")
+        .only("pk", "local_reference", "sex", "date_of_birth", "next_review_due", *_state_fields())
+    )
+    result = Reconstruction()
+    added = moved = 0
+    left: dict[str, int] = {}
+    for person in people.iterator(chunk_size=2000):
+        if person.has_history:
+            history = histories.get(person.pk)
+            if history is None:  # every change is after the census date
+                continue
+        else:
+            current = person.register_state()
+            history = _History(current, current, person.next_review_due)
+        state = history.at_census
+        adult = age_on(person.date_of_birth, census_date) >= ADULT_AGE
+        if adult:
+            date_added, date_left = _date(state["date_added"]), _date(state.get("date_left"))
+            if previous < date_added <= census_date:
+                added += 1
+            if date_left and previous < date_left <= census_date:
+                reason = state.get("leaving_reason") or "other"
+                left[reason] = left.get(reason, 0) + 1
+        if not on_register(state, census_date):
+            continue
+        before = history.at_previous
+        was = (before["category"], before.get("urgent_reason")) if before else None
+        now = (state["category"], state.get("urgent_reason"))
+        if adult and was and on_register(before, previous) and was != now:
+            moved += 1
+        result.rows.append(_row(person, state, history.next_review_due, census_date))
+    result.movement = {"added": added, "left": left, "moved_between_categories": moved}
+    return result
+
+
+def _state_fields() -> list[str]:
+    return [name for name in REGISTER_STATE_FIELDS if name != "locality_id"] + ["locality"]
+
+
+def _row(
+    person: Person, state: dict[str, Any], next_review_due: dt.date | None, census_date: dt.date
+) -> dict[str, Any]:
+    return {
+        "person_id": person.pk,
+        "local_reference": person.local_reference,
+        "locality_id": state.get("locality_id"),
+        "sex": person.sex,
+        "date_of_birth": person.date_of_birth,
+        "age": age_on(person.date_of_birth, census_date),
+        "category": state["category"],
+        "urgent_reason": state.get("urgent_reason") or "",
+        "risk_rating": state.get("risk_rating") or "",
+        "hospital_type": state.get("hospital_type") or "",
+        "legal_status": state.get("legal_status") or "",
+        "admission_date": _date(state.get("admission_date")),
+        "ready_for_discharge_date": _date(state.get("ready_for_discharge_date")),
+        "delay_reason": state.get("delay_reason") or "",
+        "host_area": state.get("host_area") or "",
+        "placement_type": state.get("placement_type") or "",
+        "placement_chosen": state.get("placement_chosen"),
+        "date_added": _date(state["date_added"]),
+        "next_review_due": next_review_due,
+    }

@@ -1,0 +1,24 @@
+"""Celery tasks: thin wrappers around reporting.services. Progress and outcome live in ReportJob.
+
+`acks_late` with `reject_on_worker_lost`: the message is acknowledged only when the task returns,
+so a worker killed mid-build leaves the message on the broker to be delivered again; `run_job`
+skips a job that already finished and reruns one left half-done, so nothing is lost or doubled.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from . import services
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def run_report_job(job_id: int, authority_id: int | None) -> None:
+    services.run_job(job_id, authority_id=authority_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def take_due_census_snapshots() -> int:
+    """Daily (Celery beat): the day after a census date, queue every authority's snapshot."""
+    return len(services.schedule_due_snapshots(today=timezone.localdate()))

@@ -1,0 +1,188 @@
+"""Pages for census returns and their files. Thin: parse, call a selector or service, render."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from registers import access
+from registers.audit import record_event
+
+from . import selectors, services
+from .documents import grid_sheet
+from .models import NATIONAL_KINDS, JobKind
+
+AUTHORITY_FILES = (JobKind.AUTHORITY_CSV, JobKind.AUTHORITY_XLSX, JobKind.AUTHORITY_PDF)
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    return exc.messages
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    lines = selectors.census_overview(request.user)
+    return render(request, "reporting/index.html", {"lines": lines})
+
+
+@login_required
+def authority_return(request: HttpRequest, authority_id: int, census_date: dt.date) -> HttpResponse:
+    authority = selectors.authority_for_staff(request.user, authority_id)
+    ret = selectors.authority_return(request.user, authority_id, census_date)
+    scope = access.scope_for(request.user)
+    context = {
+        "authority": authority,
+        "census_date": census_date,
+        "ret": ret,
+        "sheets": [grid_sheet(t) for t in ret.tables] if ret else [],
+        "people_with_warnings": selectors.people_with_warnings(request.user, ret) if ret else [],
+        "is_lead": scope.is_lead_of(authority_id),
+        "jobs": selectors.jobs_for_return(request.user, authority_id, census_date),
+        "file_kinds": [(k.value, k.label) for k in AUTHORITY_FILES],
+    }
+    return render(request, "reporting/return.html", context)
+
+
+def _queue(request: HttpRequest, back: str, **kwargs) -> HttpResponse:
+    try:
+        job = services.request_job(request.user, **kwargs)
+    except ValidationError as exc:
+        for message in _errors(exc):
+            messages.error(request, message)
+        return redirect(back)
+    messages.success(request, f"{job.get_kind_display()}: queued. This page shows its progress.")
+    return redirect("reporting:job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def build_return(request: HttpRequest, authority_id: int, census_date: dt.date) -> HttpResponse:
+    authority = selectors.authority_for_staff(request.user, authority_id)
+    return _queue(
+        request,
+        reverse("reporting:return", args=[authority_id, census_date]),
+        kind=JobKind.AUTHORITY_RETURN,
+        authority=authority,
+        census_date=census_date,
+    )
+
+
+@login_required
+@require_POST
+def request_authority_file(
+    request: HttpRequest, authority_id: int, census_date: dt.date
+) -> HttpResponse:
+    authority = selectors.authority_for_staff(request.user, authority_id)
+    kind = request.POST.get("kind")
+    if kind not in AUTHORITY_FILES:
+        messages.error(request, "Choose a file to build.")
+        return redirect("reporting:return", authority_id=authority_id, census_date=census_date)
+    return _queue(
+        request,
+        reverse("reporting:return", args=[authority_id, census_date]),
+        kind=kind,
+        authority=authority,
+        census_date=census_date,
+    )
+
+
+@login_required
+@require_POST
+def submit_return(request: HttpRequest, authority_id: int, census_date: dt.date) -> HttpResponse:
+    ret = selectors.authority_return(request.user, authority_id, census_date)
+    if ret is None:
+        raise Http404("No return to submit.")
+    try:
+        services.submit_return(request.user, ret)
+    except ValidationError as exc:
+        for message in _errors(exc):
+            messages.error(request, message)
+    else:
+        messages.success(request, "Return submitted to the national team.")
+    return redirect("reporting:return", authority_id=authority_id, census_date=census_date)
+
+
+@login_required
+def national(request: HttpRequest, census_date: dt.date) -> HttpResponse:
+    statuses = selectors.national_status(request.user, census_date)
+    context = {
+        "census_date": census_date,
+        "statuses": statuses,
+        "included": sum(1 for _, r in statuses if r and r.is_locked),
+        "jobs": selectors.national_jobs(request.user, census_date),
+        "file_kinds": [(k.value, k.label) for k in NATIONAL_KINDS],
+    }
+    return render(request, "reporting/national.html", context)
+
+
+@login_required
+@require_POST
+def request_national_file(request: HttpRequest, census_date: dt.date) -> HttpResponse:
+    selectors.national_status(request.user, census_date)  # 404 unless national analyst
+    kind = request.POST.get("kind")
+    if kind not in NATIONAL_KINDS:
+        messages.error(request, "Choose a file to build.")
+        return redirect("reporting:national", census_date=census_date)
+    back = reverse("reporting:national", args=[census_date])
+    return _queue(request, back, kind=kind, census_date=census_date)
+
+
+@login_required
+@require_POST
+def decide_return(request: HttpRequest, pk: int) -> HttpResponse:
+    ret = selectors.return_for_decision(request.user, pk)
+    try:
+        if request.POST.get("decision") == "accept":
+            services.accept_return(request.user, ret)
+            messages.success(request, f"{ret.authority.name}: return accepted.")
+        else:
+            services.send_back_return(request.user, ret, comment=request.POST.get("comment", ""))
+            messages.success(request, f"{ret.authority.name}: return sent back.")
+    except ValidationError as exc:
+        for message in _errors(exc):
+            messages.error(request, f"{ret.authority.name}: {message}")
+    return redirect("reporting:national", census_date=ret.census_date)
+
+
+@login_required
+def person_profile(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = access.person_for_read(request.user, person_id)
+    if request.method == "POST":
+        return _queue(request, request.path, kind=JobKind.PERSON_PROFILE, person=person)
+    jobs = selectors.profile_jobs(request.user, person_id)
+    return render(request, "reporting/profile.html", {"person": person, "jobs": jobs})
+
+
+@login_required
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = selectors.job_for_user(request.user, pk)
+    template = "reporting/_job.html" if request.htmx else "reporting/job.html"
+    return render(request, template, {"job": job})
+
+
+@login_required
+def job_download(request: HttpRequest, pk: int) -> HttpResponse:
+    job = selectors.job_for_user(request.user, pk)
+    if not job.has_file:
+        raise Http404("This file is not ready.")
+    record_event(request.user, "report.downloaded", authority_id=job.authority_id, obj=job)
+    return FileResponse(job.output.open("rb"), as_attachment=True, filename=job.filename)
+
+
+@login_required
+@require_POST
+def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    job = selectors.job_for_user(request.user, pk)
+    try:
+        services.retry_job(request.user, job)
+    except ValidationError as exc:
+        for message in _errors(exc):
+            messages.error(request, message)
+    return redirect("reporting:job", pk=job.pk)
