@@ -51,6 +51,11 @@ lint: venv
 	@DSR_ENV=production DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 		DJANGO_ALLOWED_HOSTS=dsr.example.scot $(PY) manage.py check --deploy --fail-level WARNING
 
+# Benchmarks on a separate database seeded once at 100x (README, "Benchmarks"); knobs:
+# BENCH_QUICK=1, BENCH_REQUESTS, BENCH_LOAD=0, BENCH_LOAD_SECONDS, BENCH_RESEED=1, ...
+bench: setup
+	@bash bench/run.sh
+
 format: venv
 	@$(VENV)/bin/ruff check --fix .
 	@$(VENV)/bin/ruff format .

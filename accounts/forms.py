@@ -81,3 +81,40 @@ class HandOverForm(forms.Form):
             .select_related("user")
         )
         field.label_from_instance = lambda m: f"{m.user} ({m.user.email})"
+
+
+class CodeForm(forms.Form):
+    """The 6-digit code from an authenticator app."""
+
+    code = forms.RegexField(
+        label="Code from your authenticator app",
+        help_text="The 6 digits your app shows now, for example 123456.",
+        regex=r"^\s*\d{6}\s*$",
+        max_length=12,
+        error_messages={
+            "required": "Enter the 6-digit code from your authenticator app.",
+            "invalid": "Enter the code as 6 digits, for example 123456.",
+        },
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+    )
+
+
+class ApiClientForm(forms.Form):
+    name = forms.CharField(
+        label="Name of the system",
+        help_text="For example the case-management system's name. It labels every change the "
+        "system makes in the history and the audit trail.",
+        max_length=100,
+        error_messages={"required": "Name the system that will use this client."},
+    )
+    scopes = forms.MultipleChoiceField(
+        label="What it may do",
+        choices=[
+            ("read", "Read people, their history and reviews, localities and returns"),
+            ("write", "Add and change people, record status changes and reviews"),
+        ],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose read, or read and write."},
+    )

@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 
@@ -77,3 +79,64 @@ class LocalityUserObjectPermission(UserObjectPermissionBase):
 
 class LocalityGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey("registers.Locality", on_delete=models.CASCADE)
+
+
+class ApiScope(models.TextChoices):
+    READ = "read", "Read: people, history, reviews, localities, returns"
+    WRITE = "write", "Write: add and change people, status changes, reviews"
+
+
+class ApiClient(models.Model):
+    """A local case-management system that reads and writes one authority's register.
+
+    The token is shown once at creation (or rotation); only its SHA-256 hash is stored, with a
+    short prefix so the lead can tell tokens apart. The client acts through its own service user,
+    which has no password and no membership: its scope comes from `access.scope_for_api_client`.
+    """
+
+    authority = models.ForeignKey(
+        "registers.IntegrationAuthority", on_delete=models.PROTECT, related_name="api_clients"
+    )
+    name = models.CharField(max_length=100)
+    scopes = ArrayField(models.CharField(max_length=10, choices=ApiScope.choices), default=list)
+    token_prefix = models.CharField(max_length=16)
+    token_hash = models.CharField(max_length=64, unique=True)
+    service_user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="api_client"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["authority", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "name"], name="api_client_name_unique_in_ia"
+            ),
+            models.CheckConstraint(
+                condition=Q(scopes__contained_by=[s.value for s in ApiScope])
+                & Q(scopes__len__gt=0),
+                name="api_client_scopes_known",
+            ),
+        ]
+        indexes = [models.Index(fields=["authority", "created_at"], name="api_client_authority")]
+
+    def __str__(self) -> str:
+        return f"API client {self.name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def can_read(self) -> bool:
+        return ApiScope.READ in self.scopes
+
+    @property
+    def can_write(self) -> bool:
+        return ApiScope.WRITE in self.scopes

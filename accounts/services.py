@@ -3,6 +3,8 @@ django-guardian object permissions on the authority (lead) and on localities (st
 
 from __future__ import annotations
 
+import datetime as dt
+import secrets
 from collections.abc import Iterable
 
 from django.contrib.auth.tokens import default_token_generator
@@ -10,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from guardian.shortcuts import assign_perm, remove_perm
@@ -18,7 +21,7 @@ from registers import access
 from registers.audit import record_event
 from registers.models import IntegrationAuthority, Locality
 
-from .models import LocalityUserObjectPermission, Membership, Role, User
+from .models import ApiClient, ApiScope, LocalityUserObjectPermission, Membership, Role, User
 
 LEAD_PERM = f"registers.{access.LEAD_AUTHORITY}"
 READ_PERM = f"registers.{access.READ_LOCALITY}"
@@ -229,3 +232,100 @@ def _in_system_scope() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('dsr.scope', true)")
         return cursor.fetchone()[0] == "system"
+
+
+# API clients: a lead's local case-management systems. The token is returned once, by creation and
+# rotation; only its hash is kept.
+TOKEN_PREFIX = "dsr_"  # noqa: S105 (a label, not a secret)
+
+
+def _new_token() -> tuple[str, str, str]:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    return token, token[: len(TOKEN_PREFIX) + 8], access.token_hash(token)
+
+
+def _api_scopes(scopes: Iterable[str]) -> list[str]:
+    wanted = set(scopes)
+    if not wanted or not wanted <= {s.value for s in ApiScope}:
+        raise ValidationError({"scopes": ["Choose read, or read and write."]})
+    # Writing implies reading: a client that changes records must see what it changes.
+    return [ApiScope.READ.value] + ([ApiScope.WRITE.value] if ApiScope.WRITE in wanted else [])
+
+
+@transaction.atomic
+def create_api_client(
+    actor: User, authority: IntegrationAuthority, *, name: str, scopes: Iterable[str]
+) -> tuple[ApiClient, str]:
+    """A new API client for the authority; returns it with its token (shown once)."""
+    access.require_lead(actor, authority.pk)
+    name = (name or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not name:
+        errors["name"] = ["Name the system that will use this client."]
+    elif ApiClient.objects.filter(authority=authority, name__iexact=name).exists():
+        errors["name"] = ["Your authority already has an API client with this name."]
+    try:
+        chosen = _api_scopes(scopes)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    token, prefix, digest = _new_token()
+    marker = secrets.token_hex(8)
+    service_user = User(
+        username=f"api-client-{marker}",
+        email=f"api-client-{marker}@api-clients.invalid",
+        first_name="API client",
+        last_name=name,
+    )
+    service_user.set_unusable_password()
+    service_user.save()
+    client = ApiClient.objects.create(
+        authority=authority,
+        name=name,
+        scopes=chosen,
+        token_prefix=prefix,
+        token_hash=digest,
+        service_user=service_user,
+        created_by=actor,
+    )
+    record_event(actor, "api_client.created", obj=client, changes={"name": name, "scopes": chosen})
+    return client, token
+
+
+def _lead_of_client(actor: User, client: ApiClient) -> ApiClient:
+    access.require_lead(actor, client.authority_id)
+    locked = ApiClient.objects.select_for_update().get(pk=client.pk)
+    if locked.revoked_at is not None:
+        raise ValidationError("This API client has been revoked.")
+    return locked
+
+
+@transaction.atomic
+def rotate_api_client_token(actor: User, client: ApiClient) -> tuple[ApiClient, str]:
+    """Replace the client's token; the old one stops working at once. Returns the new token."""
+    client = _lead_of_client(actor, client)
+    token, client.token_prefix, client.token_hash = _new_token()
+    client.rotated_at = timezone.now()
+    client.save(update_fields=["token_prefix", "token_hash", "rotated_at"])
+    record_event(actor, "api_client.rotated", obj=client, changes={"name": client.name})
+    return client, token
+
+
+@transaction.atomic
+def revoke_api_client(actor: User, client: ApiClient) -> ApiClient:
+    """The client's token stops working for good; the client stays listed, marked revoked."""
+    client = _lead_of_client(actor, client)
+    client.revoked_at = timezone.now()
+    client.save(update_fields=["revoked_at"])
+    User.objects.filter(pk=client.service_user_id).update(is_active=False)
+    record_event(actor, "api_client.revoked", obj=client, changes={"name": client.name})
+    return client
+
+
+def note_api_client_use(client: ApiClient) -> None:
+    """Keep `last_used_at` roughly current without writing on every call."""
+    now = timezone.now()
+    if client.last_used_at is None or now - client.last_used_at > dt.timedelta(minutes=1):
+        ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+        client.last_used_at = now

@@ -10,4 +10,8 @@ urlpatterns = [
     path("lead/", views.hand_over, name="hand_over"),
     path("<int:pk>/", views.staff_member, name="staff_member"),
     path("<int:pk>/remove/", views.staff_remove, name="staff_remove"),
+    path("api-clients/", views.api_client_list, name="api_client_list"),
+    path("api-clients/add/", views.api_client_add, name="api_client_add"),
+    path("api-clients/<int:pk>/rotate/", views.api_client_rotate, name="api_client_rotate"),
+    path("api-clients/<int:pk>/revoke/", views.api_client_revoke, name="api_client_revoke"),
 ]

@@ -18,8 +18,8 @@ from registers.models import IntegrationAuthority
 from registers.session import current_authority
 
 from . import services
-from .forms import AddStaffForm, GrantsForm, HandOverForm, RoleForm
-from .models import LocalityUserObjectPermission, Membership
+from .forms import AddStaffForm, ApiClientForm, GrantsForm, HandOverForm, RoleForm
+from .models import ApiClient, LocalityUserObjectPermission, Membership
 
 
 def _lead_authority(request: HttpRequest) -> IntegrationAuthority:
@@ -148,3 +148,70 @@ def hand_over(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{to_user} is now the named lead of {authority.name}.")
             return redirect("registers:person_list")
     return render(request, "accounts/hand_over.html", {"form": form, "authority": authority})
+
+
+# API clients: the lead's local case-management systems. A token is shown once, on the page that
+# answers its creation or rotation, and never again (only its hash is kept).
+def _api_client(request: HttpRequest, pk: int) -> ApiClient:
+    authority = _lead_authority(request)
+    client = ApiClient.objects.filter(authority=authority, pk=pk).first()
+    if client is None:
+        raise Http404("No such API client in your authority.")
+    return client
+
+
+def _show_token(
+    request: HttpRequest, client: ApiClient, token: str, *, rotated: bool
+) -> HttpResponse:
+    response = render(
+        request,
+        "accounts/api_client_token.html",
+        {"client": client, "token": token, "rotated": rotated},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def api_client_list(request: HttpRequest) -> HttpResponse:
+    authority = _lead_authority(request)
+    clients = ApiClient.objects.filter(authority=authority).select_related("created_by")
+    return render(
+        request, "accounts/api_clients.html", {"clients": clients, "authority": authority}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_client_add(request: HttpRequest) -> HttpResponse:
+    authority = _lead_authority(request)
+    form = ApiClientForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client, token = services.create_api_client(request.user, authority, **form.cleaned_data)
+        except ValidationError as exc:
+            attach_errors(form, exc)
+        else:
+            return _show_token(request, client, token, rotated=False)
+    return render(request, "accounts/api_client_add.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_client_rotate(request: HttpRequest, pk: int) -> HttpResponse:
+    client = _api_client(request, pk)
+    if request.method == "POST" and client.is_active:
+        client, token = services.rotate_api_client_token(request.user, client)
+        return _show_token(request, client, token, rotated=True)
+    return render(request, "accounts/api_client_confirm.html", {"client": client, "rotate": True})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def api_client_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    client = _api_client(request, pk)
+    if request.method == "POST" and client.is_active:
+        services.revoke_api_client(request.user, client)
+        messages.success(request, f"{client.name}'s token was revoked. It no longer works.")
+        return redirect("accounts:api_client_list")
+    return render(request, "accounts/api_client_confirm.html", {"client": client, "rotate": False})

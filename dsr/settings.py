@@ -4,6 +4,7 @@ Development is the default profile; `DSR_ENV=production` switches on the secure 
 `manage.py check --deploy` asks for. Every variable is documented in `.env.example`.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -39,9 +40,15 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "guardian",
     "django_filters",
     "django_htmx",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "accounts",
     "registers",
     "reporting",
@@ -49,15 +56,21 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "accounts.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "registers.middleware.TenantScopeMiddleware",
+    "accounts.mfa.CachedOTPMiddleware",
+    "accounts.mfa.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dsr.urls"
@@ -86,6 +99,9 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# No JIT compilation: it adds about 200 ms to each large report query and gains nothing on the
+# short queries that pages run (benchmarks, README).
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -99,6 +115,8 @@ CACHES = {
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First, as django-axes asks: refuses a locked-out sign-in before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -144,10 +162,41 @@ EMAIL_BACKEND = env.str(
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="dsr@localhost")
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # API clients send a bearer token; the browser's session still reads the returns endpoints.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "registers.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["registers.api.throttling.ApiClientRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
-    + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG and not PRODUCTION else []),
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "registers.api.errors.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "registers.api.schema.ProblemAutoSchema",
+}
+# Requests per API client (DRF rate: N/second, minute, hour or day).
+DSR_API_RATE = env.str("DSR_API_RATE", default="600/min")
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Dynamic Support Register API",
+    "DESCRIPTION": (
+        "For an Integration Authority's own case-management system: read and write its register "
+        "with an API client's token. Errors are RFC 9457 problem details."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CategoryEnum": "registers.codes.Category",
+        "UrgentReasonEnum": "registers.codes.UrgentReason",
+        "RiskRatingEnum": "registers.codes.RiskRating",
+    },
 }
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
@@ -162,7 +211,15 @@ CELERY_BEAT_SCHEDULE = {
     "census-snapshots": {
         "task": "reporting.tasks.take_due_census_snapshots",
         "schedule": crontab(hour=2, minute=15),
-    }
+    },
+    "retention-pseudonymise-leavers": {
+        "task": "registers.tasks.pseudonymise_leavers",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    "discard-unconfirmed-imports": {
+        "task": "registers.tasks.discard_unconfirmed_imports",
+        "schedule": crontab(hour=3, minute=45),
+    },
 }
 
 # The register's own rules that a later decision may revise (domain.md, "proposed").
@@ -173,18 +230,66 @@ DSR_REVIEW_CADENCE_DAYS = {
 }
 DSR_LONG_HOSPITAL_STAY_DAYS = env.int("DSR_LONG_HOSPITAL_STAY_DAYS", default=365)
 DSR_PAGE_SIZE = env.int("DSR_PAGE_SIZE", default=50)
+# Register import: largest file accepted and most people in one file.
+DSR_IMPORT_MAX_BYTES = env.int("DSR_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
+DSR_IMPORT_MAX_ROWS = env.int("DSR_IMPORT_MAX_ROWS", default=1000)
+# Data protection: people who left the register more than this many years ago are pseudonymised
+# by the daily retention task.
+DSR_RETENTION_YEARS = env.int("DSR_RETENTION_YEARS", default=7)
 # Returns: deadline after the census date, and the disclosure-control threshold (counts from 1 to
 # threshold-1 are suppressed below Scotland level).
 DSR_RETURN_DEADLINE_DAYS = env.int("DSR_RETURN_DEADLINE_DAYS", default=28)
 DSR_DISCLOSURE_THRESHOLD = env.int("DSR_DISCLOSURE_THRESHOLD", default=5)
 
+# Login hardening (README, "Security").
+# Sessions end after DSR_SESSION_SECONDS without a request (each request renews the expiry).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("DSR_SESSION_SECONDS", default=60 * 30)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Lockout (django-axes, database handler): DSR_LOGIN_FAILURE_LIMIT failed sign-ins for one email
+# address lock it for DSR_LOGIN_LOCKOUT_MINUTES; a successful sign-in clears the count.
+AXES_ENABLED = env.bool("DSR_LOGIN_LOCKOUT", default=True)
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = env.int("DSR_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("DSR_LOGIN_LOCKOUT_MINUTES", default=30))
+# By email address alone, from wherever it is tried: guessing one account from many addresses
+# gains nothing, and staff behind one council or NHS network address do not lock each other out.
+# (axes.W006 warns about rotating user agents or cookies, which this lockout does not key on.)
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "registers.audit.client_ip_of"
+AXES_VERBOSE = False
+# Proxies in front of the service that append to X-Forwarded-For (0: use REMOTE_ADDR).
+DSR_TRUSTED_PROXY_COUNT = env.int("DSR_TRUSTED_PROXY_COUNT", default=0)
+# Second factor (django-otp, TOTP): these roles must use it ("lead", "national_analyst",
+# "practitioner", "viewer"); anyone else may set it up, and once set up it is asked for.
+DSR_MFA_REQUIRED_ROLES = env.list("DSR_MFA_REQUIRED_ROLES", default=["lead", "national_analyst"])
+OTP_TOTP_ISSUER = "Dynamic Support Register"
+# Content-Security-Policy (django-csp 4): nothing inline, nothing from another site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
@@ -205,5 +310,7 @@ LOGGING = {
     "loggers": {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # django-axes narrates every sign-in at INFO; lockouts are WARNING.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -12,6 +12,7 @@ granted to them; viewers read there. National analysts get no person rows at all
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    from accounts.models import ApiClient, User
 
     from .models import Locality, Person
 
@@ -103,6 +104,48 @@ def scope_for(user: User | None) -> Scope:
     return cached
 
 
+API_CLIENT_ROLE = "api_client"
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def api_client_for_token(token: str) -> ApiClient | None:
+    """The API client holding `token` (revoked or not), found before any scope is known.
+
+    Row-level security admits a client row by the hash of its token alone (the `token_lookup`
+    policy), so this reads nothing but the one row whose token the caller presented.
+    """
+    from accounts.models import ApiClient
+
+    digest = token_hash(token)
+    with _settings({"dsr.api_token_hash": digest}):
+        return ApiClient.objects.select_related("service_user").filter(token_hash=digest).first()
+
+
+def scope_for_api_client(client: ApiClient) -> Scope:
+    """An API client reads (and, with the write scope, changes) people in every locality of its
+    one authority. It is never a lead: staff, grants and returns workflow stay out of reach."""
+    from .models import Locality
+
+    with _settings({"dsr.authorities": str(client.authority_id)}):
+        localities = frozenset(
+            Locality.objects.filter(authority_id=client.authority_id)
+            .order_by()
+            .values_list("pk", flat=True)
+        )
+    scope = Scope(
+        user_id=client.service_user_id,
+        roles={client.authority_id: API_CLIENT_ROLE},
+        read_localities=localities if client.can_read else frozenset(),
+        write_localities=localities if client.can_write else frozenset(),
+    )
+    # Services read the actor's scope through scope_for(user): give the service user this one.
+    client.service_user._dsr_scope = scope
+    return scope
+
+
 def forget_scope(user: User) -> None:
     """Drop the cached scope after the user's roles or grants change."""
     user.__dict__.pop("_dsr_scope", None)
@@ -163,8 +206,10 @@ def _settings(values: dict[str, str]) -> Iterator[None]:
     with transaction.atomic(savepoint=False):
         previous = _apply(values)
         yield
-        # Only on a clean exit: after an error the enclosing rollback undoes the settings anyway.
-        _apply(previous)
+        # Only on a clean exit, and not when the block is marked for rollback (a request that
+        # ended in a 500): the rollback undoes the settings anyway, and no query may run before it.
+        if not connection.needs_rollback:
+            _apply(previous)
 
 
 def activate(scope: Scope) -> None:

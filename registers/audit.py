@@ -1,13 +1,34 @@
-"""The audit trail: who did what, when, in which authority, to which object."""
+"""The audit trail: who did what, when, in which authority, to which object, from which address.
+
+`record_event` is the only writer of `AuditEvent` rows. The table is append-only in the database
+(triggers refuse UPDATE, DELETE and TRUNCATE, whatever role asks) and under row-level security: a
+row can be read only in its authority's scope (national-level rows in the national scope).
+
+Actions (the `action` column), by area:
+- people: person.added, person.details, person.status, person.review_scheduled,
+  person.review_recorded, person.locality, person.left (the kinds of `StatusChange`), and reads:
+  person.viewed, person.profile_viewed, person.profile_generated; transfers:
+  transfer.requested / accepted / declined / cancelled;
+- staff: staff.added, staff.role_changed, staff.locality_granted, staff.locality_revoked,
+  staff.removed, staff.lead_handed_over;
+- sign-in: login, login.failed, logout, login.second_factor, login.second_factor_failed,
+  mfa.confirmed, mfa.removed;
+- reporting: snapshot.taken, return.built / submitted / accepted / returned, report.requested,
+  report.built, report.retried, report.downloaded, national.aggregated;
+- system_scope: every use of the scope that steps around the per-authority policy.
+"""
 
 from __future__ import annotations
 
 import contextvars
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import models
 
 if TYPE_CHECKING:
+    from django.http import HttpRequest
+
     from accounts.models import User
 
     from .models import AuditEvent
@@ -19,6 +40,19 @@ actor_label_override: contextvars.ContextVar[str | None] = contextvars.ContextVa
 )
 
 
+def client_ip_of(request: HttpRequest) -> str | None:
+    """The client's address: REMOTE_ADDR, or, behind DSR_TRUSTED_PROXY_COUNT proxies, the address
+    the outermost trusted proxy saw (counted from the right of X-Forwarded-For, which a client can
+    prepend to but not append to). Used by the audit trail and by the sign-in lockout alike."""
+    proxies = settings.DSR_TRUSTED_PROXY_COUNT
+    if proxies > 0:
+        hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        hops = [h for h in hops if h]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return request.META.get("REMOTE_ADDR") or None
+
+
 def record_event(
     actor: User | None,
     action: str,
@@ -27,10 +61,16 @@ def record_event(
     obj: models.Model | None = None,
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
+    """Append one audit row (in the caller's transaction: it is saved exactly when the change is).
+
+    The row is inserted without reading it back (no RETURNING), so an event can be recorded in a
+    scope that may not read it: a failed sign-in by nobody, or a national event in a user's scope.
+    The returned event therefore has no primary key.
+    """
     from .models import AuditEvent
 
     label = actor_label_override.get() or (str(actor.email) if actor else "system")
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         authority_id=authority_id
         if authority_id is not None
         else getattr(obj, "authority_id", None),
@@ -42,3 +82,6 @@ def record_event(
         changes=changes or {},
         ip_address=client_ip.get(),
     )
+    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
+    AuditEvent._base_manager._insert([event], fields=fields, returning_fields=None)
+    return event

@@ -8,13 +8,15 @@ rows) takes minutes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import random
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts import services as staff
@@ -51,6 +53,32 @@ DEMO_PREFIX = "DEMO-"
 DEMO_PASSWORD = "Demo-register-2026"  # noqa: S105 - synthetic accounts, printed on purpose
 DEMO_EMAIL_DOMAIN = "demo.dsr.scot"
 NATIONAL_ANALYST_EMAIL = f"analyst@{DEMO_EMAIL_DOMAIN}"
+# Demo leads and the demo analyst need a second factor like real ones; they share this published
+# authenticator key (base32 below), and `manage.py demo_code` prints its current code outside
+# production. Synthetic accounts only, like the published password.
+DEMO_TOTP_KEY = b"dsr-demo-second-step".hex()  # 20 bytes, as django-otp's TOTP keys
+
+
+def demo_totp_base32() -> str:
+    import base64
+
+    return base64.b32encode(bytes.fromhex(DEMO_TOTP_KEY)).decode()
+
+
+def demo_totp_code() -> str:
+    from django_otp.oath import TOTP
+
+    return f"{TOTP(bytes.fromhex(DEMO_TOTP_KEY)).token():06d}"
+
+
+def ensure_demo_second_factor(user: User) -> None:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if not TOTPDevice.objects.filter(user=user).exists():
+        TOTPDevice.objects.create(
+            user=user, name="Authenticator app", key=DEMO_TOTP_KEY, confirmed=True
+        )
+
 
 # National shape at scale 1 (PHS, 25 Sep 2025): 1,490 people; 385 urgent of whom 171 in hospital
 # (66 delayed discharge), 34 inappropriately out of area, 180 at risk; of the rest 80% enhanced
@@ -158,6 +186,13 @@ HOSPITALS = [
 ]
 
 REGISTER_START = dt.date(2022, 1, 1)
+# How many times a person's risk rating is revised (uniform, inclusive), and the ratings allowed.
+RATING_REVISIONS = (3, 9)
+RATINGS_FOR = {
+    None: [RiskRating.GREEN, RiskRating.AMBER, RiskRating.RED],
+    UrgentReason.AT_RISK_OF_BREAKDOWN: [RiskRating.AMBER, RiskRating.RED],
+    UrgentReason.INAPPROPRIATE_OUT_OF_AREA: [RiskRating.GREEN, RiskRating.AMBER, RiskRating.RED],
+}
 
 
 @dataclass
@@ -241,7 +276,7 @@ def seed(*, scale: float = 1.0, stdout=None) -> SeedResult:
 
 
 def _national_analyst(password: str) -> None:
-    User.objects.get_or_create(
+    analyst, _ = User.objects.get_or_create(
         email=NATIONAL_ANALYST_EMAIL,
         defaults={
             "username": NATIONAL_ANALYST_EMAIL,
@@ -251,6 +286,7 @@ def _national_analyst(password: str) -> None:
             "password": password,
         },
     )
+    ensure_demo_second_factor(analyst)
 
 
 def _localities(authority: IntegrationAuthority) -> list[Locality]:
@@ -272,6 +308,7 @@ def _staff(authority: IntegrationAuthority, localities: list[Locality], password
         )[0]
 
     lead = user("lead", "Lead")
+    ensure_demo_second_factor(lead)
     if not Membership.objects.filter(authority=authority, role=Role.LEAD).exists():
         staff.hand_over_lead(None, authority, to_user=lead)
     for role, first, granted in (
@@ -313,51 +350,126 @@ def _register(
         person.version = len(history)
         people.append(person)
         histories.append(history)
-    Person.objects.bulk_create(people, batch_size=2000)
+    _copy_people(people)
 
-    changes: list[StatusChange] = []
-    reviews: list[Review] = []
+    changes: list[tuple] = []
+    reviews: list[tuple] = []
+    tz = timezone.get_current_timezone()
     for person, history in zip(people, histories, strict=True):
         previous: dict = {}
         for version, (when, kind, state) in enumerate(history, start=1):
+            at = dt.datetime.combine(when, dt.time(10, 0), tzinfo=tz)
             changes.append(
-                StatusChange(
-                    authority_id=authority.pk,
-                    person_id=person.pk,
-                    kind=kind,
-                    changed_at=timezone.make_aware(dt.datetime.combine(when, dt.time(10, 0))),
-                    effective_date=when,
-                    old_category=previous.get("category") or "",
-                    new_category=state["category"],
-                    old_urgent_reason=previous.get("urgent_reason") or "",
-                    new_urgent_reason=state["urgent_reason"] or "",
-                    old_risk_rating=previous.get("risk_rating") or "",
-                    new_risk_rating=state["risk_rating"] or "",
-                    risk_factors=state["risk_factors"],
-                    reason=_REASONS[kind],
-                    state=state,
-                    version=version,
-                    changes={
-                        k: [previous.get(k), v] for k, v in state.items() if previous.get(k) != v
-                    },
+                (
+                    authority.pk,
+                    person.pk,
+                    kind,
+                    at,
+                    when,
+                    previous.get("category") or "",
+                    state["category"],
+                    previous.get("urgent_reason") or "",
+                    state["urgent_reason"] or "",
+                    previous.get("risk_rating") or "",
+                    state["risk_rating"] or "",
+                    state["risk_factors"],
+                    _REASONS[kind],
+                    json.dumps(state),
+                    version,
+                    json.dumps(
+                        {k: [previous.get(k), v] for k, v in state.items() if previous.get(k) != v}
+                    ),
                 )
             )
             if kind == ChangeKind.REVIEW_RECORDED:
                 reviews.append(
-                    Review(
-                        authority_id=authority.pk,
-                        person_id=person.pk,
-                        review_date=when,
-                        attendees="Key worker, family, care provider",
-                        outcome="Plan reviewed",
-                        next_review_due=when + dt.timedelta(days=90),
-                        recorded_at=timezone.make_aware(dt.datetime.combine(when, dt.time(11, 0))),
+                    (
+                        authority.pk,
+                        person.pk,
+                        when,
+                        "Key worker, family, care provider",
+                        "Plan reviewed",
+                        "",
+                        when + dt.timedelta(days=90),
+                        at + dt.timedelta(hours=1),
                     )
                 )
             previous = state
-    StatusChange.objects.bulk_create(changes, batch_size=5000)
-    Review.objects.bulk_create(reviews, batch_size=5000)
+    _copy_rows(StatusChange, _CHANGE_COLUMNS, changes)
+    _copy_rows(Review, _REVIEW_COLUMNS, reviews)
     return len(people), len(changes), len(reviews)
+
+
+_CHANGE_COLUMNS = (
+    "authority_id",
+    "person_id",
+    "kind",
+    "changed_at",
+    "effective_date",
+    "old_category",
+    "new_category",
+    "old_urgent_reason",
+    "new_urgent_reason",
+    "old_risk_rating",
+    "new_risk_rating",
+    "risk_factors",
+    "reason",
+    "state",
+    "version",
+    "changes",
+)
+_REVIEW_COLUMNS = (
+    "authority_id",
+    "person_id",
+    "review_date",
+    "attendees",
+    "outcome",
+    "actions",
+    "next_review_due",
+    "recorded_at",
+)
+
+
+@functools.cache
+def _choices(choices: type) -> list[str]:
+    return values(choices)
+
+
+def _copy_people(people: list[Person]) -> None:
+    """Give the people ids from the table's own sequence, then load them like the history."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('registers_person', 'id')) "
+            "FROM generate_series(1, %s)",
+            [len(people)],
+        )
+        for person, (pk,) in zip(people, cursor.fetchall(), strict=True):
+            person.pk = pk
+    fields = Person._meta.concrete_fields
+    columns = tuple(f.column for f in fields)
+    _copy_rows(Person, columns, [tuple(getattr(p, f.attname) for f in fields) for p in people])
+
+
+def _copy_rows(model: type, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert many rows fast: COPY into a temporary table, then one INSERT ... SELECT.
+
+    PostgreSQL refuses COPY FROM into a table under row-level security, so the rows pass through
+    a temporary table (no policy) and enter the real one by INSERT, where the policy applies.
+    """
+    table = model._meta.db_table
+    names = ", ".join(columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE demo_load ON COMMIT DROP AS "  # noqa: S608 - fixed names
+            f"SELECT {names} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY demo_load ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM demo_load"  # noqa: S608
+        )
+        cursor.execute("DROP TABLE demo_load")
 
 
 _REASONS = {
@@ -393,11 +505,11 @@ def _person(
         local_reference=f"{DEMO_PREFIX}{n:06d}",
         category=category,
         urgent_reason=reason,
-        referral_source=rng.choice(values(ReferralSource)),
+        referral_source=rng.choice(_choices(ReferralSource)),
         date_added=added,
         key_worker_name=f"{rng.choice(GIVEN['female'])} {rng.choice(FAMILY)}",
         lead_professional_team="Community Learning Disability Team",
-        risk_factors=sorted(rng.sample(values(RiskFactor), rng.randint(0, 3))),
+        risk_factors=sorted(rng.sample(_choices(RiskFactor), rng.randint(0, 3))),
         info_sharing_recorded=rng.random() < 0.8,
     )
     if reason == UrgentReason.IN_HOSPITAL:
@@ -406,13 +518,13 @@ def _person(
         stay = int(rng.choice([60, 200, 500, 1200, 2500, 4000]) * rng.uniform(0.5, 1.2))
         person.admission_date = today - dt.timedelta(days=stay)
         person.hospital_name = rng.choice(HOSPITALS)
-        person.hospital_type = rng.choice(values(HospitalType))
+        person.hospital_type = rng.choice(_choices(HospitalType))
         person.hospital_in_area = rng.random() < 0.7
-        person.legal_status = rng.choice(values(LegalStatus))
+        person.legal_status = rng.choice(_choices(LegalStatus))
         if delayed:
             ready = person.admission_date + dt.timedelta(days=rng.randint(14, max(15, stay - 7)))
             person.ready_for_discharge_date = min(ready, today - dt.timedelta(days=7))
-            person.delay_reason = rng.choice(values(DelayReason))
+            person.delay_reason = rng.choice(_choices(DelayReason))
     else:
         person.risk_rating = (
             rng.choice([RiskRating.RED, RiskRating.AMBER])
@@ -423,8 +535,8 @@ def _person(
         category == Category.APPROPRIATE_OUT_OF_AREA
         or reason == UrgentReason.INAPPROPRIATE_OUT_OF_AREA
     ):
-        person.host_area = rng.choice([*other_codes[:6], *values(HostAreaOutsideScotland)[:2]])
-        person.placement_type = rng.choice(values(PlacementType))
+        person.host_area = rng.choice([*other_codes[:6], *_choices(HostAreaOutsideScotland)[:2]])
+        person.placement_type = rng.choice(_choices(PlacementType))
         person.placement_start_date = today - dt.timedelta(days=rng.randint(60, 3000))
         person.placement_chosen = category == Category.APPROPRIATE_OUT_OF_AREA
     person.next_review_due = today + dt.timedelta(days=rng.randint(-30, 90))
@@ -446,7 +558,9 @@ def _chi(born: dt.date, sex: str, used: set[str], rng: random.Random) -> str | N
 def _history(
     person: Person, rng: random.Random, today: dt.date
 ) -> Iterator[tuple[dt.date, str, dict]]:
-    """A coherent past: added, perhaps a status change into today's state, and reviews."""
+    """A coherent past: added, the risk rating revised now and then (what practitioners update
+    most often), perhaps a change of category into today's state, and reviews. On average a
+    person has more than five status changes besides the opening entry and the reviews."""
     final = person.register_state()
     anchor = person.admission_date or person.placement_start_date
     start = person.date_added
@@ -464,15 +578,32 @@ def _history(
         if anchor and anchor >= start
         else start + dt.timedelta(days=rng.randint(0, max(0, (today - start).days)))
     )
-    events = [(start, ChangeKind.ADDED, earlier if earlier != final else final)]
+    change_on = max(change_on, start)
+    events = [(start, ChangeKind.ADDED, earlier)]
+    # Rating revisions while in the earlier state (nobody in hospital has a rating).
+    if earlier["risk_rating"]:
+        ratings = RATINGS_FOR.get(earlier["urgent_reason"], RATINGS_FOR[None])
+        until = change_on if earlier != final else today
+        state = earlier
+        for when in sorted(
+            start + dt.timedelta(days=rng.randint(0, max(0, (until - start).days)))
+            for _ in range(rng.randint(*RATING_REVISIONS))
+        ):
+            rating = rng.choice([r for r in ratings if r != state["risk_rating"]])
+            factors = sorted(rng.sample(_choices(RiskFactor), rng.randint(0, 3)))
+            state = {**state, "risk_rating": rating, "risk_factors": factors}
+            events.append((when, ChangeKind.STATUS, state))
+        if earlier == final and state != final:
+            events.append((today, ChangeKind.STATUS, final))
     if earlier != final:
-        events.append((max(change_on, start), ChangeKind.STATUS, final))
+        events.append((change_on, ChangeKind.STATUS, final))
     span = max(1, (today - start).days)
     review_dates = sorted(
         start + dt.timedelta(days=rng.randint(1, span)) for _ in range(rng.randint(3, 5))
     )
     for when in review_dates:
         events.append((when, ChangeKind.REVIEW_RECORDED, None))
+    # Stable: same-day entries keep the order they were made in; the opening entry comes first.
     events.sort(key=lambda e: (e[0], e[1] != ChangeKind.ADDED))
     state = earlier
     for when, kind, new_state in events:

@@ -265,10 +265,17 @@ class AddPersonForm(DetailsForm, StatusFieldsMixin):
         "reason",
     ]
 
-    def __init__(self, *args: Any, localities: Any, authority_id: int | None, **kw: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        localities: Any,
+        authority_id: int | None,
+        host_areas: list[tuple[str, str]] | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(*args, **kw)
         self.fields["locality"].queryset = localities
-        self.fields["host_area"].choices = host_area_choices(authority_id)
+        self.fields["host_area"].choices = host_areas or host_area_choices(authority_id)
         self.fields["date_added"].help_text = "Leave blank for today. " + DATE_HINT
         del self.fields["version"]
 
@@ -398,3 +405,58 @@ class DeclineTransferForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "Say why the transfer is declined."},
     )
+
+
+class ImportRowForm(AddPersonForm):
+    """One row of an imported register file, parsed exactly as the add-person form parses it.
+
+    The file's columns are the field names and code values (README, "Importing and exporting the
+    register"); category and urgent reason are separate columns, the locality is named, yes/no
+    columns read `yes` or `no`, and risk factors are separated by `;`. The register's rules are
+    then applied by the same services as the form's.
+    """
+
+    category = forms.ChoiceField(label="category", choices=Category.choices)
+    urgent_reason = forms.ChoiceField(
+        label="urgent_reason", choices=[("", ""), *UrgentReason.choices], required=False
+    )
+    guardianship_or_poa = forms.TypedChoiceField(
+        choices=YES_NO, coerce=lambda v: v == "yes", required=False, empty_value=False
+    )
+    info_sharing_recorded = forms.TypedChoiceField(
+        choices=YES_NO, coerce=lambda v: v == "yes", required=False, empty_value=False
+    )
+
+    def __init__(self, *args: Any, localities: dict[str, Locality], **kw: Any) -> None:
+        """`localities`: the authority's localities by name (read once for the whole file)."""
+        super().__init__(*args, localities=Locality.objects.none(), **kw)
+        del self.fields["status"]
+        del self.fields["reason"]
+        self.fields["locality"] = forms.TypedChoiceField(
+            choices=[(name, name) for name in localities],
+            coerce=localities.__getitem__,
+            error_messages={
+                "required": "Enter the locality's name.",
+                "invalid_choice": "No locality of this authority is called '%(value)s'.",
+            },
+        )
+        for name, field in self.fields.items():
+            field.label = name
+            if isinstance(field, forms.ChoiceField) and name != "locality":
+                codes = ", ".join(str(value) for value, _ in field.choices if value != "")
+                field.error_messages["invalid_choice"] = (
+                    f"Unknown code '%(value)s': use one of {codes}."
+                )
+            if isinstance(field, forms.DateField):
+                field.error_messages["invalid"] = "Enter a real date as YYYY-MM-DD (or DD/MM/YYYY)."
+            if field.required and name not in ("locality",):
+                field.error_messages["required"] = "This column needs a value."
+
+    def status_kwargs(self) -> dict[str, Any]:
+        self.cleaned_data["status"] = status_value(
+            self.cleaned_data.get("category") or "", self.cleaned_data.get("urgent_reason") or None
+        )
+        out = super().status_kwargs()
+        out["category"] = self.cleaned_data.get("category")
+        out["urgent_reason"] = self.cleaned_data.get("urgent_reason") or None
+        return out

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
 from . import access
-from .audit import client_ip
+from .audit import actor_label_override, client_ip, client_ip_of
 
 
 class TenantScopeMiddleware:
@@ -19,13 +19,17 @@ class TenantScopeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        token = client_ip.set(request.META.get("REMOTE_ADDR"))
+        token = client_ip.set(client_ip_of(request))
+        # An API client's token sets the audit label for its own request only.
+        label = actor_label_override.set(None)
         try:
             with transaction.atomic(), access.using_scope(access.scope_for(request.user)):
                 response = self.get_response(request)
                 if response.status_code >= 500:
-                    # Nothing half-saved when a request fails.
+                    # Nothing half-saved when a request fails (the scope's restore then skips
+                    # itself: the rollback undoes it).
                     transaction.set_rollback(True)
                 return response
         finally:
+            actor_label_override.reset(label)
             client_ip.reset(token)

@@ -207,6 +207,10 @@ class Person(models.Model):
         max_length=30, choices=LeavingReason.choices, null=True, blank=True
     )
 
+    pseudonymised_at = models.DateTimeField(
+        null=True, blank=True, help_text="when retention replaced the identifying details"
+    )
+
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -227,6 +231,14 @@ class Person(models.Model):
             ),
             models.Index(fields=["authority", "updated_at"], name="person_authority_updated"),
             models.Index(fields=["authority", "next_review_due"], name="person_authority_review"),
+            # The register list's total and counts by category (lead: by authority; staff: by
+            # locality), from the index alone.
+            models.Index(
+                fields=["authority", "category", "urgent_reason"],
+                include=["locality", "id"],
+                condition=Q(date_left__isnull=True),
+                name="person_register_counts",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -437,8 +449,11 @@ class StatusChange(models.Model):
     class Meta:
         ordering = ["-changed_at", "-id"]
         indexes = [
+            # Each person's latest entry on or before a date (census snapshots, the dashboard's
+            # trend, the person's timeline): DISTINCT ON read backwards, index only.
             models.Index(
-                fields=["authority", "person", "effective_date"], name="statuschange_person_date"
+                fields=["authority", "person", "effective_date", "changed_at", "id"],
+                name="statuschange_latest_on_date",
             ),
             models.Index(
                 fields=["authority", "effective_date"], name="statuschange_authority_date"
@@ -586,3 +601,50 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}:{self.object_id} by {self.actor_label}"
+
+
+class ImportStatus(models.TextChoices):
+    STAGED = "staged", "Checked, waiting for confirmation"
+    APPLIED = "applied", "Imported"
+    REFUSED = "refused", "Refused"
+    DISCARDED = "discarded", "Discarded"
+
+
+class ImportBatch(models.Model):
+    """One uploaded register file. Its parsed rows are kept server-side between the check and
+    the lead's confirmation (never re-posted by the browser), then cleared once it is applied,
+    refused or discarded; the counts and the per-row errors stay as the record of the import."""
+
+    authority = models.ForeignKey(IntegrationAuthority, on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    filename = models.CharField(max_length=255)
+    file_format = models.CharField(max_length=4)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.STAGED
+    )
+    rows = models.JSONField(default=list, blank=True, help_text="parsed rows until decided")
+    counts = models.JSONField(default=dict, blank=True, help_text="new, updated, unchanged")
+    errors = models.JSONField(default=list, blank=True, help_text="[row, column, message]")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        indexes = [
+            models.Index(fields=["authority", "uploaded_at"], name="importbatch_authority_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=values(ImportStatus)), name="importbatch_status_known"
+            ),
+            models.CheckConstraint(
+                condition=Q(file_format__in=["csv", "xlsx"]), name="importbatch_format_known"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} ({self.filename}, {self.status})"

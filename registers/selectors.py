@@ -5,14 +5,15 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 
-from .codes import Category, TransferStatus, UrgentReason
-from .models import Locality, Person, Review, StatusChange, Transfer
+from .codes import TransferStatus
+from .models import AuditEvent, ImportBatch, Locality, Person, Review, StatusChange, Transfer
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -119,53 +120,68 @@ def _month_ends(today: dt.date, months: int) -> list[dt.date]:
     return list(reversed(ends))
 
 
-def _counts_on(state: dict[str, Any], on: dt.date) -> tuple[int, int, int]:
-    if state.get("date_left") and state["date_left"] <= on.isoformat():
-        return 0, 0, 0
-    in_hospital = state.get("urgent_reason") == UrgentReason.IN_HOSPITAL
-    ready = state.get("ready_for_discharge_date")
-    delayed = in_hospital and bool(ready) and ready < on.isoformat()
-    away = state.get("category") == Category.APPROPRIATE_OUT_OF_AREA or (
-        state.get("urgent_reason") == UrgentReason.INAPPROPRIATE_OUT_OF_AREA
+# Each person's state at each month end, from the history: the entries that can matter are each
+# person's latest entry on or before the first month end, and every entry after it up to the last;
+# each is in force from its effective date until the person's next entry (the last of several on
+# one day wins: the earlier ones are in force for no day at all).
+TREND_SQL = """
+WITH relevant AS MATERIALIZED (
+    SELECT person_id, effective_date, changed_at, id,
+           state ->> 'category' AS category,
+           state ->> 'urgent_reason' AS urgent_reason,
+           (state ->> 'ready_for_discharge_date')::date AS ready,
+           (state ->> 'date_left')::date AS date_left
+    FROM registers_statuschange
+    WHERE id IN (
+        SELECT DISTINCT ON (person_id) id FROM registers_statuschange
+        WHERE authority_id = %(authority)s AND effective_date <= %(first)s
+        ORDER BY person_id DESC, effective_date DESC, changed_at DESC, id DESC
     )
-    return int(in_hospital), int(delayed), int(away)
+    UNION ALL
+    SELECT person_id, effective_date, changed_at, id,
+           state ->> 'category' AS category,
+           state ->> 'urgent_reason' AS urgent_reason,
+           (state ->> 'ready_for_discharge_date')::date AS ready,
+           (state ->> 'date_left')::date AS date_left
+    FROM registers_statuschange
+    WHERE authority_id = %(authority)s
+      AND effective_date > %(first)s AND effective_date <= %(last)s
+), history AS (
+    SELECT *, LEAD(effective_date) OVER (
+        PARTITION BY person_id ORDER BY effective_date, changed_at, id
+    ) AS valid_until
+    FROM relevant
+    WHERE person_id IN ({visible})
+)
+SELECT month_end,
+       count(*) FILTER (WHERE urgent_reason = 'in_hospital'),
+       count(*) FILTER (WHERE urgent_reason = 'in_hospital' AND ready < month_end),
+       count(*) FILTER (
+           WHERE category = 'appropriate_out_of_area'
+              OR urgent_reason = 'inappropriate_out_of_area'
+       )
+FROM history
+JOIN unnest(%(ends)s::date[]) AS month_end
+  ON effective_date <= month_end AND (valid_until IS NULL OR valid_until > month_end)
+WHERE date_left IS NULL OR date_left > month_end
+GROUP BY month_end
+"""
 
 
 def monthly_trend(user: User, *, authority_id: int, months: int = 12) -> list[TrendPoint]:
     """People in hospital, delayed discharges and out-of-area placements at each month end,
-    rebuilt from the history (each person's state as of their last change on or before the date).
-    One query: the authority's history, read once in date order."""
+    rebuilt from the history (each person's state as of their last entry on or before the date).
+    One query, counted in the database, reading only the entries that can matter (above)."""
     ends = _month_ends(timezone.localdate(), months)
-    rows = (
-        StatusChange.objects.filter(
-            authority_id=authority_id,
-            effective_date__lte=ends[-1],
-            person__in=Person.objects.visible_to(user).filter(authority_id=authority_id),
-        )
-        .order_by("person_id", "effective_date", "changed_at", "id")
-        .values_list("person_id", "effective_date", "state")
-    )
-    totals = [[0, 0, 0] for _ in ends]
-    current_person, history = None, []
-
-    def flush() -> None:
-        for i, end in enumerate(ends):
-            state = None
-            for effective, snapshot in history:
-                if effective > end:
-                    break
-                state = snapshot
-            if state is not None:
-                for k, n in enumerate(_counts_on(state, end)):
-                    totals[i][k] += n
-
-    for person_id, effective, state in rows.iterator(chunk_size=2000):
-        if person_id != current_person:
-            flush()
-            current_person, history = person_id, []
-        history.append((effective, state))
-    flush()
-    return [TrendPoint(end, *counts) for end, counts in zip(ends, totals, strict=True)]
+    visible = Person.objects.visible_to(user).filter(authority_id=authority_id).order_by()
+    visible_sql, visible_params = visible.values("pk").query.sql_with_params()
+    names = {f"visible{i}": value for i, value in enumerate(visible_params)}
+    sql = TREND_SQL.format(visible=visible_sql % tuple(f"%({name})s" for name in names))
+    params = {"authority": authority_id, "first": ends[0], "last": ends[-1], "ends": ends}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params | names)
+        counts = {row[0]: row[1:] for row in cursor.fetchall()}
+    return [TrendPoint(end, *counts.get(end, (0, 0, 0))) for end in ends]
 
 
 def long_stay_days() -> int:
@@ -198,3 +214,88 @@ def localities_for(user: User, *, write: bool = False) -> QuerySet[Locality]:
     return Locality.objects.filter(
         authority_id__in=scope.lead_authorities
     ) | Locality.objects.filter(pk__in=ids)
+
+
+# The audit trail's reads of a person: the page, the profile page and the profile PDF.
+VIEW_ACTIONS = ("person.viewed", "person.profile_viewed", "person.profile_downloaded")
+
+
+def audit_events(user: User, *, authority_id: int) -> QuerySet[AuditEvent]:
+    """The authority's audit trail, newest first: for its lead only (403 for other staff)."""
+    from .access import require_lead
+
+    require_lead(user, authority_id)
+    return AuditEvent.objects.filter(authority_id=authority_id).order_by("-at", "-id")
+
+
+def recent_viewers(user: User, person: Person, *, limit: int = 10) -> list[AuditEvent]:
+    """Who has recently read the person's record (the page, the profile page or its PDF)."""
+    from .access import scope_for
+
+    if not scope_for(user).can_write_locality(person.locality):
+        return []
+    return list(
+        AuditEvent.objects.filter(
+            authority_id=person.authority_id,
+            object_type="person",
+            object_id=str(person.pk),
+            action__in=VIEW_ACTIONS,
+        ).order_by("-at", "-id")[:limit]
+    )
+
+
+def import_batches(user: User, *, authority_id: int | None, limit: int = 10) -> list[ImportBatch]:
+    """The latest imports of an authority the user leads (lead only; others get none)."""
+    from .access import scope_for
+
+    if authority_id is None or not scope_for(user).is_lead_of(authority_id):
+        return []
+    return list(
+        ImportBatch.objects.filter(authority_id=authority_id).select_related("uploaded_by")[:limit]
+    )
+
+
+def import_batch(user: User, pk: int) -> ImportBatch:
+    """One import of an authority the user leads; 404 for anyone else's, 403 for non-leads."""
+    from .access import require_lead, scope_for
+
+    batch = (
+        ImportBatch.objects.filter(pk=pk, authority_id__in=scope_for(user).authority_ids)
+        .select_related("authority", "uploaded_by")
+        .first()
+    )
+    if batch is None:
+        from django.http import Http404
+
+        raise Http404("No such import.")
+    require_lead(user, batch.authority_id)
+    return batch
+
+
+def api_people(user: User, *, authority_id: int) -> QuerySet[Person]:
+    """An API client's register, leavers included (a sync needs to learn who left)."""
+    return (
+        Person.objects.visible_to(user)
+        .filter(authority_id=authority_id)
+        .select_related("authority")
+    )
+
+
+def person_history(user: User, person_id: int) -> QuerySet[StatusChange]:
+    from .access import person_for_read
+
+    person = person_for_read(user, person_id)
+    return StatusChange.objects.filter(
+        authority_id=person.authority_id, person=person
+    ).select_related("changed_by")
+
+
+def person_reviews(user: User, person_id: int) -> QuerySet[Review]:
+    from .access import person_for_read
+
+    person = person_for_read(user, person_id)
+    return Review.objects.filter(authority_id=person.authority_id, person=person)
+
+
+def localities_of(user: User, *, authority_id: int) -> QuerySet[Locality]:
+    return localities_for(user).filter(authority_id=authority_id).order_by("name")

@@ -672,3 +672,235 @@ def accept_transfer(
     transfer.new_person = person
     _decide(actor, transfer, TransferStatus.ACCEPTED)
     return person
+
+
+# Updates from other systems (the REST API): one call may change details, status, locality and the
+# review date together. Each part goes through its own service above (history, audit, rules), all in
+# one transaction, each at the version the previous part left.
+NEW_PERSON_REQUIRED = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex",
+    "category",
+    "referral_source",
+)
+
+
+class VersionRequired(Exception):
+    """A change to an existing record was asked for without saying which version it was read at."""
+
+
+def _differs(current: Any, wanted: Any) -> bool:
+    if isinstance(current, list) or isinstance(wanted, list):
+        return list(current or []) != list(wanted or [])
+    if current in ("", None) and wanted in ("", None):
+        return False
+    return current != wanted
+
+
+def _update_plan(person: Person, fields: dict[str, Any]) -> dict[str, Any]:
+    details = {
+        name: value
+        for name, value in _clean_text({k: fields[k] for k in DETAIL_FIELDS if k in fields}).items()
+        if _differs(getattr(person, name), value)
+    }
+    status: dict[str, Any] | None = None
+    if any(name in fields for name in STATUS_FIELDS):
+        wanted = {name: getattr(person, name) for name in STATUS_FIELDS}
+        wanted.update(_clean_text({k: fields[k] for k in STATUS_FIELDS if k in fields}))
+        wanted = normalise_status(wanted)
+        if any(_differs(getattr(person, name), wanted[name]) for name in STATUS_FIELDS):
+            status = wanted
+    locality = fields.get("locality")
+    review_due = fields.get("next_review_due")
+    return {
+        "details": details,
+        "status": status,
+        "locality": locality if locality and locality.pk != person.locality_id else None,
+        "next_review_due": review_due
+        if review_due and review_due != person.next_review_due
+        else None,
+    }
+
+
+@transaction.atomic
+def update_person(
+    actor: User,
+    person: Person | int,
+    *,
+    version: int | None,
+    reason: str = "",
+    effective_date: dt.date | None = None,
+    **fields: Any,
+) -> Person:
+    """Bring a record to the given values: details, register status (with `reason`), locality and
+    next review due. Fields not given keep their values; nothing that already matches is written.
+
+    `version` None is accepted only when nothing would change (a replayed request); otherwise it
+    raises VersionRequired. A stale version raises StaleVersion and nothing is saved.
+    """
+    allowed = {*DETAIL_FIELDS, *STATUS_FIELDS, "locality", "next_review_due", "date_added"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    pk = person if isinstance(person, int) else person.pk
+    current = access.person_for_write(actor, pk, lock=True)
+    if version is not None and current.version != version:
+        raise StaleVersion(current.version)
+    date_added = fields.pop("date_added", None)
+    if date_added is not None and date_added != current.date_added:
+        raise ValidationError({"date_added": ["The date added cannot be changed."]})
+    plan = _update_plan(current, fields)
+    if not any(plan.values()):
+        return current
+    if version is None:
+        raise VersionRequired
+    if current.date_left is not None:
+        raise ValidationError("This person has left the register; their record is closed.")
+    if plan["details"]:
+        current = update_person_details(actor, current, version=current.version, **plan["details"])
+    if plan["status"] is not None:
+        if not (reason or "").strip():
+            raise ValidationError({"reason": ["Say why the register status changed."]})
+        status = dict(plan["status"])
+        current = record_status_change(
+            actor,
+            current.pk,
+            version=current.version,
+            reason=reason,
+            effective_date=effective_date,
+            category=status.pop("category"),
+            urgent_reason=status.pop("urgent_reason"),
+            risk_rating=status.pop("risk_rating"),
+            risk_factors=status.pop("risk_factors") or (),
+            **status,
+        )
+    if plan["locality"] is not None:
+        current = move_locality(
+            actor, current.pk, version=current.version, locality=plan["locality"], reason=reason
+        )
+    if plan["next_review_due"] is not None:
+        current = schedule_review(
+            actor, current.pk, version=current.version, due=plan["next_review_due"]
+        )
+    return current
+
+
+@transaction.atomic
+def upsert_person(
+    actor: User,
+    authority_id: int,
+    *,
+    local_reference: str,
+    version: int | None,
+    reason: str = "",
+    effective_date: dt.date | None = None,
+    **fields: Any,
+) -> tuple[Person, bool]:
+    """Create or update the person with this local reference in the authority: (person, created).
+
+    Another system keys its records by its own reference, so sending the same record twice is
+    safe: the second call finds it and changes nothing.
+    """
+    existing = (
+        Person.objects.visible_to(actor)
+        .filter(authority_id=authority_id, local_reference=local_reference)
+        .first()
+    )
+    if existing is None:
+        locality = fields.pop("locality", None)
+        errors = {
+            name: ["This field is required to add a person."]
+            for name in NEW_PERSON_REQUIRED
+            if fields.get(name) in (None, "")
+        }
+        if locality is None or locality.authority_id != authority_id:
+            errors["locality"] = ["Choose a locality in your own authority."]
+        raise_if(errors)
+        created = add_person(
+            actor,
+            locality=locality,
+            reason=reason,
+            local_reference=local_reference,
+            **{k: v for k, v in fields.items() if k != "next_review_due"},
+            next_review_due=fields.get("next_review_due"),
+        )
+        return created, True
+    person = update_person(
+        actor,
+        existing.pk,
+        version=version,
+        reason=reason,
+        effective_date=effective_date,
+        **fields,
+    )
+    return person, False
+
+
+class BulkErrors(Exception):
+    """Some items of a bulk request failed; nothing was stored. `errors` maps index to errors."""
+
+    def __init__(self, errors: dict[int, Any]) -> None:
+        super().__init__(f"{len(errors)} of the items could not be stored.")
+        self.errors = errors
+
+
+def _error_detail(exc: Exception) -> Any:
+    if isinstance(exc, StaleVersion):
+        return {"version": [f"{exc} The current version is {exc.current}."]}
+    if isinstance(exc, VersionRequired):
+        return {"version": ["This person exists: give the version you read to change them."]}
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            return exc.message_dict
+        return {"non_field_errors": exc.messages}
+    return {"non_field_errors": [str(exc)]}
+
+
+@transaction.atomic
+def bulk_upsert_people(
+    actor: User,
+    authority_id: int,
+    items: list[tuple[int, dict[str, Any]]],
+    *,
+    invalid: dict[int, Any] | None = None,
+) -> list[tuple[Person, bool]]:
+    """Create or update many people, all or nothing.
+
+    `items` are (index, fields) pairs keyed by `local_reference` (with `version` for people who
+    exist); `invalid` holds the errors of items the caller could not even parse. Every item is
+    tried, each in its own savepoint, so every error is reported; if any item failed (or was
+    invalid), BulkErrors is raised and the whole transaction is rolled back.
+    """
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    results: list[tuple[Person, bool]] = []
+    errors: dict[int, Any] = dict(invalid or {})
+    seen: dict[str, int] = {}
+    for index, raw in items:
+        fields = dict(raw)
+        reference = (fields.pop("local_reference", "") or "").strip()
+        if reference in seen:
+            errors[index] = {
+                "local_reference": [f"Item {seen[reference]} has the same local reference."]
+            }
+            continue
+        seen[reference] = index
+        try:
+            with transaction.atomic():
+                results.append(
+                    upsert_person(
+                        actor,
+                        authority_id,
+                        local_reference=reference,
+                        version=fields.pop("version", None),
+                        **fields,
+                    )
+                )
+        except (ValidationError, StaleVersion, VersionRequired, PermissionDenied, Http404) as exc:
+            errors[index] = _error_detail(exc)
+    if errors:
+        raise BulkErrors(errors)
+    return results

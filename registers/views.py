@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import access, charts, selectors, services
 from .audit import record_event
 from .codes import Category, UrgentReason
-from .filters import PersonFilter
+from .filters import AuditEventFilter, PersonFilter
 from .forms import (
     AcceptTransferForm,
     AddPersonForm,
@@ -115,6 +115,17 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_detail(request.user, pk)
     record_event(request.user, "person.viewed", obj=person)
     return render(request, "registers/person_detail.html", _detail_context(request, person))
+
+
+@login_required
+def person_viewers(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who has recently read the record: loaded into the person page (htmx), or its own page."""
+    person = access.person_for_read(request.user, pk)
+    if not access.scope_for(request.user).can_write_locality(person.locality):
+        raise PermissionDenied("Staff who can change this record see who has read it.")
+    viewers = selectors.recent_viewers(request.user, person)
+    template = "registers/_viewers.html" if request.htmx else "registers/person_viewers.html"
+    return render(request, template, {"person": person, "viewers": viewers})
 
 
 @login_required
@@ -579,3 +590,21 @@ def switch_authority(request: HttpRequest) -> HttpResponse:
         raise Http404("No such authority in your scope.")
     messages.success(request, f"You are now working in {authority.name}.")
     return redirect("registers:person_list")
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The authority's audit trail for its lead: filter by who, what, person and dates."""
+    authority = current_authority(request)
+    if authority is None:
+        raise Http404("No authority in your scope.")
+    events = selectors.audit_events(request.user, authority_id=authority.pk)
+    filters = AuditEventFilter(request.GET or None, queryset=events, authority_id=authority.pk)
+    page = Paginator(filters.qs, settings.DSR_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "registers/audit_log.html",
+        {"form": filters.form, "page": page, "query": query.urlencode(), "authority": authority},
+    )

@@ -9,11 +9,10 @@ their current record.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.db.models import QuerySet
 
 from registers.models import REGISTER_STATE_FIELDS, Person, StatusChange
 
@@ -50,15 +49,40 @@ class Reconstruction:
     movement: dict[str, Any] = field(default_factory=dict)
 
 
-def _fold(changes: Iterable[tuple], census_date: dt.date, previous: dt.date) -> dict[int, _History]:
+def latest_changes(authority_id: int, on: dt.date) -> QuerySet[StatusChange]:
+    """Each person's latest history entry effective on or before `on` (ties broken by when it
+    was recorded, then id). The database picks them (DISTINCT ON over the index
+    `statuschange_latest_on_date`, read backwards), so only one row per person leaves it."""
+    latest = (
+        StatusChange.objects.filter(authority_id=authority_id, effective_date__lte=on)
+        .order_by("-person_id", "-effective_date", "-changed_at", "-id")
+        .distinct("person_id")
+        .values("id")
+    )
+    return StatusChange.objects.filter(authority_id=authority_id, pk__in=latest).order_by()
+
+
+def _histories(authority_id: int, census_date: dt.date, previous: dt.date) -> dict[int, _History]:
     histories: dict[int, _History] = {}
-    for person_id, effective, state, diff in changes:
-        history = histories.setdefault(person_id, _History())
-        history.at_census = state
-        if effective <= previous:
-            history.at_previous = state
-        if "next_review_due" in diff:
-            history.next_review_due = _date(diff["next_review_due"][1])
+    at_census = latest_changes(authority_id, census_date).values_list("person_id", "state")
+    for person_id, state in at_census.iterator(chunk_size=2000):
+        histories[person_id] = _History(at_census=state)
+    at_previous = latest_changes(authority_id, previous).values_list("person_id", "state")
+    for person_id, state in at_previous.iterator(chunk_size=2000):
+        histories[person_id].at_previous = state
+    # The review due date in force: the latest entry on or before the census date that set it.
+    due = (
+        StatusChange.objects.filter(
+            authority_id=authority_id,
+            effective_date__lte=census_date,
+            changes__has_key="next_review_due",
+        )
+        .order_by("-person_id", "-effective_date", "-changed_at", "-id")
+        .distinct("person_id")
+        .values_list("person_id", "changes__next_review_due")
+    )
+    for person_id, change in due.iterator(chunk_size=2000):
+        histories[person_id].next_review_due = _date(change[1])
     return histories
 
 
@@ -66,29 +90,29 @@ def reconstruct(authority_id: int, census_date: dt.date) -> Reconstruction:
     """Snapshot rows (everyone on the register, adults and those in transition) and the
     quarter's movement (adults only), as at the end of `census_date`."""
     previous = previous_census_date(census_date)
-    changes = (
-        StatusChange.objects.filter(authority_id=authority_id, effective_date__lte=census_date)
-        .order_by("person_id", "effective_date", "changed_at", "id")
-        .values_list("person_id", "effective_date", "state", "changes")
-    )
-    histories = _fold(changes.iterator(chunk_size=2000), census_date, previous)
-    people = (
+    histories = _histories(authority_id, census_date, previous)
+    people = list(
         Person.objects.filter(authority_id=authority_id)
-        .annotate(
-            has_history=Exists(StatusChange.objects.filter(person_id=OuterRef("pk"))),
-        )
         .order_by("pk")
         .only("pk", "local_reference", "sex", "date_of_birth", "next_review_due", *_state_fields())
+        .iterator(chunk_size=2000)
+    )
+    # Anyone not placed by the history either has entries only after the census date (not yet on
+    # the register then) or has no history at all (read from the current record).
+    unplaced = [p.pk for p in people if p.pk not in histories]
+    later = set(
+        StatusChange.objects.filter(authority_id=authority_id, person_id__in=unplaced)
+        .values_list("person_id", flat=True)
+        .distinct()
     )
     result = Reconstruction()
     added = moved = 0
     left: dict[str, int] = {}
-    for person in people.iterator(chunk_size=2000):
-        if person.has_history:
-            history = histories.get(person.pk)
-            if history is None:  # every change is after the census date
+    for person in people:
+        history = histories.get(person.pk)
+        if history is None:
+            if person.pk in later:
                 continue
-        else:
             current = person.register_state()
             history = _History(current, current, person.next_review_due)
         state = history.at_census

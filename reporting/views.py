@@ -157,6 +157,7 @@ def person_profile(request: HttpRequest, person_id: int) -> HttpResponse:
     if request.method == "POST":
         return _queue(request, request.path, kind=JobKind.PERSON_PROFILE, person=person)
     jobs = selectors.profile_jobs(request.user, person_id)
+    record_event(request.user, "person.profile_viewed", obj=person)
     return render(request, "reporting/profile.html", {"person": person, "jobs": jobs})
 
 
@@ -173,6 +174,15 @@ def job_download(request: HttpRequest, pk: int) -> HttpResponse:
     if not job.has_file:
         raise Http404("This file is not ready.")
     record_event(request.user, "report.downloaded", authority_id=job.authority_id, obj=job)
+    if job.person_id is not None:
+        # A profile PDF is a read of the person's record: it shows on their page.
+        record_event(
+            request.user,
+            "person.profile_downloaded",
+            authority_id=job.authority_id,
+            obj=job.person,
+            changes={"job": job.pk},
+        )
     return FileResponse(job.output.open("rb"), as_attachment=True, filename=job.filename)
 
 

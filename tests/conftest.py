@@ -1,5 +1,8 @@
 import pytest
 from django.db import connection
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
+from django.test import Client
 
 from tests.factories import (
     AuthorityFactory,
@@ -7,12 +10,22 @@ from tests.factories import (
     PersonFactory,
     UserFactory,
     make_member,
+    pass_second_factor,
 )
 
 
 def _set_scope(value: str, *, local: bool) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('dsr.scope', %s, %s)", [value, local])
+
+
+@receiver(connection_created, dispatch_uid="dsr_tests_allow_truncate")
+def _allow_flush(sender, connection, **kwargs):
+    """Django empties the tables after a transactional test with TRUNCATE, which tenant, history
+    and audit tables refuse unless this session setting says so (dsr/rls.py). Every connection of
+    the test run gets it (workers' too); the tests of the refusal switch it off for themselves."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('dsr.allow_truncate', 'on', false)")
 
 
 @pytest.fixture(autouse=True)
@@ -36,9 +49,25 @@ def _setup_in_system_scope(request):
     )
     request.getfixturevalue("transactional_db" if transactional else "db")
     _set_scope("system", local=False)
+
     yield
     if transactional:
         _set_scope("", local=False)
+
+
+@pytest.fixture(autouse=True)
+def _force_login_completes_the_second_factor(monkeypatch):
+    """`client.force_login(user)` signs in as the sign-in page would end: password and, for the
+    roles that need it, a verified authenticator app. Tests of the second factor itself use
+    `sign_in_with_password_only` or the real sign-in pages."""
+    force_login = Client.force_login
+
+    def force_login_with_second_factor(self, user, backend=None):
+        force_login(self, user, backend)
+        pass_second_factor(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login_with_second_factor)
+    monkeypatch.setattr(Client, "sign_in_with_password_only", force_login, raising=False)
 
 
 @pytest.fixture

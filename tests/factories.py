@@ -121,3 +121,27 @@ def make_member(authority: IntegrationAuthority, role: str, localities=(), **use
         if role == Role.PRACTITIONER:
             assign_perm("registers.change_people_in_locality", user, locality)
     return user
+
+
+def pass_second_factor(client, user: User) -> None:
+    """Mark `client`'s session as verified by the user's authenticator app, as the second-factor
+    page does, when the user's role needs one (a confirmed TOTP device is made if missing)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts import mfa
+    from registers import access
+
+    required = mfa.mfa_required(user)
+    access.forget_scope(user)
+    if not required:
+        return
+    device = mfa.confirmed_device(user) or TOTPDevice.objects.create(
+        user=user, name=mfa.DEVICE_NAME, confirmed=True
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[mfa.FINGERPRINT_SESSION_KEY] = mfa.fingerprint(device)
+    session[mfa.HAS_DEVICE_SESSION_KEY] = True
+    session.save()
+    mfa.remember(device)

@@ -1,15 +1,30 @@
 import datetime as dt
 
 from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 
+from registers.api.permissions import ReadScopeOrSignedIn
+from registers.api.views import audit_api_call
 from reporting import selectors
 from reporting.models import AuthorityReturn
 
 from .serializers import AuthorityReturnSerializer
 
 
-class AuthorityReturnList(ListAPIView):
+class ReturnsView:
+    """Readable by the authority's staff in the browser and by its API clients (read scope)."""
+
+    permission_classes = [ReadScopeOrSignedIn]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        audit_api_call(request, response)
+        return response
+
+
+@extend_schema(summary="The authority's census returns", tags=["returns"])
+class AuthorityReturnList(ReturnsView, ListAPIView):
     """Every census return of one authority the caller is staff of, newest first."""
 
     serializer_class = AuthorityReturnSerializer
@@ -20,7 +35,14 @@ class AuthorityReturnList(ListAPIView):
         ).select_related("authority")
 
 
-class AuthorityReturnDetail(RetrieveAPIView):
+@extend_schema(
+    summary="One census return",
+    tags=["returns"],
+    parameters=[
+        OpenApiParameter("census_date", str, OpenApiParameter.PATH, description="ISO date")
+    ],
+)
+class AuthorityReturnDetail(ReturnsView, RetrieveAPIView):
     serializer_class = AuthorityReturnSerializer
 
     def get_object(self) -> AuthorityReturn:

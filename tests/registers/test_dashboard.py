@@ -70,3 +70,49 @@ def test_the_dashboard_runs_a_constant_number_of_queries(
     client.force_login(lead)
     with django_assert_max_num_queries(15):
         assert client.get("/register/dashboard/").status_code == 200
+
+
+def _reference_trend(authority_id, ends):
+    """The trend folded in Python over the whole history, entry by entry: the oracle."""
+    from registers.models import StatusChange
+
+    totals = [[0, 0, 0] for _ in ends]
+    histories: dict[int, list] = {}
+    for change in StatusChange.objects.filter(authority_id=authority_id).order_by(
+        "person_id", "effective_date", "changed_at", "id"
+    ):
+        histories.setdefault(change.person_id, []).append(change)
+    for history in histories.values():
+        for i, end in enumerate(ends):
+            in_force = [c.state for c in history if c.effective_date <= end]
+            if not in_force:
+                continue
+            state = in_force[-1]
+            if state.get("date_left") and state["date_left"] <= end.isoformat():
+                continue
+            hospital = state.get("urgent_reason") == "in_hospital"
+            ready = state.get("ready_for_discharge_date")
+            totals[i][0] += hospital
+            totals[i][1] += hospital and bool(ready) and ready < end.isoformat()
+            totals[i][2] += state.get("category") == "appropriate_out_of_area" or (
+                state.get("urgent_reason") == "inappropriate_out_of_area"
+            )
+    return [tuple(t) for t in totals]
+
+
+def test_the_trend_counted_in_the_database_matches_folding_every_entry():
+    from django.core.management import call_command
+
+    from accounts.models import Membership
+    from registers.models import IntegrationAuthority
+
+    call_command("seed_demo", "--scale", "0.3", "--quiet")
+    seen = 0
+    for code in ("S37000034", "S37000012", "S37000006"):
+        authority = IntegrationAuthority.objects.get(code=code)
+        lead = Membership.objects.get(authority=authority, role="lead").user
+        trend = selectors.monthly_trend(lead, authority_id=authority.pk)
+        expected = _reference_trend(authority.pk, [point.month_end for point in trend])
+        assert [(p.in_hospital, p.delayed_discharge, p.out_of_area) for p in trend] == expected
+        seen += sum(p.in_hospital + p.delayed_discharge + p.out_of_area for p in trend)
+    assert seen  # the comparison covered people in hospital, delayed and out of area

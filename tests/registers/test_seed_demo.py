@@ -25,6 +25,8 @@ def test_seed_demo_follows_the_national_distribution_and_is_idempotent():
     male = Person.objects.filter(sex="male").count() / counts["total"]
     assert male == pytest.approx(0.627, abs=0.04)
     assert StatusChange.objects.count() / counts["total"] >= 5
+    # Status changes proper (not the opening entry, not reviews): at least five each on average.
+    assert StatusChange.objects.filter(kind="status").count() / counts["total"] >= 5
     assert Membership.objects.filter(role="lead").count() == 31
     assert User.objects.filter(is_national_analyst=True).count() == 1
 
@@ -54,13 +56,30 @@ def test_seeded_history_ends_in_each_persons_current_state():
 
 
 def test_demo_staff_can_sign_in_and_see_their_register(client):
+    """Through the real sign-in pages: the password, then the demo lead's second-factor code."""
     call_command("seed_demo", "--scale", "0.1", "--quiet")
-    assert client.login(
-        username="lead.dumfries-and-galloway@demo.dsr.scot", password=demo.DEMO_PASSWORD
+    signed_in = client.post(
+        "/accounts/login/",
+        {"username": "lead.dumfries-and-galloway@demo.dsr.scot", "password": demo.DEMO_PASSWORD},
+        follow=True,
     )
+    assert signed_in.redirect_chain[-1][0].startswith("/accounts/second-factor/")
+    client.post("/accounts/second-factor/", {"code": demo.demo_totp_code(), "next": "/register/"})
     response = client.get("/register/")
     assert response.status_code == 200
     assert b"DEMO-" in response.content
+
+
+def test_demo_practitioners_sign_in_with_their_password_alone(client):
+    call_command("seed_demo", "--scale", "0.1", "--quiet")
+    client.post(
+        "/accounts/login/",
+        {
+            "username": "practitioner.dumfries-and-galloway@demo.dsr.scot",
+            "password": demo.DEMO_PASSWORD,
+        },
+    )
+    assert client.get("/register/").status_code == 200
 
 
 def test_allocation_splits_exactly_by_weight():

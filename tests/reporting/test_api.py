@@ -36,7 +36,11 @@ def test_returns_of_another_authority_are_not_found(
 
 
 def test_anonymous_callers_are_refused(client, authority):
-    assert client.get(url(authority)).status_code == 403
+    # The endpoints also take API tokens, so an anonymous caller is asked to authenticate (401).
+    response = client.get(url(authority))
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert response.json()["status"] == 401
 
 
 def test_a_missing_or_malformed_census_date_is_not_found(client, authority, lead):

@@ -66,6 +66,21 @@ def test_a_finished_file_downloads_through_the_checked_view(
     assert "attachment" in response["Content-Disposition"]
 
 
+def test_every_file_download_is_audited_with_who_and_which_file(
+    client, viewer, known_register, authority, census
+):
+    from registers.models import AuditEvent
+
+    build_return(authority)
+    job = run(JobKind.AUTHORITY_CSV, authority=authority)
+    client.force_login(viewer)
+    client.get(f"/reporting/jobs/{job.pk}/download/")
+    client.get(f"/reporting/jobs/{job.pk}/download/")
+    events = AuditEvent.objects.filter(action="report.downloaded", object_id=str(job.pk))
+    assert events.count() == 2
+    assert {(e.actor_id, e.authority_id) for e in events} == {(viewer.pk, authority.pk)}
+
+
 def test_staff_of_another_authority_cannot_see_the_return_or_its_files(
     client, other_lead, known_register, authority, census
 ):

@@ -34,5 +34,7 @@ class Command(BaseCommand):
             f"  authority lead:   lead.dumfries-and-galloway@{demo.DEMO_EMAIL_DOMAIN}\n"
             f"  practitioner:     practitioner.dumfries-and-galloway@{demo.DEMO_EMAIL_DOMAIN}\n"
             f"  viewer:           viewer.dumfries-and-galloway@{demo.DEMO_EMAIL_DOMAIN}\n"
-            "  (every authority has lead., practitioner. and viewer. users named after it)"
+            "  (every authority has lead., practitioner. and viewer. users named after it)\n"
+            "Leads and the analyst also enter a code from an authenticator app: add the key "
+            f"{demo.demo_totp_base32()} to one, or run `python manage.py demo_code`."
         )

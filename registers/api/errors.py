@@ -1,0 +1,169 @@
+"""One error shape for the whole API: RFC 9457 problem details (`application/problem+json`).
+
+Every error answer carries `type`, `title`, `status`, `detail` and `instance`; validation errors add
+`errors` (field: messages), bulk errors add `errors` keyed by item index. Exceptions raised by the
+services (Django's ValidationError, StaleVersion, ...) are translated here, so views stay thin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from registers.services import BulkErrors, StaleVersion, VersionRequired
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "The record has changed since the version given in If-Match."
+    default_code = "precondition_failed"
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_detail = (
+        "Send If-Match with the ETag of the version you read: changes to an existing record "
+        "without it are refused, so no update is lost."
+    )
+    default_code = "precondition_required"
+
+
+class BulkFailed(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = "Some items could not be stored, so none were. See errors, by item index."
+    default_code = "bulk_failed"
+
+    def __init__(self, errors: dict[int, Any]) -> None:
+        super().__init__()
+        self.errors = errors
+
+
+TITLES = {
+    400: "The request has invalid data",
+    401: "Authentication is required",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    412: "Precondition failed",
+    415: "Unsupported media type",
+    428: "Precondition required",
+    429: "Too many requests",
+}
+TYPES = {
+    400: "validation-error",
+    401: "not-authenticated",
+    403: "permission-denied",
+    404: "not-found",
+    405: "method-not-allowed",
+    406: "not-acceptable",
+    409: "conflict",
+    412: "stale-version",
+    415: "unsupported-media-type",
+    428: "if-match-required",
+    429: "rate-limited",
+}
+
+
+def problem_type(status_code: int) -> str:
+    return f"urn:dsr:problem:{TYPES.get(status_code, 'error')}"
+
+
+def _translate(exc: Exception) -> Exception:
+    if isinstance(exc, StaleVersion):
+        return PreconditionFailed(
+            f'{exc} The current version is {exc.current} (ETag "{exc.current}").'
+        )
+    if isinstance(exc, VersionRequired):
+        return PreconditionRequired()
+    if isinstance(exc, BulkErrors):
+        return BulkFailed(exc.errors)
+    if isinstance(exc, DjangoValidationError):
+        if hasattr(exc, "error_dict"):
+            return exceptions.ValidationError(exc.message_dict)
+        return exceptions.ValidationError({"non_field_errors": exc.messages})
+    if isinstance(exc, Http404):
+        return exceptions.NotFound(str(exc) or None)
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied(str(exc) or None)
+    return exc
+
+
+def _detail_text(detail: Any) -> str:
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, dict) and set(detail) == {"detail"}:
+        return str(detail["detail"])
+    return TITLES[400] + "; see errors."
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    exc = _translate(exc)
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    request = context.get("request")
+    code = response.status_code
+    body: dict[str, Any] = {
+        "type": problem_type(code),
+        "title": TITLES.get(code, "Error"),
+        "status": code,
+        "detail": "",
+        "instance": request.get_full_path() if request is not None else "",
+    }
+    if isinstance(exc, BulkFailed):
+        body["detail"] = str(exc.detail)
+        body["errors"] = {str(index): errors for index, errors in sorted(exc.errors.items())}
+    elif isinstance(exc, exceptions.ValidationError):
+        errors = (
+            response.data
+            if isinstance(response.data, dict)
+            else {"non_field_errors": response.data}
+        )
+        body["detail"] = "The request has invalid data; see errors."
+        body["errors"] = errors
+    else:
+        body["detail"] = _detail_text(response.data)
+    response.data = body
+    response.content_type = PROBLEM_CONTENT_TYPE
+    return response
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details."""
+
+    type = serializers.CharField(help_text="A URI naming the kind of problem.")
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField(help_text="The request path.")
+    errors = serializers.DictField(
+        required=False,
+        help_text="Validation: field name to messages. Bulk: item index to that item's errors.",
+    )
+
+
+def api_not_found(request: Any, *args: Any, **kwargs: Any) -> Any:
+    """Any other address under /api/: a problem-details 404 rather than the HTML page."""
+    from django.http import JsonResponse
+
+    return JsonResponse(
+        {
+            "type": problem_type(404),
+            "title": TITLES[404],
+            "status": 404,
+            "detail": "There is no API endpoint at this address.",
+            "instance": request.get_full_path(),
+        },
+        status=404,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )

@@ -1,0 +1,278 @@
+"""Input and output shapes of the register's API. Field names and code values are domain.md's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import serializers
+
+from registers.codes import (
+    Category,
+    ChangeKind,
+    DelayReason,
+    HospitalType,
+    LegalStatus,
+    PlacementType,
+    ReferralSource,
+    RiskFactor,
+    RiskRating,
+    Sex,
+    UrgentReason,
+)
+from registers.models import Locality, Person, Review, StatusChange
+from registers.services import DETAIL_FIELDS, STATUS_FIELDS
+
+PERSON_FIELDS = [
+    "id",
+    "authority",
+    "locality",
+    *DETAIL_FIELDS,
+    "in_transition",
+    *STATUS_FIELDS,
+    "date_added",
+    "next_review_due",
+    "date_left",
+    "leaving_reason",
+    "version",
+    "created_at",
+    "updated_at",
+]
+READ_ONLY = [
+    "id",
+    "authority",
+    "in_transition",
+    "date_left",
+    "leaving_reason",
+    "version",
+    "created_at",
+    "updated_at",
+]
+
+
+class LocalityField(serializers.PrimaryKeyRelatedField):
+    """A locality of the caller's authority (by id); others are 'does not exist'."""
+
+    def get_queryset(self) -> QuerySet[Locality]:
+        client = self.context.get("api_client")
+        if client is None:
+            return Locality.objects.none()
+        return Locality.objects.filter(authority_id=client.authority_id)
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    authority = serializers.CharField(
+        source="authority.code", read_only=True, help_text="The authority's HSCP code."
+    )
+    locality = LocalityField(help_text="A locality id from /api/v1/localities/.")
+    sex = serializers.ChoiceField(choices=Sex.choices)
+    category = serializers.ChoiceField(choices=Category.choices)
+    urgent_reason = serializers.ChoiceField(
+        choices=UrgentReason.choices, allow_null=True, required=False
+    )
+    risk_rating = serializers.ChoiceField(
+        choices=RiskRating.choices, allow_null=True, required=False
+    )
+    risk_factors = serializers.ListField(
+        child=serializers.ChoiceField(choices=RiskFactor.choices), required=False
+    )
+    referral_source = serializers.ChoiceField(choices=ReferralSource.choices)
+    hospital_type = serializers.ChoiceField(
+        choices=HospitalType.choices, allow_null=True, required=False
+    )
+    legal_status = serializers.ChoiceField(
+        choices=LegalStatus.choices, allow_null=True, required=False
+    )
+    delay_reason = serializers.ChoiceField(
+        choices=DelayReason.choices, allow_null=True, required=False
+    )
+    placement_type = serializers.ChoiceField(
+        choices=PlacementType.choices, allow_null=True, required=False
+    )
+    chi_number = serializers.CharField(
+        max_length=10, allow_null=True, allow_blank=True, required=False
+    )
+    reason = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Why: recorded in the history when the person is added or their register "
+        "status changes (required for a status change).",
+    )
+    effective_date = serializers.DateField(
+        write_only=True,
+        required=False,
+        help_text="When a status change took effect (default today; not before the last change).",
+    )
+
+    class Meta:
+        model = Person
+        fields = [*PERSON_FIELDS, "reason", "effective_date"]
+        read_only_fields = READ_ONLY
+        validators: list[Any] = []  # the services check uniqueness, with clear messages
+        extra_kwargs = {"local_reference": {"validators": []}}
+
+
+class PersonUpsertSerializer(PersonSerializer):
+    """A person sent by reference: every field optional (required ones are checked when the
+    person is new)."""
+
+    class Meta(PersonSerializer.Meta):
+        fields = [f for f in PersonSerializer.Meta.fields if f != "local_reference"]
+        extra_kwargs: dict[str, Any] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["partial"] = True
+        super().__init__(*args, **kwargs)
+
+
+class BulkPersonSerializer(PersonSerializer):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version read, required to change a person who already exists.",
+    )
+
+    class Meta(PersonSerializer.Meta):
+        read_only_fields = [f for f in READ_ONLY if f != "version"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["partial"] = True
+        super().__init__(*args, **kwargs)
+        self.fields["local_reference"].required = True
+
+
+class BulkRequestSerializer(serializers.Serializer):
+    people = serializers.ListField(
+        child=serializers.DictField(),
+        min_length=1,
+        max_length=500,
+        help_text="Up to 500 people, keyed by local_reference: new ones are added, existing ones "
+        "(with their version) updated. All or nothing.",
+    )
+
+
+class BulkItemResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    id = serializers.IntegerField()
+    local_reference = serializers.CharField()
+    created = serializers.BooleanField()
+    version = serializers.IntegerField()
+
+
+class BulkResultSerializer(serializers.Serializer):
+    results = BulkItemResultSerializer(many=True)
+
+
+class StatusChangeSerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(choices=ChangeKind.choices, read_only=True)
+    changed_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = StatusChange
+        fields = [
+            "id",
+            "person",
+            "kind",
+            "changed_by",
+            "changed_at",
+            "effective_date",
+            "old_category",
+            "new_category",
+            "old_urgent_reason",
+            "new_urgent_reason",
+            "old_risk_rating",
+            "new_risk_rating",
+            "risk_factors",
+            "reason",
+            "changes",
+            "version",
+        ]
+        read_only_fields = fields
+
+    def get_changed_by(self, change: StatusChange) -> str:
+        return str(change.changed_by) if change.changed_by_id else "system"
+
+
+class StatusChangeCreateSerializer(serializers.Serializer):
+    """A new register status. Hospital and placement fields not given keep their values."""
+
+    category = serializers.ChoiceField(choices=Category.choices)
+    urgent_reason = serializers.ChoiceField(
+        choices=UrgentReason.choices, allow_null=True, required=False
+    )
+    risk_rating = serializers.ChoiceField(
+        choices=RiskRating.choices, allow_null=True, required=False
+    )
+    risk_factors = serializers.ListField(
+        child=serializers.ChoiceField(choices=RiskFactor.choices), required=False
+    )
+    reason = serializers.CharField(max_length=2000)
+    effective_date = serializers.DateField(required=False)
+    hospital_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    hospital_type = serializers.ChoiceField(
+        choices=HospitalType.choices, allow_null=True, required=False
+    )
+    hospital_in_area = serializers.BooleanField(allow_null=True, required=False)
+    admission_date = serializers.DateField(allow_null=True, required=False)
+    legal_status = serializers.ChoiceField(
+        choices=LegalStatus.choices, allow_null=True, required=False
+    )
+    ready_for_discharge_date = serializers.DateField(allow_null=True, required=False)
+    delay_reason = serializers.ChoiceField(
+        choices=DelayReason.choices, allow_null=True, required=False
+    )
+    host_area = serializers.CharField(max_length=20, allow_null=True, required=False)
+    placement_type = serializers.ChoiceField(
+        choices=PlacementType.choices, allow_null=True, required=False
+    )
+    placement_start_date = serializers.DateField(allow_null=True, required=False)
+    placement_chosen = serializers.BooleanField(allow_null=True, required=False)
+    planned_return_date = serializers.DateField(allow_null=True, required=False)
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "person",
+            "review_date",
+            "attendees",
+            "outcome",
+            "actions",
+            "next_review_due",
+            "recorded_at",
+        ]
+        read_only_fields = ["id", "person", "recorded_at"]
+        extra_kwargs = {"next_review_due": {"required": False}}
+
+
+class LocalitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Locality
+        fields = ["id", "name"]
+
+
+class CodeSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    label = serializers.CharField()
+
+
+class CodesSerializer(serializers.Serializer):
+    sex = CodeSerializer(many=True)
+    category = CodeSerializer(many=True)
+    urgent_reason = CodeSerializer(many=True)
+    risk_rating = CodeSerializer(many=True)
+    risk_factors = CodeSerializer(many=True)
+    referral_source = CodeSerializer(many=True)
+    hospital_type = CodeSerializer(many=True)
+    legal_status = CodeSerializer(many=True)
+    delay_reason = CodeSerializer(many=True)
+    host_area = CodeSerializer(
+        many=True, help_text="Other authorities' HSCP codes and the places outside Scotland."
+    )
+    placement_type = CodeSerializer(many=True)
+    leaving_reason = CodeSerializer(many=True)
+    change_kind = CodeSerializer(many=True)

@@ -1,0 +1,30 @@
+from django.urls import path
+
+from . import views
+
+app_name = "api"
+
+people = views.PersonViewSet
+
+urlpatterns = [
+    path("people/", people.as_view({"get": "list", "post": "create"}), name="person-list"),
+    path("people/bulk/", people.as_view({"post": "bulk"}), name="person-bulk"),
+    path(
+        "people/by-reference/<str:reference>/",
+        people.as_view({"get": "retrieve_by_reference", "put": "by_reference"}),
+        name="person-by-reference",
+    ),
+    path(
+        "people/<int:pk>/",
+        people.as_view({"get": "retrieve", "put": "update", "patch": "partial_update"}),
+        name="person-detail",
+    ),
+    path(
+        "people/<int:person_id>/status-changes/",
+        views.StatusChangeList.as_view(),
+        name="person-status-changes",
+    ),
+    path("people/<int:person_id>/reviews/", views.ReviewList.as_view(), name="person-reviews"),
+    path("localities/", views.LocalityList.as_view(), name="locality-list"),
+    path("codes/", views.CodesView.as_view(), name="codes"),
+]

@@ -1,0 +1,435 @@
+"""The register's REST API for local case-management systems. Thin: parse, call a selector or a
+service, render. Scope, rules, history and audit live in access.py, selectors.py and services.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.http import Http404
+from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import ApiClient
+from registers import access, codes, selectors, services
+from registers.audit import record_event
+from registers.models import IntegrationAuthority, Locality, Person, Review
+
+from . import serializers as s
+from .authentication import BearerTokenAuthentication
+from .errors import PreconditionFailed, PreconditionRequired
+from .filters import PersonApiFilter
+from .permissions import ApiClientScopes, api_client
+
+
+def etag(person: Person) -> str:
+    return f'"{person.version}"'
+
+
+def if_match_version(request: Request, *, required: bool = True) -> int | None:
+    """The version named by If-Match: missing is 428 (when required); unreadable is 412."""
+    raw = (request.headers.get("If-Match") or "").strip()
+    if not raw:
+        if required:
+            raise PreconditionRequired()
+        return None
+    tag = raw[2:] if raw.startswith("W/") else raw
+    tag = tag.strip('"')
+    if not (tag.isascii() and tag.isdigit()):
+        raise PreconditionFailed('If-Match must carry a person\'s ETag, such as "3".')
+    return int(tag)
+
+
+class Cursor(CursorPagination):
+    ordering = ("updated_at", "id")
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def get_page_size(self, request: Request) -> int:
+        self.page_size = settings.DSR_PAGE_SIZE
+        return super().get_page_size(request)
+
+
+class HistoryCursor(Cursor):
+    ordering = ("changed_at", "id")
+
+
+class ReviewCursor(Cursor):
+    ordering = ("recorded_at", "id")
+
+
+class ApiClientView(APIView):
+    """Base for API-client endpoints: token scopes, and one audit row per call."""
+
+    authentication_classes = [BearerTokenAuthentication]
+    permission_classes = [ApiClientScopes]
+
+    @property
+    def client(self) -> ApiClient:
+        return self.request.auth
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {"request": self.request, "view": self, "api_client": api_client(self.request)}
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kw: Any):
+        response = super().finalize_response(request, response, *args, **kw)
+        audit_api_call(request, response)
+        return response
+
+
+def audit_api_call(request: Request, response: Response) -> None:
+    client = api_client(request)
+    if client is None or connection.needs_rollback:
+        return
+    record_event(
+        client.service_user,
+        "api.call",
+        authority_id=client.authority_id,
+        changes={
+            "method": request.method,
+            "path": request.get_full_path()[:300],
+            "status": response.status_code,
+        },
+    )
+
+
+def _person_response(person: Person, context: dict[str, Any], code: int = 200) -> Response:
+    data = s.PersonSerializer(person, context=context).data
+    return Response(data, status=code, headers={"ETag": etag(person)})
+
+
+NOT_FOUND = "No such person on your register."
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List people",
+        description="The authority's people (leavers included unless filtered), oldest change "
+        "first, by cursor: follow `next` until it is null, then keep the time of your last sync "
+        "for `updated_since`.",
+    ),
+    retrieve=extend_schema(summary="Read a person", description="The `ETag` is their version."),
+    create=extend_schema(
+        summary="Add a person",
+        request=s.PersonSerializer,
+        responses={201: s.PersonSerializer},
+        examples=[
+            OpenApiExample(
+                "Someone at risk of breakdown",
+                request_only=True,
+                value={
+                    "locality": 1,
+                    "local_reference": "CMS-0042",
+                    "given_name": "Morag",
+                    "family_name": "Campbell",
+                    "date_of_birth": "1988-03-14",
+                    "sex": "female",
+                    "category": "urgent",
+                    "urgent_reason": "at_risk_of_breakdown",
+                    "risk_rating": "red",
+                    "risk_factors": ["provider_notice"],
+                    "referral_source": "social_work",
+                    "reason": "Provider has given notice",
+                },
+            )
+        ],
+    ),
+    update=extend_schema(
+        summary="Replace a person's record",
+        description="Details, register status (with `reason`), locality and next review due, in "
+        "one transaction. Needs `If-Match`.",
+    ),
+    partial_update=extend_schema(
+        summary="Change some of a person's fields",
+        description="As PUT, with only the fields to change. Needs `If-Match`.",
+        examples=[
+            OpenApiExample(
+                "New risk rating",
+                request_only=True,
+                value={"risk_rating": "amber", "reason": "Carer unwell"},
+            )
+        ],
+    ),
+)
+class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
+    serializer_class = s.PersonSerializer
+    pagination_class = Cursor
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = PersonApiFilter
+    queryset = Person.objects.none()
+    if_match_actions = ("update", "partial_update")
+    precondition_actions = ("by_reference",)  # If-Match optional, but checked when needed
+    etag_actions = (
+        "retrieve",
+        "create",
+        "update",
+        "partial_update",
+        "by_reference",
+        "retrieve_by_reference",
+    )
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Person.objects.none()
+        return selectors.api_people(self.request.user, authority_id=self.client.authority_id)
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: int) -> Response:
+        person = access.person_for_read(request.user, int(pk), self.get_queryset())
+        return _person_response(person, self.get_serializer_context())
+
+    def create(self, request: Request) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        fields.pop("effective_date", None)
+        person = services.add_person(
+            request.user,
+            locality=fields.pop("locality"),
+            reason=fields.pop("reason", ""),
+            next_review_due=fields.pop("next_review_due", None),
+            **fields,
+        )
+        response = _person_response(person, self.get_serializer_context(), 201)
+        response["Location"] = reverse("api:person-detail", args=[person.pk])
+        return response
+
+    def _update(self, request: Request, pk: int, *, partial: bool) -> Response:
+        person = access.person_for_write(request.user, int(pk))
+        version = if_match_version(request)
+        if version != person.version:  # checked again under lock by the service
+            raise services.StaleVersion(person.version)
+        serializer = self.get_serializer(person, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        person = services.update_person(
+            request.user, person.pk, version=version, **serializer.validated_data
+        )
+        return _person_response(person, self.get_serializer_context())
+
+    def update(self, request: Request, pk: int) -> Response:
+        return self._update(request, pk, partial=False)
+
+    def partial_update(self, request: Request, pk: int) -> Response:
+        return self._update(request, pk, partial=True)
+
+    @extend_schema(summary="Read a person by your reference")
+    def retrieve_by_reference(self, request: Request, reference: str) -> Response:
+        person = self.get_queryset().filter(local_reference=reference).first()
+        if person is None:
+            raise Http404(NOT_FOUND)
+        return _person_response(person, self.get_serializer_context())
+
+    @extend_schema(
+        summary="Add or update a person by your reference",
+        description="Idempotent upsert keyed by `local_reference`: a new reference adds the "
+        "person (201, no If-Match needed); an existing one is updated (200) and needs `If-Match`, "
+        "unless nothing would change (a replayed request answers 200 without writing).",
+        request=s.PersonUpsertSerializer,
+        responses={200: s.PersonSerializer, 201: s.PersonSerializer},
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                str,
+                OpenApiParameter.HEADER,
+                description="The person's ETag; needed to change someone who already exists.",
+            )
+        ],
+    )
+    def by_reference(self, request: Request, reference: str) -> Response:
+        serializer = s.PersonUpsertSerializer(
+            data=request.data, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        person, created = services.upsert_person(
+            request.user,
+            self.client.authority_id,
+            local_reference=reference,
+            version=if_match_version(request, required=False),
+            **serializer.validated_data,
+        )
+        return _person_response(person, self.get_serializer_context(), 201 if created else 200)
+
+    @extend_schema(
+        summary="Add or update up to 500 people, all or nothing",
+        description="Each item is keyed by `local_reference`; new people are added, existing "
+        "ones updated when the item carries their `version`. If any item fails, nothing is "
+        "stored and the 400 answer lists every failing item's errors by index.",
+        request=s.BulkRequestSerializer,
+        responses={200: s.BulkResultSerializer},
+    )
+    def bulk(self, request: Request) -> Response:
+        envelope = s.BulkRequestSerializer(data=request.data)
+        envelope.is_valid(raise_exception=True)
+        items: list[tuple[int, dict[str, Any]]] = []
+        errors: dict[int, Any] = {}
+        for index, raw in enumerate(envelope.validated_data["people"]):
+            item = s.BulkPersonSerializer(data=raw, context=self.get_serializer_context())
+            if item.is_valid():
+                items.append((index, dict(item.validated_data)))
+            else:
+                errors[index] = item.errors
+        stored = services.bulk_upsert_people(
+            request.user, self.client.authority_id, items, invalid=errors
+        )
+        results = [
+            {
+                "index": index,
+                "id": person.pk,
+                "local_reference": person.local_reference,
+                "created": created,
+                "version": person.version,
+            }
+            for (index, _), (person, created) in zip(items, stored, strict=True)
+        ]
+        return Response({"results": results})
+
+
+class PersonNested(ApiClientView, mixins.ListModelMixin, generics.GenericAPIView):
+    def person_for_write(self) -> tuple[Person, int]:
+        person = access.person_for_write(self.request.user, int(self.kwargs["person_id"]))
+        version = if_match_version(self.request)
+        if version != person.version:  # checked again under lock by the service
+            raise services.StaleVersion(person.version)
+        return person, version
+
+
+@extend_schema_view(
+    get=extend_schema(summary="A person's history", description="Oldest first, by cursor."),
+    post=extend_schema(
+        summary="Record a status change",
+        description="A new category, urgent reason, risk rating or hospital/placement event, with "
+        "its reason. Needs the person's `If-Match`; answers the new history entry and the "
+        "person's new `ETag`.",
+        request=s.StatusChangeCreateSerializer,
+        responses={201: s.StatusChangeSerializer},
+    ),
+)
+class StatusChangeList(PersonNested):
+    serializer_class = s.StatusChangeSerializer
+    pagination_class = HistoryCursor
+    if_match_actions = ("post",)
+    etag_actions = ("post",)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Person.objects.none()
+        return selectors.person_history(self.request.user, int(self.kwargs["person_id"]))
+
+    def get(self, request: Request, person_id: int) -> Response:
+        return self.list(request)
+
+    def post(self, request: Request, person_id: int) -> Response:
+        person, version = self.person_for_write()
+        serializer = s.StatusChangeCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        person = services.record_status_change(
+            request.user, person.pk, version=version, **serializer.validated_data
+        )
+        change = person.status_changes.order_by("-id").select_related("changed_by").first()
+        return Response(
+            s.StatusChangeSerializer(change).data,
+            status=status.HTTP_201_CREATED,
+            headers={"ETag": etag(person)},
+        )
+
+
+@extend_schema_view(
+    get=extend_schema(summary="A person's reviews", description="Oldest recorded first."),
+    post=extend_schema(
+        summary="Record a review",
+        description="Needs the person's `If-Match`; answers the review and the person's new "
+        "`ETag` (the next review due moves with it).",
+        request=s.ReviewSerializer,
+        responses={201: s.ReviewSerializer},
+    ),
+)
+class ReviewList(PersonNested):
+    serializer_class = s.ReviewSerializer
+    pagination_class = ReviewCursor
+    if_match_actions = ("post",)
+    etag_actions = ("post",)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Review.objects.none()
+        return selectors.person_reviews(self.request.user, int(self.kwargs["person_id"]))
+
+    def get(self, request: Request, person_id: int) -> Response:
+        return self.list(request)
+
+    def post(self, request: Request, person_id: int) -> Response:
+        person, version = self.person_for_write()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        review = services.record_review(
+            request.user, person.pk, version=version, **serializer.validated_data
+        )
+        person = Person.objects.only("version").get(pk=person.pk)
+        return Response(
+            self.get_serializer(review).data,
+            status=status.HTTP_201_CREATED,
+            headers={"ETag": etag(person)},
+        )
+
+
+@extend_schema(summary="The authority's localities")
+class LocalityList(ApiClientView, generics.ListAPIView):
+    serializer_class = s.LocalitySerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Locality.objects.none()
+        return selectors.localities_of(self.request.user, authority_id=self.client.authority_id)
+
+
+def _choices(choices: Any) -> list[dict[str, str]]:
+    return [{"value": c.value, "label": c.label} for c in choices]
+
+
+@extend_schema(
+    summary="Code lists",
+    description="Every code value the API accepts, with its label, to validate before sending.",
+    responses={200: s.CodesSerializer},
+)
+class CodesView(ApiClientView):
+    def get(self, request: Request) -> Response:
+        others = (
+            IntegrationAuthority.objects.exclude(pk=self.client.authority_id)
+            .order_by("code")
+            .values_list("code", "name")
+        )
+        host_areas = [{"value": c, "label": n} for c, n in others]
+        host_areas += _choices(codes.HostAreaOutsideScotland)
+        return Response(
+            {
+                "sex": _choices(codes.Sex),
+                "category": _choices(codes.Category),
+                "urgent_reason": _choices(codes.UrgentReason),
+                "risk_rating": _choices(codes.RiskRating),
+                "risk_factors": _choices(codes.RiskFactor),
+                "referral_source": _choices(codes.ReferralSource),
+                "hospital_type": _choices(codes.HospitalType),
+                "legal_status": _choices(codes.LegalStatus),
+                "delay_reason": _choices(codes.DelayReason),
+                "host_area": host_areas,
+                "placement_type": _choices(codes.PlacementType),
+                "leaving_reason": _choices(codes.LeavingReason),
+                "change_kind": _choices(codes.ChangeKind),
+            }
+        )

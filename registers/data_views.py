@@ -1,0 +1,141 @@
+"""Pages for the register's files and data protection: import, export, subject access. Lead only.
+
+Thin, like registers/views.py: the work is in registers/imports.py and registers/data_protection.py.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import access, data_protection, imports, selectors
+from .models import ImportStatus, IntegrationAuthority
+from .session import current_authority
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="Register file",
+        help_text="A CSV (UTF-8) or Excel .xlsx file in the register's layout",
+        error_messages={"required": "Choose a CSV or Excel file to import."},
+    )
+
+
+def _lead_authority(request: HttpRequest) -> IntegrationAuthority:
+    authority = current_authority(request)
+    if authority is None:
+        raise Http404("No authority in your scope.")
+    access.require_lead(request.user, authority.pk)
+    return authority
+
+
+def _download(content: bytes, filename: str, file_format: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=CONTENT_TYPES.get(file_format, file_format))
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def register_files(request: HttpRequest) -> HttpResponse:
+    """Import a register file (check, then confirm), download the template, export."""
+    authority = _lead_authority(request)
+    posted = request.method == "POST"
+    form = UploadForm(request.POST if posted else None, request.FILES if posted else None)
+    if posted and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            batch = imports.stage_import(request.user, authority, filename=upload.name, file=upload)
+        except imports.ImportRefused as exc:
+            form.add_error("file", str(exc))
+        else:
+            return redirect("registers:import_batch", pk=batch.pk)
+    return render(
+        request,
+        "registers/register_files.html",
+        {
+            "form": form,
+            "authority": authority,
+            "batches": selectors.import_batches(request.user, authority_id=authority.pk),
+            "columns": imports.COLUMNS,
+            "max_bytes": imports.max_bytes(),
+        },
+    )
+
+
+@login_required
+def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = selectors.import_batch(request.user, pk)
+    return render(
+        request,
+        "registers/import_batch.html",
+        {"batch": batch, "staged": batch.status == ImportStatus.STAGED},
+    )
+
+
+@login_required
+@require_POST
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = selectors.import_batch(request.user, pk)
+    if request.POST.get("decision") == "discard":
+        imports.discard_import(request.user, batch)
+        messages.success(request, "The import was discarded; nothing was changed.")
+        return redirect("registers:register_files")
+    try:
+        batch = imports.apply_import(request.user, batch)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("registers:import_batch", pk=batch.pk)
+    if batch.status == ImportStatus.APPLIED:
+        counts = batch.counts
+        messages.success(
+            request,
+            f"The register was imported: {counts['new']} added, {counts['updated']} updated, "
+            f"{counts['unchanged']} unchanged.",
+        )
+    return redirect("registers:import_batch", pk=batch.pk)
+
+
+@login_required
+def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = selectors.import_batch(request.user, pk)
+    return _download(imports.errors_csv(batch), f"dsr-import-{batch.pk}-errors.csv", "csv")
+
+
+@login_required
+def import_template(request: HttpRequest, file_format: str) -> HttpResponse:
+    _lead_authority(request)
+    rows = imports.template_rows()
+    build = imports.render_csv if file_format == "csv" else imports.render_xlsx
+    content = build(rows)
+    return _download(content, f"dsr-register-template.{file_format}", file_format)
+
+
+@login_required
+def register_export(request: HttpRequest, file_format: str) -> HttpResponse:
+    authority = _lead_authority(request)
+    content = imports.export_register(request.user, authority, file_format=file_format)
+    return _download(content, f"dsr-register-{authority.code}.{file_format}", file_format)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def subject_access(request: HttpRequest, pk: int) -> HttpResponse:
+    """A page that explains the export; the download itself is a POST (it is audited)."""
+    person = access.person_for_read(request.user, pk)
+    access.require_lead(request.user, person.authority_id)
+    if request.method == "POST":
+        content, filename = data_protection.subject_access_report(request.user, pk)
+        return _download(content, filename, "application/pdf")
+    return render(request, "registers/subject_access.html", {"person": person})

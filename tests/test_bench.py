@@ -1,0 +1,53 @@
+"""The benchmark harness (`make bench`) end to end in quick mode, on a tiny data set in the test
+database: every section runs, the load test answers without errors, and the JSON has the shape
+the README documents. Timings are not asserted here; the benchmark table shows them."""
+
+import json
+
+import pytest
+
+from bench import harness
+from bench.config import Config
+from registers import demo
+from registers.authorities import AUTHORITIES
+from registers.models import IntegrationAuthority
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_the_benchmark_harness_runs_every_section_and_writes_its_json(tmp_path):
+    # An earlier transactional test may have flushed the authorities the migrations created.
+    for code, name, _weight in AUTHORITIES:
+        IntegrationAuthority.objects.get_or_create(code=code, defaults={"name": name})
+    demo.seed(scale=0.1)
+    config = Config.quick_mode()
+    config.results_dir = tmp_path
+    config.load_seconds = 3
+
+    results = harness.run(config, log=lambda *_: None)
+
+    written = json.loads(next(tmp_path.glob("bench-quick-*.json")).read_text())
+    assert set(written) == {"meta", "dataset", "pages", "api", "reporting", "load", "targets"}
+    assert written["dataset"]["people"] == results["dataset"]["people"] > 0
+    assert written["dataset"]["status_changes_per_person"] >= 5
+    names = {(page["name"], page["who"].split()[0]) for page in written["pages"]}
+    for role in ("lead", "practitioner"):
+        for page in ("register list, first page", "register list, search", "person page"):
+            assert (page, role) in names
+    for page in written["pages"]:
+        assert page["requests"] == config.requests
+        assert page["p95_ms"] >= page["median_ms"] > 0
+        assert page["bare_sql_ms"] > 0, page.get("bare_sql_error")
+        # Constant, small query counts on every page whatever the data (no N+1).
+        assert 0 < page["queries"] <= 25, page
+    assert written["api"].get("skipped") or written["api"]["endpoints"]
+    walls = {wall["name"].split(" (")[0]: wall for wall in written["reporting"]}
+    assert walls["census snapshot"]["people"] > 0
+    assert walls["authority quarterly summary PDF"]["pages"] >= 1
+    assert walls["person profile PDF"]["pages"] == 1
+    assert written["load"]["requests"] > 0
+    assert written["load"]["failures"] == written["load"]["server_errors"] == 0
+    assert all(
+        {"row", "metric", "value", "target", "pass"} <= set(row) for row in written["targets"]
+    )
+    assert "register list, first page" in harness.render(results)
