@@ -19,6 +19,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 
+from dsr.bulk import insert_rows
 from registers import access
 from registers.audit import record_event
 from registers.models import IntegrationAuthority, Person
@@ -78,8 +79,9 @@ def take_snapshot(actor: User | None, *, authority_id: int, census_date: dt.date
     )
     rebuilt = reconstruct(authority_id, census_date)
     SnapshotRow.objects.filter(snapshot=snapshot).delete()
-    SnapshotRow.objects.bulk_create(
-        SnapshotRow(authority_id=authority_id, snapshot=snapshot, **row) for row in rebuilt.rows
+    insert_rows(
+        SnapshotRow,
+        ({"authority_id": authority_id, "snapshot_id": snapshot.pk, **row} for row in rebuilt.rows),
     )
     snapshot.people = len(rebuilt.rows)
     snapshot.movement = rebuilt.movement

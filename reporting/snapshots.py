@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import QuerySet
 
@@ -41,6 +41,13 @@ class _History:
     at_census: dict[str, Any] | None = None
     at_previous: dict[str, Any] | None = None
     next_review_due: dt.date | None = None
+
+
+class _Person(NamedTuple):
+    pk: int
+    local_reference: str
+    sex: str
+    date_of_birth: dt.date
 
 
 @dataclass
@@ -91,12 +98,13 @@ def reconstruct(authority_id: int, census_date: dt.date) -> Reconstruction:
     quarter's movement (adults only), as at the end of `census_date`."""
     previous = previous_census_date(census_date)
     histories = _histories(authority_id, census_date, previous)
-    people = list(
-        Person.objects.filter(authority_id=authority_id)
+    # Plain values, not model instances: an authority's whole register passes through here.
+    people = [
+        _Person(*values)
+        for values in Person.objects.filter(authority_id=authority_id)
         .order_by("pk")
-        .only("pk", "local_reference", "sex", "date_of_birth", "next_review_due", *_state_fields())
-        .iterator(chunk_size=2000)
-    )
+        .values_list("pk", "local_reference", "sex", "date_of_birth")
+    ]
     # Anyone not placed by the history either has entries only after the census date (not yet on
     # the register then) or has no history at all (read from the current record).
     unplaced = [p.pk for p in people if p.pk not in histories]
@@ -105,16 +113,18 @@ def reconstruct(authority_id: int, census_date: dt.date) -> Reconstruction:
         .values_list("person_id", flat=True)
         .distinct()
     )
+    for record in Person.objects.filter(pk__in=set(unplaced) - later).only(
+        "pk", "next_review_due", *_state_fields()
+    ):
+        current = record.register_state()
+        histories[record.pk] = _History(current, current, record.next_review_due)
     result = Reconstruction()
     added = moved = 0
     left: dict[str, int] = {}
     for person in people:
         history = histories.get(person.pk)
-        if history is None:
-            if person.pk in later:
-                continue
-            current = person.register_state()
-            history = _History(current, current, person.next_review_due)
+        if history is None:  # on the register only after the census date
+            continue
         state = history.at_census
         adult = age_on(person.date_of_birth, census_date) >= ADULT_AGE
         if adult:
@@ -141,7 +151,7 @@ def _state_fields() -> list[str]:
 
 
 def _row(
-    person: Person, state: dict[str, Any], next_review_due: dt.date | None, census_date: dt.date
+    person: _Person, state: dict[str, Any], next_review_due: dt.date | None, census_date: dt.date
 ) -> dict[str, Any]:
     return {
         "person_id": person.pk,

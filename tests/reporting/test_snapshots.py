@@ -4,12 +4,14 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DataError, transaction
 
+from dsr.bulk import insert_rows
 from registers import access
 from registers import services as registers
 from reporting import services
 from reporting.models import CensusSnapshot, SnapshotRow
+from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +142,49 @@ def test_snapshots_are_invisible_to_the_national_analyst_and_other_authorities(
         with access.using_scope(access.scope_for(user)):
             assert not SnapshotRow.objects.exists()
             assert not CensusSnapshot.objects.exists()
+
+
+def test_a_person_with_no_history_is_read_from_their_current_record(nithsdale, authority, census):
+    due = dt.date(2025, 9, 1)
+    person = PersonFactory(locality=nithsdale, in_hospital=True, next_review_due=due)
+    row = snapshot_of(authority, census).rows.get()
+    assert (row.person_id, row.local_reference, row.locality_id) == (
+        person.pk,
+        person.local_reference,
+        nithsdale.pk,
+    )
+    assert (row.category, row.urgent_reason, row.hospital_type) == (
+        "urgent",
+        "in_hospital",
+        person.hospital_type,
+    )
+    assert row.admission_date == dt.date(2024, 2, 1)
+    assert row.next_review_due == due
+    assert row.age == 35 and row.date_of_birth == dt.date(1990, 5, 17)
+
+
+def test_a_snapshot_value_too_long_for_its_column_is_refused_not_cut_short(
+    nithsdale, authority, census
+):
+    snapshot = snapshot_of(authority, census)
+    person = PersonFactory(locality=nithsdale)
+    row = {
+        field.attname: "" if field.get_internal_type() == "CharField" else None
+        for field in SnapshotRow._meta.concrete_fields
+    }
+    row |= {
+        "authority_id": authority.pk,
+        "snapshot_id": snapshot.pk,
+        "person_id": person.pk,
+        "local_reference": "X" * 51,
+        "sex": "female",
+        "date_of_birth": dt.date(1990, 5, 17),
+        "age": 35,
+        "category": "enhanced_monitoring",
+        "date_added": dt.date(2024, 1, 10),
+    }
+    with access.using_scope(services.task_scope(authority.pk)):
+        with pytest.raises(DataError), transaction.atomic():
+            insert_rows(SnapshotRow, [row])
+        assert insert_rows(SnapshotRow, [row | {"local_reference": "X" * 50}]) == 1
+        assert snapshot.rows.get().local_reference == "X" * 50
