@@ -1059,7 +1059,7 @@ def bulk_upsert_people(
             one_by_one.extend(batch.items)
     results.update(_upsert_one_by_one(actor, authority_id, one_by_one, errors))
     if errors:
-        raise BulkErrors(errors)
+        raise BulkErrors(dict(sorted(errors.items())))
     return [results[index] for index, _ in items]
 
 
