@@ -1,6 +1,7 @@
 """The audit trail: who did what, when, in which authority, to which object, from which address.
 
-`record_event` is the only writer of `AuditEvent` rows. The table is append-only in the database
+`record_event` is the only definition of what an `AuditEvent` row holds; `record_events` writes
+many such rows in one INSERT (a batch of changes). The table is append-only in the database
 (triggers refuse UPDATE, DELETE and TRUNCATE, whatever role asks) and under row-level security: a
 row can be read only in its authority's scope (national-level rows in the national scope).
 
@@ -21,6 +22,7 @@ Actions (the `action` column), by area:
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -67,10 +69,34 @@ def record_event(
     scope that may not read it: a failed sign-in by nobody, or a national event in a user's scope.
     The returned event therefore has no primary key.
     """
+    event = _event(actor, action, authority_id=authority_id, obj=obj, changes=changes)
+    _insert([event])
+    return event
+
+
+def record_events(
+    actor: User | None,
+    entries: Iterable[tuple[str, models.Model | None, dict[str, Any] | None]],
+) -> list[AuditEvent]:
+    """Append one audit row per (action, obj, changes), as `record_event` would, in one INSERT."""
+    events = [_event(actor, action, obj=obj, changes=changes) for action, obj, changes in entries]
+    if events:
+        _insert(events)
+    return events
+
+
+def _event(
+    actor: User | None,
+    action: str,
+    *,
+    authority_id: int | None = None,
+    obj: models.Model | None = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
     from .models import AuditEvent
 
     label = actor_label_override.get() or (str(actor.email) if actor else "system")
-    event = AuditEvent(
+    return AuditEvent(
         authority_id=authority_id
         if authority_id is not None
         else getattr(obj, "authority_id", None),
@@ -82,6 +108,10 @@ def record_event(
         changes=changes or {},
         ip_address=client_ip.get(),
     )
+
+
+def _insert(events: list[AuditEvent]) -> None:
+    from .models import AuditEvent
+
     fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-    AuditEvent._base_manager._insert([event], fields=fields, returning_fields=None)
-    return event
+    AuditEvent._base_manager._insert(events, fields=fields, returning_fields=None)

@@ -4,16 +4,18 @@ stale version, appends the person's history and writes the audit trail."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.http import Http404
 from django.utils import timezone
 
 from . import access
-from .audit import record_event
+from .audit import record_event, record_events
 from .codes import ChangeKind, LeavingReason, TransferStatus, values
 from .models import (
     HOSPITAL_FIELDS,
@@ -163,13 +165,30 @@ def _append_history(
     reason: str,
     effective_date: dt.date,
 ) -> StatusChange:
+    change = _history_row(
+        actor, person, kind=kind, before=before, reason=reason, effective_date=effective_date
+    )
+    change.save(force_insert=True)
+    return change
+
+
+def _history_row(
+    actor: User | None,
+    person: Person,
+    *,
+    kind: str,
+    before: dict[str, Any],
+    reason: str,
+    effective_date: dt.date,
+) -> StatusChange:
+    """The history entry for the person as they are now (not saved): built right after a change."""
     after = person.register_state()
     changes = {
         name: [before.get(name), value]
         for name, value in _comparable(person).items()
         if before.get(name) != value
     }
-    return StatusChange.objects.create(
+    return StatusChange(
         authority_id=person.authority_id,
         person=person,
         kind=kind,
@@ -207,12 +226,30 @@ def _comparable(person: Person) -> dict[str, Any]:
 
 def _not_before_last_change(person: Person, when: dt.date, field: str) -> dict[str, list[str]]:
     """History is read in effective-date order, so a change cannot be slotted in before the last."""
-    last = (
+    return _not_before(_last_change_date(person), when, field)
+
+
+def _last_change_date(person: Person) -> dt.date | None:
+    return (
         StatusChange.objects.filter(person=person)
         .order_by("-effective_date")
         .values_list("effective_date", flat=True)
         .first()
     )
+
+
+def _last_change_dates(person_ids: Iterable[int]) -> dict[int, dt.date]:
+    """Each person's latest effective date in their history, in one query."""
+    return dict(
+        StatusChange.objects.filter(person_id__in=list(person_ids))
+        .order_by()
+        .values("person_id")
+        .annotate(last=Max("effective_date"))
+        .values_list("person_id", "last")
+    )
+
+
+def _not_before(last: dt.date | None, when: dt.date, field: str) -> dict[str, list[str]]:
     if last and when < last:
         return {
             field: [f"This cannot take effect before the last recorded change ({last:%d %B %Y})."]
@@ -230,6 +267,11 @@ def _locked(actor: User, person: Person | int, version: int) -> tuple[Person, di
     return current, _comparable(current)
 
 
+def _bump(person: Person) -> None:
+    person.version += 1
+    person.updated_at = timezone.now()
+
+
 def _finish(
     actor: User,
     person: Person,
@@ -239,8 +281,7 @@ def _finish(
     reason: str = "",
     effective_date: dt.date | None = None,
 ) -> Person:
-    person.version += 1
-    person.updated_at = timezone.now()
+    _bump(person)
     _save(person)
     change = _append_history(
         actor,
@@ -264,8 +305,40 @@ def add_person(
     **fields: Any,
 ) -> Person:
     """Add someone to the register in a locality the actor may write to."""
+    person = _new_person(
+        actor,
+        locality=locality,
+        next_review_due=next_review_due,
+        fields=fields,
+        today=_today(),
+        host_areas=_host_areas(locality.authority_id),
+        reference_taken=lambda ref: bool(_references_taken(locality.authority_id, [ref])),
+    )
+    _save(person, create=True)
+    _append_history(
+        actor,
+        person,
+        kind=ChangeKind.ADDED,
+        before={},
+        reason=reason,
+        effective_date=person.date_added,
+    )
+    record_event(actor, "person.added", obj=person)
+    return person
+
+
+def _new_person(
+    actor: User,
+    *,
+    locality: Locality,
+    next_review_due: dt.date | None,
+    fields: dict[str, Any],
+    today: dt.date,
+    host_areas: list[str],
+    reference_taken: Callable[[str | None], bool],
+) -> Person:
+    """A new person (not saved) once every rule passes; ValidationError with them all if not."""
     access.require_locality_write(actor, locality)
-    today = _today()
     unknown = set(fields) - set(DETAIL_FIELDS) - set(STATUS_FIELDS) - {"date_added"}
     if unknown:
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -273,17 +346,15 @@ def add_person(
     fields = {**fields, **normalise_status({k: fields.get(k) for k in STATUS_FIELDS})}
     date_added = fields.pop("date_added", None) or today
     errors = _identity_errors(fields, today=today)
-    errors.update(status_errors(fields, today=today, host_areas=_host_areas(locality.authority_id)))
+    errors.update(status_errors(fields, today=today, host_areas=host_areas))
     if date_added > today:
         errors.setdefault("date_added", []).append("The date added cannot be in the future.")
-    if Person.objects.filter(
-        authority_id=locality.authority_id, local_reference=fields.get("local_reference")
-    ).exists():
+    if reference_taken(fields.get("local_reference")):
         errors.setdefault("local_reference", []).append(
             CONSTRAINT_MESSAGES["person_local_reference_unique_in_ia"][1]
         )
     raise_if(errors)
-    person = Person(
+    return Person(
         authority_id=locality.authority_id,
         locality=locality,
         date_added=date_added,
@@ -292,12 +363,18 @@ def add_person(
         created_by=actor,
         **{k: v for k, v in fields.items() if v is not None or k in STATUS_FIELDS},
     )
-    _save(person, create=True)
-    _append_history(
-        actor, person, kind=ChangeKind.ADDED, before={}, reason=reason, effective_date=date_added
+
+
+def _references_taken(authority_id: int, references: Iterable[str | None]) -> set[str]:
+    """Which of these local references people in the authority already hold."""
+    wanted = [ref for ref in references if ref]
+    if not wanted:
+        return set()
+    return set(
+        Person.objects.filter(authority_id=authority_id, local_reference__in=wanted).values_list(
+            "local_reference", flat=True
+        )
     )
-    record_event(actor, "person.added", obj=person)
-    return person
 
 
 @transaction.atomic
@@ -309,22 +386,35 @@ def update_person_details(
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
     person, before = _locked(actor, person, version)
+    _apply_details(
+        person,
+        fields,
+        today=_today(),
+        reference_taken=lambda ref: bool(_references_taken(person.authority_id, [ref])),
+    )
+    return _finish(actor, person, kind=ChangeKind.DETAILS, before=before)
+
+
+def _apply_details(
+    person: Person,
+    fields: dict[str, Any],
+    *,
+    today: dt.date,
+    reference_taken: Callable[[str | None], bool],
+) -> None:
+    """Set the details on the person (not saved) once they pass; ValidationError if not."""
     fields = _clean_text(fields)
     merged = {name: getattr(person, name) for name in DETAIL_FIELDS} | fields
-    errors = _identity_errors(merged, today=_today())
+    errors = _identity_errors(merged, today=today)
     ref = merged.get("local_reference")
-    if (
-        ref != person.local_reference
-        and Person.objects.filter(authority_id=person.authority_id, local_reference=ref).exists()
-    ):
+    if ref != person.local_reference and reference_taken(ref):
         errors.setdefault("local_reference", []).append(
             CONSTRAINT_MESSAGES["person_local_reference_unique_in_ia"][1]
         )
     raise_if(errors)
     for name, value in fields.items():
         setattr(person, name, value)
-    person.in_transition = _age(person.date_of_birth, _today()) < ADULT_AGE
-    return _finish(actor, person, kind=ChangeKind.DETAILS, before=before)
+    person.in_transition = _age(person.date_of_birth, today) < ADULT_AGE
 
 
 @transaction.atomic
@@ -348,12 +438,51 @@ def record_status_change(
     person, before = _locked(actor, person, version)
     today = _today()
     effective_date = effective_date or today
+    _apply_status(
+        person,
+        reason=reason,
+        effective_date=effective_date,
+        last_change=_last_change_date(person),
+        today=today,
+        host_areas=_host_areas(person.authority_id),
+        category=category,
+        urgent_reason=urgent_reason,
+        risk_rating=risk_rating,
+        risk_factors=risk_factors,
+        event=event,
+    )
+    return _finish(
+        actor,
+        person,
+        kind=ChangeKind.STATUS,
+        before=before,
+        reason=reason.strip(),
+        effective_date=effective_date,
+    )
+
+
+def _apply_status(
+    person: Person,
+    *,
+    reason: str,
+    effective_date: dt.date,
+    last_change: dt.date | None,
+    today: dt.date,
+    host_areas: list[str],
+    category: str,
+    urgent_reason: str | None,
+    risk_rating: str | None,
+    risk_factors: Iterable[str],
+    event: dict[str, Any],
+) -> None:
+    """Set the new register status on the person (not saved) once it passes; ValidationError if
+    not. `last_change` is the latest effective date in the person's history."""
     errors: dict[str, list[str]] = {}
     if not (reason or "").strip():
         errors["reason"] = ["Say why the status changed."]
     if effective_date > today:
         errors["effective_date"] = ["The change cannot take effect in the future."]
-    errors.update(_not_before_last_change(person, effective_date, "effective_date"))
+    errors.update(_not_before(last_change, effective_date, "effective_date"))
     # Event fields not given keep their current values (a rating change keeps the hospital stay).
     state = {name: getattr(person, name) for name in STATUS_FIELDS}
     state.update(_clean_text(event))
@@ -364,21 +493,13 @@ def record_status_change(
         risk_factors=list(risk_factors),
     )
     state = normalise_status(state)
-    errors.update(status_errors(state, today=today, host_areas=_host_areas(person.authority_id)))
+    errors.update(status_errors(state, today=today, host_areas=host_areas))
     raise_if(errors)
     category_changed = (person.category, person.urgent_reason) != (category, state["urgent_reason"])
     for name, value in state.items():
         setattr(person, name, value)
     if category_changed:
         person.next_review_due = default_next_review(category, effective_date)
-    return _finish(
-        actor,
-        person,
-        kind=ChangeKind.STATUS,
-        before=before,
-        reason=reason.strip(),
-        effective_date=effective_date,
-    )
 
 
 @transaction.atomic
@@ -724,6 +845,38 @@ def _update_plan(person: Person, fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _refuse_unknown_update_fields(fields: dict[str, Any]) -> None:
+    allowed = {*DETAIL_FIELDS, *STATUS_FIELDS, "locality", "next_review_due", "date_added"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+
+
+def _planned_update(
+    current: Person, version: int | None, fields: dict[str, Any]
+) -> dict[str, Any] | None:
+    """What bringing the (locked) record to `fields` would change, or None when nothing would;
+    raises what a refused update raises (stale or missing version, closed record)."""
+    if version is not None and current.version != version:
+        raise StaleVersion(current.version)
+    date_added = fields.pop("date_added", None)
+    if date_added is not None and date_added != current.date_added:
+        raise ValidationError({"date_added": ["The date added cannot be changed."]})
+    plan = _update_plan(current, fields)
+    if not any(plan.values()):
+        return None
+    if version is None:
+        raise VersionRequired
+    if current.date_left is not None:
+        raise ValidationError("This person has left the register; their record is closed.")
+    return plan
+
+
+def _require_status_reason(reason: str) -> None:
+    if not (reason or "").strip():
+        raise ValidationError({"reason": ["Say why the register status changed."]})
+
+
 @transaction.atomic
 def update_person(
     actor: User,
@@ -740,29 +893,16 @@ def update_person(
     `version` None is accepted only when nothing would change (a replayed request); otherwise it
     raises VersionRequired. A stale version raises StaleVersion and nothing is saved.
     """
-    allowed = {*DETAIL_FIELDS, *STATUS_FIELDS, "locality", "next_review_due", "date_added"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
+    _refuse_unknown_update_fields(fields)
     pk = person if isinstance(person, int) else person.pk
     current = access.person_for_write(actor, pk, lock=True)
-    if version is not None and current.version != version:
-        raise StaleVersion(current.version)
-    date_added = fields.pop("date_added", None)
-    if date_added is not None and date_added != current.date_added:
-        raise ValidationError({"date_added": ["The date added cannot be changed."]})
-    plan = _update_plan(current, fields)
-    if not any(plan.values()):
+    plan = _planned_update(current, version, fields)
+    if plan is None:
         return current
-    if version is None:
-        raise VersionRequired
-    if current.date_left is not None:
-        raise ValidationError("This person has left the register; their record is closed.")
     if plan["details"]:
         current = update_person_details(actor, current, version=current.version, **plan["details"])
     if plan["status"] is not None:
-        if not (reason or "").strip():
-            raise ValidationError({"reason": ["Say why the register status changed."]})
+        _require_status_reason(reason)
         status = dict(plan["status"])
         current = record_status_change(
             actor,
@@ -785,6 +925,19 @@ def update_person(
             actor, current.pk, version=current.version, due=plan["next_review_due"]
         )
     return current
+
+
+def _check_new_person_request(
+    authority_id: int, locality: Locality | None, fields: dict[str, Any]
+) -> None:
+    errors = {
+        name: ["This field is required to add a person."]
+        for name in NEW_PERSON_REQUIRED
+        if fields.get(name) in (None, "")
+    }
+    if locality is None or locality.authority_id != authority_id:
+        errors["locality"] = ["Choose a locality in your own authority."]
+    raise_if(errors)
 
 
 @transaction.atomic
@@ -810,14 +963,7 @@ def upsert_person(
     )
     if existing is None:
         locality = fields.pop("locality", None)
-        errors = {
-            name: ["This field is required to add a person."]
-            for name in NEW_PERSON_REQUIRED
-            if fields.get(name) in (None, "")
-        }
-        if locality is None or locality.authority_id != authority_id:
-            errors["locality"] = ["Choose a locality in your own authority."]
-        raise_if(errors)
+        _check_new_person_request(authority_id, locality, fields)
         created = add_person(
             actor,
             locality=locality,
@@ -866,18 +1012,20 @@ def bulk_upsert_people(
     *,
     invalid: dict[int, Any] | None = None,
 ) -> list[tuple[Person, bool]]:
-    """Create or update many people, all or nothing.
+    """Create or update many people, all or nothing, as `upsert_person` would one by one.
 
     `items` are (index, fields) pairs keyed by `local_reference` (with `version` for people who
     exist); `invalid` holds the errors of items the caller could not even parse. Every item is
-    tried, each in its own savepoint, so every error is reported; if any item failed (or was
-    invalid), BulkErrors is raised and the whole transaction is rolled back.
-    """
-    from django.core.exceptions import PermissionDenied
-    from django.http import Http404
+    checked, so every error is reported; if any item failed (or was invalid), BulkErrors is raised
+    and the whole transaction is rolled back.
 
-    results: list[tuple[Person, bool]] = []
+    New people, and changes to details and register status, are checked and written for the
+    whole batch at once: a fixed number of queries whatever the batch's size. Anything else (a
+    locality move, a new review date, a record the actor may read but not change) goes through
+    `upsert_person` for that item alone.
+    """
     errors: dict[int, Any] = dict(invalid or {})
+    wanted: list[tuple[int, str, dict[str, Any]]] = []
     seen: dict[str, int] = {}
     for index, raw in items:
         fields = dict(raw)
@@ -888,19 +1036,266 @@ def bulk_upsert_people(
             }
             continue
         seen[reference] = index
+        wanted.append((index, reference, fields))
+
+    batch = _Batch(actor, authority_id, [reference for _, reference, _ in wanted])
+    one_by_one: list[tuple[int, str, dict[str, Any]]] = []
+    for index, reference, fields in wanted:
+        try:
+            if not batch.take(index, reference, dict(fields)):
+                one_by_one.append((index, reference, fields))
+        except _ITEM_ERRORS as exc:
+            errors[index] = _error_detail(exc)
+    errors.update(batch.finish_checks())
+
+    results = dict(batch.unchanged)
+    if not errors:
         try:
             with transaction.atomic():
-                results.append(
-                    upsert_person(
-                        actor,
-                        authority_id,
-                        local_reference=reference,
-                        version=fields.pop("version", None),
-                        **fields,
-                    )
-                )
-        except (ValidationError, StaleVersion, VersionRequired, PermissionDenied, Http404) as exc:
-            errors[index] = _error_detail(exc)
+                results.update(batch.write())
+        except IntegrityError:
+            # A rule only the database saw (two records racing for one CHI number): find which
+            # items break it by storing them one at a time.
+            one_by_one.extend(batch.items)
+    results.update(_upsert_one_by_one(actor, authority_id, one_by_one, errors))
     if errors:
-        raise BulkErrors(errors)
+        raise BulkErrors(dict(sorted(errors.items())))
+    return [results[index] for index, _ in items]
+
+
+def _upsert_one_by_one(
+    actor: User,
+    authority_id: int,
+    items: list[tuple[int, str, dict[str, Any]]],
+    errors: dict[int, Any],
+) -> dict[int, tuple[Person, bool]]:
+    results: dict[int, tuple[Person, bool]] = {}
+    for index, reference, raw in sorted(items, key=lambda item: item[0]):
+        fields = dict(raw)
+        try:
+            with transaction.atomic():
+                results[index] = upsert_person(
+                    actor,
+                    authority_id,
+                    local_reference=reference,
+                    version=fields.pop("version", None),
+                    **fields,
+                )
+        except _ITEM_ERRORS as exc:
+            errors[index] = _error_detail(exc)
     return results
+
+
+class _Batch:
+    """The items of a bulk request that are checked and stored together.
+
+    Reads what the rules need for every item at once (the existing people, locked in primary key
+    order; references taken; host areas; the last dates in the histories), applies the same rules
+    as the single-person services to each item, then writes the people, their history and the
+    audit trail in a few statements.
+    """
+
+    def __init__(self, actor: User, authority_id: int, references: list[str]) -> None:
+        self.actor = actor
+        self.authority_id = authority_id
+        self.today = _today()
+        self.host_areas = _host_areas(authority_id)
+        self.existing = {
+            person.local_reference: person
+            for person in Person.objects.visible_to(actor)
+            .filter(authority_id=authority_id, local_reference__in=references)
+            .select_for_update()
+            .order_by("pk")
+        }
+        self.writable = (
+            set(
+                Person.objects.writable_by(actor)
+                .filter(pk__in=[person.pk for person in self.existing.values()])
+                .values_list("pk", flat=True)
+            )
+            if self.existing
+            else set()
+        )
+        self.taken = _references_taken(
+            authority_id, [ref for ref in references if ref not in self.existing]
+        )
+        self.items: list[tuple[int, str, dict[str, Any]]] = []
+        self.unchanged: dict[int, tuple[Person, bool]] = {}
+        self.new: dict[int, tuple[Person, str]] = {}
+        self.changes: dict[int, tuple[Person, dict[str, Any], dict[str, Any]]] = {}
+        self.rows: list[StatusChange] = []
+        self.events: list[tuple[str, Person, dict[str, Any] | None]] = []
+
+    def take(self, index: int, reference: str, fields: dict[str, Any]) -> bool:
+        """Check the item and keep it for the batch; False if it must be stored on its own."""
+        raw = dict(fields)
+        version = fields.pop("version", None)
+        reason = fields.pop("reason", "")
+        effective_date = fields.pop("effective_date", None)
+        current = self.existing.get(reference)
+        if current is None:
+            locality = fields.pop("locality", None)
+            _check_new_person_request(self.authority_id, locality, fields)
+            next_review_due = fields.pop("next_review_due", None)
+            person = _new_person(
+                self.actor,
+                locality=locality,
+                next_review_due=next_review_due,
+                fields={"local_reference": reference, **fields},
+                today=self.today,
+                host_areas=self.host_areas,
+                reference_taken=lambda ref: ref in self.taken,
+            )
+            self.new[index] = (person, reason)
+            self.items.append((index, reference, raw))
+            return True
+        if current.pk not in self.writable:
+            return False
+        _refuse_unknown_update_fields(fields)
+        plan = _planned_update(current, version, fields)
+        if plan is None:
+            self.unchanged[index] = (current, False)
+            return True
+        if plan["locality"] or plan["next_review_due"] or "local_reference" in plan["details"]:
+            return False
+        self.changes[index] = (
+            current,
+            plan,
+            {"reason": reason, "effective_date": effective_date or self.today},
+        )
+        self.items.append((index, reference, raw))
+        return True
+
+    def finish_checks(self) -> dict[int, Any]:
+        """Apply the changes to the people in memory (checking what needs the history), and check
+        the CHI numbers across the batch; the errors by index."""
+        errors: dict[int, Any] = {}
+        with_status = [p.pk for p, plan, _ in self.changes.values() if plan["status"] is not None]
+        last_changes = _last_change_dates(with_status) if with_status else {}
+        for index, (person, plan, extra) in self.changes.items():
+            try:
+                self._apply(person, plan, extra, last_changes.get(person.pk))
+            except _ITEM_ERRORS as exc:
+                errors[index] = _error_detail(exc)
+        errors.update(self._chi_clashes())
+        return errors
+
+    def _apply(
+        self,
+        person: Person,
+        plan: dict[str, Any],
+        extra: dict[str, Any],
+        last_change: dt.date | None,
+    ) -> None:
+        before = _comparable(person)
+        if plan["details"]:
+            _apply_details(
+                person, plan["details"], today=self.today, reference_taken=lambda ref: False
+            )
+            _bump(person)
+            self._changed(person, ChangeKind.DETAILS, before, "", self.today)
+            before = _comparable(person)
+            # The details entry just written is the latest in the history.
+            last_change = max(last_change or self.today, self.today)
+        if plan["status"] is not None:
+            _require_status_reason(extra["reason"])
+            status = dict(plan["status"])
+            _apply_status(
+                person,
+                reason=extra["reason"],
+                effective_date=extra["effective_date"],
+                last_change=last_change,
+                today=self.today,
+                host_areas=self.host_areas,
+                category=status.pop("category"),
+                urgent_reason=status.pop("urgent_reason"),
+                risk_rating=status.pop("risk_rating"),
+                risk_factors=status.pop("risk_factors") or (),
+                event=status,
+            )
+            _bump(person)
+            self._changed(
+                person, ChangeKind.STATUS, before, extra["reason"].strip(), extra["effective_date"]
+            )
+
+    def _changed(
+        self, person: Person, kind: str, before: dict[str, Any], reason: str, when: dt.date
+    ) -> None:
+        change = _history_row(
+            self.actor, person, kind=kind, before=before, reason=reason, effective_date=when
+        )
+        self.rows.append(change)
+        self.events.append((f"person.{kind}", person, change.changes))
+
+    def _chi_clashes(self) -> dict[int, Any]:
+        """The one-open-entry-per-CHI rule, before the database would refuse the batch: a CHI
+        number another open record holds, or an earlier item of the batch claims."""
+        claims = sorted(
+            [(index, person) for index, (person, _) in self.new.items() if person.chi_number]
+            + [
+                (index, person)
+                for index, (person, plan, _) in self.changes.items()
+                if plan["details"].get("chi_number")
+            ],
+            key=lambda claim: claim[0],
+        )
+        if not claims:
+            return {}
+        moving = {person.pk for _, person in claims if person.pk}
+        held = dict(
+            Person.objects.filter(
+                authority_id=self.authority_id,
+                chi_number__in=[person.chi_number for _, person in claims],
+                date_left__isnull=True,
+            )
+            .exclude(pk__in=moving)
+            .values_list("chi_number", "pk")
+        )
+        field, message = CONSTRAINT_MESSAGES["person_one_open_entry_per_chi_in_ia"]
+        errors: dict[int, Any] = {}
+        for index, person in claims:
+            if person.chi_number in held:
+                errors[index] = {field: [message]}
+            held[person.chi_number] = person.pk
+        return errors
+
+    def write(self) -> dict[int, tuple[Person, bool]]:
+        created = [person for person, _ in self.new.values()]
+        Person.objects.bulk_create(created)
+        for person, reason in self.new.values():
+            change = _history_row(
+                self.actor,
+                person,
+                kind=ChangeKind.ADDED,
+                before={},
+                reason=reason,
+                effective_date=person.date_added,
+            )
+            self.rows.append(change)
+            self.events.append(("person.added", person, None))
+        changed = [person for person, _, _ in self.changes.values()]
+        if changed:
+            names = {"version", "updated_at"}
+            for _, plan, _ in self.changes.values():
+                if plan["details"]:
+                    names.update(plan["details"], {"in_transition"})
+                if plan["status"] is not None:
+                    names.update(STATUS_FIELDS, {"next_review_due"})
+            stored = Person.objects.writable_by(self.actor).bulk_update(changed, sorted(names))
+            if stored != len(changed):
+                raise ValidationError("The records changed while they were being stored.")
+        StatusChange.objects.bulk_create(self.rows)
+        record_events(self.actor, self.events)
+        return {
+            **{index: (person, True) for index, (person, _) in self.new.items()},
+            **{index: (person, False) for index, (person, _, _) in self.changes.items()},
+        }
+
+
+_ITEM_ERRORS: tuple[type[Exception], ...] = (
+    ValidationError,
+    StaleVersion,
+    VersionRequired,
+    PermissionDenied,
+    Http404,
+)

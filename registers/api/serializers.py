@@ -59,6 +59,21 @@ class LocalityField(serializers.PrimaryKeyRelatedField):
             return Locality.objects.none()
         return Locality.objects.filter(authority_id=client.authority_id)
 
+    def to_internal_value(self, data: Any) -> Locality:
+        # A bulk request reads its authority's localities once for all its items.
+        known = self.context.get("localities")
+        if known is None:
+            return super().to_internal_value(data)
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            pk = int(data)
+        except (TypeError, ValueError):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if pk not in known:
+            self.fail("does_not_exist", pk_value=data)
+        return known[pk]
+
 
 class PersonSerializer(serializers.ModelSerializer):
     authority = serializers.CharField(

@@ -277,8 +277,13 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
         envelope.is_valid(raise_exception=True)
         items: list[tuple[int, dict[str, Any]]] = []
         errors: dict[int, Any] = {}
+        context = self.get_serializer_context()
+        context["localities"] = {
+            locality.pk: locality
+            for locality in Locality.objects.filter(authority_id=self.client.authority_id)
+        }
         for index, raw in enumerate(envelope.validated_data["people"]):
-            item = s.BulkPersonSerializer(data=raw, context=self.get_serializer_context())
+            item = s.BulkPersonSerializer(data=raw, context=context)
             if item.is_valid():
                 items.append((index, dict(item.validated_data)))
             else:
