@@ -5,9 +5,10 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
@@ -44,6 +45,22 @@ def register_people(user: User, *, authority_id: int | None) -> QuerySet[Person]
     if authority_id is None:
         return people.none()
     return people.filter(authority_id=authority_id)
+
+
+def page_of_people(
+    people: QuerySet[Person], number: Any, *, per_page: int, count: int | None = None
+) -> Page:
+    """One page of a list of people. The page's ids are picked by a narrow subquery, which the
+    name, date and review indexes answer in order, stopping at the page; only those people are
+    then read with their locality and authority. (Sorting the whole joined register to show one
+    page of it cost tens of milliseconds at a large authority.) `count`, when the caller already
+    knows it, saves counting the list again."""
+    paginator = Paginator(people.values_list("pk", flat=True), per_page)
+    if count is not None:
+        paginator.count = count  # a cached property: this is the value it would compute
+    page = paginator.get_page(number)
+    page.object_list = list(people.filter(pk__in=page.object_list))
+    return page
 
 
 def reviews_due(user: User, *, authority_id: int | None, within_days: int) -> QuerySet[Person]:

@@ -76,7 +76,15 @@ def _safe_next(request: HttpRequest, fallback: str) -> str:
 def person_list(request: HttpRequest) -> HttpResponse:
     people = selectors.register_people(request.user, authority_id=_authority_id(request))
     filters = PersonFilter(request.GET or None, queryset=people)
-    page = Paginator(filters.qs, settings.DSR_PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = _counts(request)
+    filtered = bool(request.GET.dict().keys() - {"page", "sort"})
+    page = selectors.page_of_people(
+        filters.qs,
+        request.GET.get("page"),
+        per_page=settings.DSR_PAGE_SIZE,
+        # Unfiltered, the list is the whole register: its size is the counts' total.
+        count=None if filtered else counts["total"],
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -84,11 +92,11 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "form": filters.form,
         "page": page,
         "query": query.urlencode(),
-        "counts": _counts(request),
+        "counts": counts,
         "localities": selectors.localities_for(request.user).filter(
             authority_id=_authority_id(request)
         ),
-        "filtered": bool(request.GET.dict().keys() - {"page", "sort"}),
+        "filtered": filtered,
         "today": timezone.localdate(),
     }
     template = "registers/_results.html" if request.htmx else "registers/person_list.html"
@@ -391,7 +399,9 @@ def reviews_due(request: HttpRequest) -> HttpResponse:
     people = selectors.reviews_due(
         request.user, authority_id=_authority_id(request), within_days=REVIEW_WINDOW_DAYS
     )
-    page = Paginator(people, settings.DSR_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.page_of_people(
+        people, request.GET.get("page"), per_page=settings.DSR_PAGE_SIZE
+    )
     return render(
         request,
         "registers/reviews_due.html",

@@ -103,6 +103,24 @@ def test_pagination_splits_a_long_register(client, lead, nithsdale, settings):
     assert "Page 3 of 3" in response.content.decode()
 
 
+@pytest.mark.parametrize("query", [{"sort": "name"}, {"sort": "-name", "category": "urgent"}])
+def test_pages_follow_one_another_in_the_sort_order(client, lead, nithsdale, settings, query):
+    settings.DSR_PAGE_SIZE = 3
+    names = ["Adams", "Baird", "Clark", "Dunn", "Ewing", "Fyfe", "Gray"]
+    for name in names:
+        PersonFactory(locality=nithsdale, family_name=name, at_risk=True)
+    PersonFactory(locality=nithsdale, family_name="Hume")  # not urgent
+    client.force_login(lead)
+    shown = []
+    for number in (1, 2, 3):
+        page = client.get("/register/", query | {"page": number}).context["page"]
+        shown += [person.family_name for person in page.object_list]
+    expected = [*names, "Hume"] if "category" not in query else names
+    expected = sorted(expected, reverse=query["sort"] == "-name")
+    assert shown == expected[:9]
+    assert page.paginator.count == len(expected)
+
+
 def test_an_htmx_request_returns_only_the_results(client, lead, people):
     client.force_login(lead)
     response = client.get("/register/", {"q": "Redd"}, HTTP_HX_REQUEST="true")
