@@ -45,6 +45,7 @@ class PersonFilter(django_filters.FilterSet):
         label="Risk of breakdown",
         choices=[(c.value, c.value.title()) for c in RiskRating],
         widget=forms.CheckboxSelectMultiple,
+        distinct=False,  # a column of the person: no join, so no duplicates to remove
     )
     review_overdue = django_filters.ChoiceFilter(
         label="Review overdue", choices=YES, method="overdue", empty_label="Any"

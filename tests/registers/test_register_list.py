@@ -103,6 +103,21 @@ def test_pagination_splits_a_long_register(client, lead, nithsdale, settings):
     assert "Page 3 of 3" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    ("query", "number", "size"),
+    [({}, "99", 5), ({"category": "enhanced_monitoring"}, "99", 5), ({"q": "x"}, "abc", 0)],
+)
+def test_a_page_past_the_end_shows_the_last_and_a_bad_number_the_first(
+    client, lead, nithsdale, settings, query, number, size
+):
+    settings.DSR_PAGE_SIZE = 10
+    PersonFactory.create_batch(25, locality=nithsdale, given_name="Ann", family_name="Bell")
+    client.force_login(lead)
+    page = client.get("/register/", query | {"page": number}).context["page"]
+    assert len(page.object_list) == size
+    assert page.number == (3 if size else 1)
+
+
 @pytest.mark.parametrize("query", [{"sort": "name"}, {"sort": "-name", "category": "urgent"}])
 def test_pages_follow_one_another_in_the_sort_order(client, lead, nithsdale, settings, query):
     settings.DSR_PAGE_SIZE = 3
