@@ -24,8 +24,8 @@ def _json_default(value: Any) -> str:
 
 def insert_rows(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> int:
     """Insert `rows` (dicts keyed by field attname, e.g. `person_id`) into `model`'s table.
-    Every row must carry every concrete field except the auto primary key. Returns the count."""
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    Each row carries every stored field but the primary key and generated ones. Returns a count."""
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key or f.generated)]
     payload = [{f.attname: row[f.attname] for f in fields} for row in rows]
     if not payload:
         return 0

@@ -162,7 +162,7 @@ def _pseudonymise(pk: int) -> None:
 
 
 def _record_fields(person: Person) -> list[tuple[str, str]]:
-    hidden = {"id", "authority", "version", "created_by"}
+    hidden = {"id", "authority", "version", "created_by", "search_names"}  # search_names: derived
     rows = []
     for f in Person._meta.concrete_fields:
         if f.name in hidden:

@@ -445,7 +445,7 @@ def _copy_people(people: list[Person]) -> None:
         )
         for person, (pk,) in zip(people, cursor.fetchall(), strict=True):
             person.pk = pk
-    fields = Person._meta.concrete_fields
+    fields = [f for f in Person._meta.concrete_fields if not f.generated]
     columns = tuple(f.column for f in fields)
     _copy_rows(Person, columns, [tuple(getattr(p, f.attname) for f in fields) for p in people])
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import CharField, Q, QuerySet
-from django.db.models.functions import Cast
+from django.db.models import CharField, Q, QuerySet, Value
+from django.db.models.functions import Cast, Upper
 from django.utils import timezone
 
 from .codes import Category, RiskRating, UrgentReason
@@ -65,9 +65,8 @@ class PersonFilter(django_filters.FilterSet):
         for word in value.split():
             digits = word.replace(" ", "")
             condition &= (
-                Q(given_name__icontains=word)
-                | Q(family_name__icontains=word)
-                | Q(preferred_name__icontains=word)
+                # Upper-cased by PostgreSQL on both sides, as `icontains` would.
+                Q(search_names__contains=Upper(Value(word)))
                 | Q(local_reference__iexact=word)
                 | (Q(chi_number=digits) if digits.isdigit() else Q(pk__in=[]))
             )

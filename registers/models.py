@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, Upper
 from django.utils import timezone
 
 from .codes import (
@@ -216,6 +217,17 @@ class Person(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    # The names as the register list's search reads them, upper-cased once on write: row-level
+    # security keeps the planner from using an index for a substring search, so each search scans
+    # the authority's people, and one LIKE per row costs less than three UPPER ... LIKEs.
+    search_names = models.GeneratedField(
+        expression=Upper(
+            Concat("given_name", Value(" "), "family_name", Value(" "), "preferred_name")
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
     )
 
     objects = PersonQuerySet.as_manager()

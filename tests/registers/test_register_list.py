@@ -62,6 +62,19 @@ def test_filters_and_search_narrow_the_register(client, lead, people, query, exp
     assert refs(client.get("/register/", query)) == expected
 
 
+def test_search_reads_the_names_as_they_are_now_in_any_case(client, lead, nithsdale):
+    from registers import services
+
+    person = PersonFactory(locality=nithsdale, given_name="Morag", family_name="Campbell")
+    PersonFactory(locality=nithsdale, given_name="Morag", family_name="Ross")
+    services.update_person_details(lead, person, version=person.version, preferred_name="Mo")
+    services.update_person_details(lead, person, version=person.version + 1, family_name="Baird")
+    client.force_login(lead)
+    assert refs(client.get("/register/", {"q": "mo BAIRD"})) == {person.local_reference}
+    assert refs(client.get("/register/", {"q": "campbell"})) == set()
+    assert len(refs(client.get("/register/", {"q": "morag"}))) == 2
+
+
 def test_search_finds_a_person_by_chi_number(client, lead, people):
     client.force_login(lead)
     assert refs(client.get("/register/", {"q": people["away"].chi_number})) == {"A1"}
