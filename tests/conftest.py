@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 from django.db import connection
 from django.db.backends.signals import connection_created
@@ -53,6 +55,15 @@ def _setup_in_system_scope(request):
     yield
     if transactional:
         _set_scope("", local=False)
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_keys(settings):
+    """Each test its own cache namespace in the shared Redis: throttle counters are keyed by
+    database ids, which repeat from one test database (or run) to the next."""
+    settings.CACHES = {
+        "default": settings.CACHES["default"] | {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    }
 
 
 @pytest.fixture(autouse=True)

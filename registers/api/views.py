@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
@@ -60,6 +61,22 @@ class Cursor(CursorPagination):
     def get_page_size(self, request: Request) -> int:
         self.page_size = settings.DSR_PAGE_SIZE
         return super().get_page_size(request)
+
+
+class PeopleCursor(Cursor):
+    def paginate_queryset(
+        self, queryset: QuerySet, request: Request, view: APIView | None = None
+    ) -> list[Any] | None:
+        """The page's positions come from a narrow query on the table alone (which its
+        (authority, ordering) index answers in order, stopping at the page); only those rows are
+        then read with whatever the view joins. Sorting the whole joined list to return one page
+        cost tens of milliseconds for a large authority."""
+        fields = ["pk", *(name.lstrip("-") for name in self.ordering)]
+        positions = super().paginate_queryset(queryset.values(*fields), request, view)
+        if positions is None:
+            return None
+        found = {row.pk: row for row in queryset.filter(pk__in=[p["pk"] for p in positions])}
+        return [found[p["pk"]] for p in positions if p["pk"] in found]
 
 
 class HistoryCursor(Cursor):
@@ -165,7 +182,7 @@ NOT_FOUND = "No such person on your register."
 )
 class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
     serializer_class = s.PersonSerializer
-    pagination_class = Cursor
+    pagination_class = PeopleCursor
     filter_backends = [DjangoFilterBackend]
     filterset_class = PersonApiFilter
     queryset = Person.objects.none()
