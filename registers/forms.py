@@ -23,6 +23,7 @@ from .codes import (
     UrgentReason,
 )
 from .models import IntegrationAuthority, Locality
+from .validation import CHI_MISMATCH
 
 DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%y", "%Y-%m-%d", "%d-%m-%Y", "%d %m %Y"]
 DATE_HINT = "For example, 27/03/2025"
@@ -81,6 +82,8 @@ def attach_errors(form: forms.Form, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.error_dict.items():
             for error in errors:
+                if error.code == CHI_MISMATCH:
+                    form.chi_mismatch = True  # show the box that confirms it
                 message = " ".join(error.messages)
                 form.add_error(field if field in form.fields else None, message)
     else:
@@ -100,6 +103,11 @@ class DetailsForm(forms.Form):
         "CHI number (optional)",
         max_length=12,
         help_text="10 digits: the first six are the date of birth",
+    )
+    confirm_chi_mismatch = forms.BooleanField(
+        label="I have checked: the CHI number is right although it does not match the date of "
+        "birth or sex",
+        required=False,
     )
     local_reference = text("Local reference", required=True, max_length=50)
     key_worker_name = text("Key worker's name (optional)")
@@ -136,8 +144,14 @@ class DetailsForm(forms.Form):
         "info_sharing_date",
     )
 
+    # Set when the service asked for a CHI mismatch to be confirmed: the page then shows the box.
+    chi_mismatch = False
+
     def details(self) -> dict[str, Any]:
         return {name: self.cleaned_data.get(name) for name in self.detail_fields}
+
+    def chi_confirmation(self) -> dict[str, bool]:
+        return {"confirm_chi_mismatch": bool(self.cleaned_data.get("confirm_chi_mismatch"))}
 
 
 class StatusFieldsMixin(forms.Form):
@@ -246,6 +260,7 @@ class AddPersonForm(DetailsForm, StatusFieldsMixin):
         "date_of_birth",
         "sex",
         "chi_number",
+        "confirm_chi_mismatch",
         "local_reference",
         "locality",
         "key_worker_name",

@@ -42,6 +42,7 @@ from . import access, selectors, services
 from .audit import record_event
 from .forms import ImportRowForm, host_area_choices
 from .models import HOSPITAL_FIELDS, ImportBatch, ImportStatus, Person
+from .validation import CHI_MISMATCH
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -77,6 +78,10 @@ COLUMNS: tuple[str, ...] = (
     "info_sharing_recorded",
     "info_sharing_date",
 )
+# Columns a file may add after the layout's (blank when absent).
+# `chi_mismatch_confirmed` (yes/no): a valid CHI number that disagrees with the date of birth or
+# sex is refused unless its row says `yes` (the mismatch is then a data-quality warning).
+OPTIONAL_COLUMNS: tuple[str, ...] = ("chi_mismatch_confirmed",)
 YES_NO_COLUMNS = ("hospital_in_area", "guardianship_or_poa", "info_sharing_recorded")
 DATE_COLUMNS = (
     "date_of_birth",
@@ -244,7 +249,7 @@ def _rows(table: Iterable[list[str]]) -> list[dict[str, str]]:
     while header and not header[-1]:
         header.pop()
     missing = [c for c in COLUMNS if c not in header]
-    unknown = [c for c in header if c not in COLUMNS]
+    unknown = [c for c in header if c not in COLUMNS and c not in OPTIONAL_COLUMNS]
     repeated = sorted({c for c in header if header.count(c) > 1})
     problems = []
     if missing:
@@ -271,7 +276,10 @@ def _rows(table: Iterable[list[str]]) -> list[dict[str, str]]:
         if len(cells) > len(header) and any(c.strip() for c in cells[len(header) :]):
             raise ImportRefused(f"Row {number} has more values than there are columns.")
         values = {name: (cells[i] if i < len(cells) else "") for i, name in enumerate(header)}
-        rows.append({ROW_NUMBER: str(number)} | {n: _unquote(values[n].strip()) for n in COLUMNS})
+        rows.append(
+            {ROW_NUMBER: str(number)}
+            | {n: _unquote(values.get(n, "").strip()) for n in (*COLUMNS, *OPTIONAL_COLUMNS)}
+        )
     return rows
 
 
@@ -296,6 +304,8 @@ def _form_data(row: dict[str, str]) -> MultiValueDict:
     if chi.isdigit() and len(chi) == 9:  # a spreadsheet dropped the leading zero
         chi = "0" + chi
     data["chi_number"] = chi
+    if row.get("chi_mismatch_confirmed", "").lower() == "yes":
+        data["confirm_chi_mismatch"] = "on"
     for name in YES_NO_COLUMNS:
         data[name] = row[name].lower()
     return data
@@ -304,11 +314,18 @@ def _form_data(row: dict[str, str]) -> MultiValueDict:
 def _field_errors(exc: ValidationError) -> list[tuple[str, str]]:
     if hasattr(exc, "error_dict"):
         return [
-            (name if name in COLUMNS else "", " ".join(e.messages))
+            (name if name in COLUMNS else "", _row_message(e))
             for name, errors in exc.error_dict.items()
             for e in errors
         ]
     return [("", message) for message in exc.messages]
+
+
+def _row_message(error: ValidationError) -> str:
+    message = " ".join(error.messages)
+    if error.code == CHI_MISMATCH:
+        message += " In a file, put yes in the row's chi_mismatch_confirmed column."
+    return message
 
 
 def _differs(person: Person, wanted: dict[str, Any]) -> list[str]:
@@ -338,6 +355,7 @@ def _apply_row(actor: User, form: ImportRowForm, existing: Person | None) -> str
             date_added=data.get("date_added"),
             **details,
             **status,
+            **form.chi_confirmation(),
         )
         return "new"
     if existing.date_left is not None:
@@ -356,7 +374,11 @@ def _apply_row(actor: User, form: ImportRowForm, existing: Person | None) -> str
     person = existing
     if changed_details:
         person = services.update_person_details(
-            actor, person, version=person.version, **{k: details[k] for k in changed_details}
+            actor,
+            person,
+            version=person.version,
+            **{k: details[k] for k in changed_details},
+            **form.chi_confirmation(),
         )
     if changed_status:
         person = services.record_status_change(

@@ -27,7 +27,14 @@ from .models import (
     StatusChange,
     Transfer,
 )
-from .validation import chi_errors, normalise_status, raise_if, status_errors
+from .validation import (
+    chi_errors,
+    chi_mismatch_error,
+    chi_mismatches,
+    normalise_status,
+    raise_if,
+    status_errors,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -102,8 +109,12 @@ def default_next_review(category: str, from_date: dt.date) -> dt.date:
     return from_date + dt.timedelta(days=settings.DSR_REVIEW_CADENCE_DAYS[category])
 
 
-def _identity_errors(fields: dict[str, Any], *, today: dt.date) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
+def _identity_errors(
+    fields: dict[str, Any], *, today: dt.date, chi_mismatch_allowed: bool
+) -> dict[str, list[Any]]:
+    """`chi_mismatch_allowed`: the user confirmed a CHI number that disagrees with the date of
+    birth or sex, or none of the three is being changed (a mismatch confirmed before stays)."""
+    errors: dict[str, list[Any]] = {}
     for name in ("given_name", "family_name", "local_reference"):
         if not (fields.get(name) or "").strip():
             errors[name] = ["This field is required."]
@@ -119,9 +130,12 @@ def _identity_errors(fields: dict[str, Any], *, today: dt.date) -> dict[str, lis
     if fields.get("sex") not in ("male", "female", "not_known"):
         errors["sex"] = ["Choose male, female or not known."]
     if fields.get("chi_number"):
-        problems = chi_errors(fields["chi_number"], date_of_birth=born, sex=fields.get("sex"))
+        problems = chi_errors(fields["chi_number"])
+        mismatches = chi_mismatches(fields["chi_number"], date_of_birth=born, sex=fields.get("sex"))
         if problems:
             errors["chi_number"] = problems
+        elif mismatches and not chi_mismatch_allowed:
+            errors["chi_number"] = [chi_mismatch_error(mismatches)]
     if fields.get("info_sharing_date") and not fields.get("info_sharing_recorded"):
         errors["info_sharing_date"] = ["A date needs the information-sharing basis recorded."]
     return errors
@@ -302,14 +316,19 @@ def add_person(
     locality: Locality,
     reason: str = "",
     next_review_due: dt.date | None = None,
+    confirm_chi_mismatch: bool = False,
     **fields: Any,
 ) -> Person:
-    """Add someone to the register in a locality the actor may write to."""
+    """Add someone to the register in a locality the actor may write to.
+
+    A CHI number that disagrees with the date of birth or sex is refused until the caller
+    confirms it (`confirm_chi_mismatch`)."""
     person = _new_person(
         actor,
         locality=locality,
         next_review_due=next_review_due,
         fields=fields,
+        confirm_chi_mismatch=confirm_chi_mismatch,
         today=_today(),
         host_areas=_host_areas(locality.authority_id),
         reference_taken=lambda ref: bool(_references_taken(locality.authority_id, [ref])),
@@ -323,8 +342,16 @@ def add_person(
         reason=reason,
         effective_date=person.date_added,
     )
-    record_event(actor, "person.added", obj=person)
+    record_event(actor, "person.added", obj=person, changes=_chi_confirmation(person))
     return person
+
+
+def _chi_confirmation(person: Person) -> dict[str, Any] | None:
+    """What the audit trail keeps of a CHI mismatch the user confirmed."""
+    mismatches = chi_mismatches(
+        person.chi_number, date_of_birth=person.date_of_birth, sex=person.sex
+    )
+    return {"chi_mismatch_confirmed": mismatches} if mismatches else None
 
 
 def _new_person(
@@ -336,6 +363,7 @@ def _new_person(
     today: dt.date,
     host_areas: list[str],
     reference_taken: Callable[[str | None], bool],
+    confirm_chi_mismatch: bool = False,
 ) -> Person:
     """A new person (not saved) once every rule passes; ValidationError with them all if not."""
     access.require_locality_write(actor, locality)
@@ -345,7 +373,7 @@ def _new_person(
     fields = _clean_text(fields)
     fields = {**fields, **normalise_status({k: fields.get(k) for k in STATUS_FIELDS})}
     date_added = fields.pop("date_added", None) or today
-    errors = _identity_errors(fields, today=today)
+    errors = _identity_errors(fields, today=today, chi_mismatch_allowed=confirm_chi_mismatch)
     errors.update(status_errors(fields, today=today, host_areas=host_areas))
     if date_added > today:
         errors.setdefault("date_added", []).append("The date added cannot be in the future.")
@@ -379,9 +407,17 @@ def _references_taken(authority_id: int, references: Iterable[str | None]) -> se
 
 @transaction.atomic
 def update_person_details(
-    actor: User, person: Person | int, *, version: int, **fields: Any
+    actor: User,
+    person: Person | int,
+    *,
+    version: int,
+    confirm_chi_mismatch: bool = False,
+    **fields: Any,
 ) -> Person:
-    """Identity, key worker, planning: anything but the register status."""
+    """Identity, key worker, planning: anything but the register status.
+
+    Changing the CHI number, date of birth or sex so that they disagree needs
+    `confirm_chi_mismatch`; other changes leave a mismatch confirmed before alone."""
     unknown = set(fields) - set(DETAIL_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
@@ -391,6 +427,7 @@ def update_person_details(
         fields,
         today=_today(),
         reference_taken=lambda ref: bool(_references_taken(person.authority_id, [ref])),
+        confirm_chi_mismatch=confirm_chi_mismatch,
     )
     return _finish(actor, person, kind=ChangeKind.DETAILS, before=before)
 
@@ -401,11 +438,18 @@ def _apply_details(
     *,
     today: dt.date,
     reference_taken: Callable[[str | None], bool],
+    confirm_chi_mismatch: bool = False,
 ) -> None:
     """Set the details on the person (not saved) once they pass; ValidationError if not."""
     fields = _clean_text(fields)
     merged = {name: getattr(person, name) for name in DETAIL_FIELDS} | fields
-    errors = _identity_errors(merged, today=today)
+    identity_changed = any(
+        _differs(getattr(person, name), merged[name])
+        for name in ("chi_number", "date_of_birth", "sex")
+    )
+    errors = _identity_errors(
+        merged, today=today, chi_mismatch_allowed=confirm_chi_mismatch or not identity_changed
+    )
     ref = merged.get("local_reference")
     if ref != person.local_reference and reference_taken(ref):
         errors.setdefault("local_reference", []).append(
@@ -885,6 +929,7 @@ def update_person(
     version: int | None,
     reason: str = "",
     effective_date: dt.date | None = None,
+    confirm_chi_mismatch: bool = False,
     **fields: Any,
 ) -> Person:
     """Bring a record to the given values: details, register status (with `reason`), locality and
@@ -900,7 +945,13 @@ def update_person(
     if plan is None:
         return current
     if plan["details"]:
-        current = update_person_details(actor, current, version=current.version, **plan["details"])
+        current = update_person_details(
+            actor,
+            current,
+            version=current.version,
+            confirm_chi_mismatch=confirm_chi_mismatch,
+            **plan["details"],
+        )
     if plan["status"] is not None:
         _require_status_reason(reason)
         status = dict(plan["status"])
@@ -949,6 +1000,7 @@ def upsert_person(
     version: int | None,
     reason: str = "",
     effective_date: dt.date | None = None,
+    confirm_chi_mismatch: bool = False,
     **fields: Any,
 ) -> tuple[Person, bool]:
     """Create or update the person with this local reference in the authority: (person, created).
@@ -969,6 +1021,7 @@ def upsert_person(
             locality=locality,
             reason=reason,
             local_reference=local_reference,
+            confirm_chi_mismatch=confirm_chi_mismatch,
             **{k: v for k, v in fields.items() if k != "next_review_due"},
             next_review_due=fields.get("next_review_due"),
         )
@@ -979,6 +1032,7 @@ def upsert_person(
         version=version,
         reason=reason,
         effective_date=effective_date,
+        confirm_chi_mismatch=confirm_chi_mismatch,
         **fields,
     )
     return person, False
@@ -1132,6 +1186,7 @@ class _Batch:
         version = fields.pop("version", None)
         reason = fields.pop("reason", "")
         effective_date = fields.pop("effective_date", None)
+        confirm_chi_mismatch = bool(fields.pop("confirm_chi_mismatch", False))
         current = self.existing.get(reference)
         if current is None:
             locality = fields.pop("locality", None)
@@ -1145,6 +1200,7 @@ class _Batch:
                 today=self.today,
                 host_areas=self.host_areas,
                 reference_taken=lambda ref: ref in self.taken,
+                confirm_chi_mismatch=confirm_chi_mismatch,
             )
             self.new[index] = (person, reason)
             self.items.append((index, reference, raw))
@@ -1161,7 +1217,11 @@ class _Batch:
         self.changes[index] = (
             current,
             plan,
-            {"reason": reason, "effective_date": effective_date or self.today},
+            {
+                "reason": reason,
+                "effective_date": effective_date or self.today,
+                "confirm_chi_mismatch": confirm_chi_mismatch,
+            },
         )
         self.items.append((index, reference, raw))
         return True
@@ -1190,7 +1250,11 @@ class _Batch:
         before = _comparable(person)
         if plan["details"]:
             _apply_details(
-                person, plan["details"], today=self.today, reference_taken=lambda ref: False
+                person,
+                plan["details"],
+                today=self.today,
+                reference_taken=lambda ref: False,
+                confirm_chi_mismatch=extra["confirm_chi_mismatch"],
             )
             _bump(person)
             self._changed(person, ChangeKind.DETAILS, before, "", self.today)
@@ -1272,7 +1336,7 @@ class _Batch:
                 effective_date=person.date_added,
             )
             self.rows.append(change)
-            self.events.append(("person.added", person, None))
+            self.events.append(("person.added", person, _chi_confirmation(person)))
         changed = [person for person, _, _ in self.changes.values()]
         if changed:
             names = {"version", "updated_at"}

@@ -37,22 +37,56 @@ def chi_check_digit(first_nine: str) -> int | None:
     return None if check == 10 else check
 
 
-def chi_errors(
-    chi: str, *, date_of_birth: dt.date | None = None, sex: str | None = None
-) -> list[str]:
+def chi_mod10_check_digit(first_nine: str) -> int:
+    """The modulus-10 check digit NHS Scotland issues since late 2025 (domain.md, "CHI numbers"):
+    the 1st, 3rd, 5th, 7th and 9th digits doubled (less 9 when over 9), all nine summed."""
+    total = 0
+    for position, digit in enumerate(first_nine):
+        value = int(digit) * (2 if position % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return (10 - total % 10) % 10
+
+
+def chi_errors(chi: str) -> list[str]:
+    """Why this is not a CHI number as issued today (empty when it is one): 10 digits, the first
+    six a real date, and a check digit that passes modulus 11 or modulus 10."""
     if not re.fullmatch(r"[0-9]{10}", chi):
         return ["Enter a CHI number as 10 digits, with no spaces."]
     day, month, year = int(chi[0:2]), int(chi[2:4]), int(chi[4:6])
     if not any(_is_date(century + year, month, day) for century in (1900, 2000)):
         return ["The first six digits of a CHI number are the date of birth (DDMMYY)."]
-    if chi_check_digit(chi[:9]) != int(chi[9]):
+    check = int(chi[9])
+    if check not in (chi_check_digit(chi[:9]), chi_mod10_check_digit(chi[:9])):
         return ["This CHI number's check digit is wrong: check it has been copied correctly."]
-    errors = []
+    return []
+
+
+def chi_mismatches(chi: str | None, *, date_of_birth: dt.date | None, sex: str | None) -> list[str]:
+    """Where a valid CHI number disagrees with the recorded date of birth or sex.
+
+    Not a refusal: the recorded sex can rightly differ from the CHI's sex digit, and the century
+    cannot be told from DDMMYY. The user confirms it, and the return lists it as a data-quality
+    warning."""
+    if not chi or chi_errors(chi):
+        return []
+    problems = []
     if date_of_birth and chi[:6] != date_of_birth.strftime("%d%m%y"):
-        errors.append("The CHI number does not match the date of birth.")
+        problems.append("The CHI number does not match the date of birth.")
     if sex in ("male", "female") and (int(chi[8]) % 2 == 1) != (sex == "male"):
-        errors.append("The CHI number does not match the recorded sex.")
-    return errors
+        problems.append("The CHI number does not match the recorded sex.")
+    return problems
+
+
+CHI_MISMATCH = "chi_mismatch"  # the error code of an unconfirmed mismatch
+
+
+def chi_mismatch_error(problems: list[str]) -> ValidationError:
+    return ValidationError(
+        " ".join(problems)
+        + " If the CHI number is right, confirm it: the mismatch is then kept as a data-quality"
+        " warning.",
+        code=CHI_MISMATCH,
+    )
 
 
 def is_valid_chi(chi: str) -> bool:

@@ -155,6 +155,7 @@ def person_add(request: HttpRequest) -> HttpResponse:
                 reason=data.get("reason") or "",
                 date_added=data.get("date_added"),
                 **form.details(),
+                **form.chi_confirmation(),
                 **form.status_kwargs(),
             )
         except ValidationError as exc:
@@ -226,7 +227,11 @@ def _details_initial(person: Person) -> dict[str, Any]:
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     def save(person: Person, form: DetailsForm) -> None:
         services.update_person_details(
-            request.user, person, version=form.cleaned_data["version"], **form.details()
+            request.user,
+            person,
+            version=form.cleaned_data["version"],
+            **form.details(),
+            **form.chi_confirmation(),
         )
 
     return _person_form_page(

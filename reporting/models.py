@@ -61,6 +61,9 @@ class SnapshotRow(models.Model):
     placement_chosen = models.BooleanField(null=True)
     date_added = models.DateField()
     next_review_due = models.DateField(null=True)
+    chi_mismatch = models.BooleanField(
+        default=False, help_text="the CHI number disagrees with the date of birth or sex"
+    )
 
     class Meta:
         ordering = ["snapshot", "local_reference"]

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from django.db.models import QuerySet
 
 from registers.models import REGISTER_STATE_FIELDS, Person, StatusChange
+from registers.validation import chi_mismatches
 
 from .census import previous_census_date
 
@@ -48,6 +49,7 @@ class _Person(NamedTuple):
     local_reference: str
     sex: str
     date_of_birth: dt.date
+    chi_number: str | None
 
 
 @dataclass
@@ -103,7 +105,7 @@ def reconstruct(authority_id: int, census_date: dt.date) -> Reconstruction:
         _Person(*values)
         for values in Person.objects.filter(authority_id=authority_id)
         .order_by("pk")
-        .values_list("pk", "local_reference", "sex", "date_of_birth")
+        .values_list("pk", "local_reference", "sex", "date_of_birth", "chi_number")
     ]
     # Anyone not placed by the history either has entries only after the census date (not yet on
     # the register then) or has no history at all (read from the current record).
@@ -173,4 +175,8 @@ def _row(
         "placement_chosen": state.get("placement_chosen"),
         "date_added": _date(state["date_added"]),
         "next_review_due": next_review_due,
+        # A CHI number that disagrees with the date of birth or sex (confirmed when entered).
+        "chi_mismatch": bool(
+            chi_mismatches(person.chi_number, date_of_birth=person.date_of_birth, sex=person.sex)
+        ),
     }

@@ -220,6 +220,7 @@ WARNINGS = {
     "placement_details_missing": "Out of area without a host area, placement type or choice",
     "risk_rating_missing": "No risk of breakdown rating (required unless in hospital)",
     "sex_not_known": "Sex not known (counted as 'not known' in the tables)",
+    "chi_mismatch": "CHI number does not match the date of birth or sex (confirmed when entered)",
 }
 
 
@@ -244,6 +245,8 @@ def warning_codes(row: Row, census_date: dt.date) -> list[str]:
         codes.append("placement_details_missing")
     if row["sex"] == Sex.NOT_KNOWN:
         codes.append("sex_not_known")
+    if row.get("chi_mismatch"):
+        codes.append("chi_mismatch")
     return codes
 
 

@@ -120,10 +120,18 @@ class PersonSerializer(serializers.ModelSerializer):
         required=False,
         help_text="When a status change took effect (default today; not before the last change).",
     )
+    confirm_chi_mismatch = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        help_text="Set true to store a valid CHI number whose date of birth (DDMMYY) or sex digit "
+        "disagrees with the recorded date of birth or sex; without it such a number is refused "
+        "with a message saying what disagrees. A confirmed mismatch is listed in the return's "
+        "data-quality warnings.",
+    )
 
     class Meta:
         model = Person
-        fields = [*PERSON_FIELDS, "reason", "effective_date"]
+        fields = [*PERSON_FIELDS, "reason", "effective_date", "confirm_chi_mismatch"]
         read_only_fields = READ_ONLY
         validators: list[Any] = []  # the services check uniqueness, with clear messages
         extra_kwargs = {"local_reference": {"validators": []}}
