@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 MISMATCHED = "0101201234"
 
 
-# Adding and updating --------------------------------------------------------------------------------------------
+# Adding and updating -------------------------------------------------------------------------
 
 
 def test_api_refuses_a_chi_that_disagrees_unless_confirmed(cms, nithsdale):
