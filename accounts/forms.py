@@ -43,7 +43,9 @@ class AddStaffForm(forms.Form):
 
     def __init__(self, *args: Any, authority_id: int, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["localities"].queryset = Locality.objects.filter(authority_id=authority_id)
+        self.fields["localities"].queryset = Locality.objects.active().filter(
+            authority_id=authority_id
+        )
 
 
 class RoleForm(forms.Form):
@@ -57,7 +59,9 @@ class GrantsForm(forms.Form):
 
     def __init__(self, *args: Any, authority_id: int, **kw: Any) -> None:
         super().__init__(*args, **kw)
-        self.fields["localities"].queryset = Locality.objects.filter(authority_id=authority_id)
+        self.fields["localities"].queryset = Locality.objects.active().filter(
+            authority_id=authority_id
+        )
 
 
 class HandOverForm(forms.Form):

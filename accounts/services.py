@@ -41,6 +41,8 @@ def _strip_locality_grants(user: User, authority: IntegrationAuthority) -> None:
 def _own_locality(authority: IntegrationAuthority, locality: Locality) -> None:
     if locality.authority_id != authority.pk:
         raise ValidationError({"localities": ["Choose localities in your own authority."]})
+    if locality.retired_at is not None:
+        raise ValidationError({"localities": [f"{locality.name} is retired: choose another."]})
 
 
 @transaction.atomic
@@ -154,7 +156,8 @@ def grant_locality(actor: User, membership: Membership, locality: Locality) -> N
 @transaction.atomic
 def revoke_locality(actor: User, membership: Membership, locality: Locality) -> None:
     access.require_lead(actor, membership.authority_id)
-    _own_locality(membership.authority, locality)
+    if locality.authority_id != membership.authority_id:
+        raise ValidationError({"localities": ["Choose localities in your own authority."]})
     LocalityUserObjectPermission.objects.filter(
         user=membership.user, content_object=locality
     ).delete()
@@ -206,7 +209,7 @@ def hand_over_lead(
         current.role = Role.PRACTITIONER
         current.save(update_fields=["role", "updated_at"])
         remove_perm(LEAD_PERM, current.user, authority)
-        for locality in authority.localities.all():
+        for locality in authority.localities.active():
             for perm in _locality_perms(Role.PRACTITIONER):
                 assign_perm(perm, current.user, locality)
         access.forget_scope(current.user)

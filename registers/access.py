@@ -275,6 +275,13 @@ def require_lead(user: User, authority_id: int) -> None:
     raise Http404("No such authority in your scope.")
 
 
+def localities_for_lead(user: User) -> QuerySet[Locality]:
+    """The localities of the authorities the user leads (what the localities page manages)."""
+    from .models import Locality
+
+    return Locality.objects.filter(authority_id__in=scope_for(user).lead_authorities)
+
+
 def require_locality_write(user: User, locality: Locality) -> None:
     scope = scope_for(user)
     if scope.can_write_locality(locality):

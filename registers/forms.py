@@ -475,3 +475,49 @@ class ImportRowForm(AddPersonForm):
         out["category"] = self.cleaned_data.get("category")
         out["urgent_reason"] = self.cleaned_data.get("urgent_reason") or None
         return out
+
+
+class LocalityNameForm(forms.Form):
+    name = forms.CharField(
+        label="Locality name",
+        max_length=100,
+        error_messages={"required": "Enter the locality's name."},
+    )
+
+
+class MovePeopleForm(forms.Form):
+    """Move people on the register from one locality to another in one step."""
+
+    to_locality = forms.ModelChoiceField(
+        label="Move to",
+        queryset=Locality.objects.none(),
+        empty_label="Choose a locality",
+        error_messages={"required": "Choose the locality to move people to."},
+    )
+    everyone = forms.BooleanField(label="Everyone on the register in this locality", required=False)
+    people = forms.TypedMultipleChoiceField(
+        label="Or choose people", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    reason = forms.CharField(
+        label="Why are they moving? (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, targets: Any, people: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.fields["to_locality"].queryset = targets
+        self.fields["people"].choices = [
+            (p.pk, f"{p.display_name} ({p.local_reference})") for p in people
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("everyone") and not data.get("people"):
+            self.add_error("people", "Choose the people to move, or everyone.")
+        return data
+
+    def chosen(self) -> list[int] | None:
+        """The ids chosen, or None for everyone."""
+        return None if self.cleaned_data.get("everyone") else self.cleaned_data["people"]

@@ -49,11 +49,26 @@ class IntegrationAuthority(models.Model):
         return self.name
 
 
+class LocalityQuerySet(models.QuerySet["Locality"]):
+    def active(self) -> LocalityQuerySet:
+        """Localities that can be chosen for people and grants (not retired)."""
+        return self.filter(retired_at__isnull=True)
+
+
 class Locality(models.Model):
+    """A part of an authority's area. The lead maintains the list; staff are granted localities.
+
+    A retired locality keeps its history (people who left while in it, their history entries and
+    the audit trail still name it) but cannot be chosen for people or granted to staff."""
+
     authority = models.ForeignKey(
         IntegrationAuthority, on_delete=models.PROTECT, related_name="localities"
     )
     name = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LocalityQuerySet.as_manager()
 
     class Meta:
         ordering = ["authority", "name"]

@@ -83,6 +83,9 @@ CONSTRAINT_MESSAGES = {
 }
 
 
+RETIRED_LOCALITY = "This locality is retired: choose another."
+
+
 class StaleVersion(Exception):
     """The record changed since the caller read it; nothing was saved."""
 
@@ -381,6 +384,8 @@ def _new_person(
         errors.setdefault("local_reference", []).append(
             CONSTRAINT_MESSAGES["person_local_reference_unique_in_ia"][1]
         )
+    if locality.retired_at is not None:
+        errors.setdefault("locality", []).append(RETIRED_LOCALITY)
     raise_if(errors)
     return Person(
         authority_id=locality.authority_id,
@@ -613,6 +618,8 @@ def move_locality(
     access.require_locality_write(actor, locality)
     if locality.pk == person.locality_id:
         raise ValidationError({"locality": ["The person is already in this locality."]})
+    if locality.retired_at is not None:
+        raise ValidationError({"locality": [RETIRED_LOCALITY]})
     person.locality = locality
     return _finish(actor, person, kind=ChangeKind.LOCALITY, before=before, reason=reason.strip())
 
@@ -776,6 +783,8 @@ def accept_transfer(
     errors: dict[str, list[str]] = {}
     if locality.authority_id != transfer.to_authority_id:
         errors["locality"] = ["Choose a locality in your own authority."]
+    elif locality.retired_at is not None:
+        errors["locality"] = [RETIRED_LOCALITY]
     if not local_reference:
         errors["local_reference"] = ["Give the person a local reference on your register."]
     elif Person.objects.filter(

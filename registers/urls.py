@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import data_views, views
+from . import data_views, locality_views, views
 
 app_name = "registers"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("reviews/", views.reviews_due, name="reviews_due"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("localities/", locality_views.locality_list, name="locality_list"),
+    path("localities/<int:pk>/", locality_views.locality_detail, name="locality_detail"),
     path("authority/", views.switch_authority, name="switch_authority"),
     path("transfers/", views.transfers, name="transfers"),
     path("transfers/<int:pk>/", views.transfer_decide, name="transfer_decide"),

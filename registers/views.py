@@ -140,8 +140,10 @@ def person_viewers(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def person_add(request: HttpRequest) -> HttpResponse:
     authority_id = _authority_id(request)
-    localities = selectors.localities_for(request.user, write=True).filter(
-        authority_id=authority_id
+    localities = (
+        selectors.localities_for(request.user, write=True)
+        .active()
+        .filter(authority_id=authority_id)
     )
     if not localities.exists():
         raise PermissionDenied("You cannot add people to this authority's register.")
@@ -474,6 +476,7 @@ def person_move(request: HttpRequest, pk: int) -> HttpResponse:
         success="The person was moved to the new locality.",
         form_kwargs=lambda person: {
             "localities": selectors.localities_for(request.user, write=True)
+            .active()
             .filter(authority_id=person.authority_id)
             .exclude(pk=person.locality_id)
         },
@@ -522,8 +525,10 @@ def transfers(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
     transfer = selectors.transfer_for_decision(request.user, pk)
-    localities = selectors.localities_for(request.user).filter(
-        authority_id=transfer.to_authority_id
+    localities = (
+        selectors.localities_for(request.user)
+        .active()
+        .filter(authority_id=transfer.to_authority_id)
     )
     accept = AcceptTransferForm(
         request.POST if request.POST.get("decision") == "accept" else None, localities=localities

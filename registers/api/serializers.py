@@ -273,9 +273,16 @@ class ReviewSerializer(serializers.ModelSerializer):
 
 
 class LocalitySerializer(serializers.ModelSerializer):
+    retired = serializers.SerializerMethodField(
+        help_text="A retired locality keeps its history but cannot be chosen for people."
+    )
+
     class Meta:
         model = Locality
-        fields = ["id", "name"]
+        fields = ["id", "name", "retired"]
+
+    def get_retired(self, locality: Locality) -> bool:
+        return locality.retired_at is not None
 
 
 class CodeSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import localities, views
 
 app_name = "api"
 
@@ -27,4 +27,24 @@ urlpatterns = [
     path("people/<int:person_id>/reviews/", views.ReviewList.as_view(), name="person-reviews"),
     path("localities/", views.LocalityList.as_view(), name="locality-list"),
     path("codes/", views.CodesView.as_view(), name="codes"),
+    path(
+        "authorities/<int:authority_id>/localities/",
+        localities.AuthorityLocalityList.as_view(),
+        name="authority-locality-list",
+    ),
+    path(
+        "authorities/<int:authority_id>/localities/<int:pk>/",
+        localities.AuthorityLocalityDetail.as_view(),
+        name="authority-locality-detail",
+    ),
+    path(
+        "authorities/<int:authority_id>/localities/<int:pk>/retire/",
+        localities.AuthorityLocalityRetire.as_view(),
+        name="authority-locality-retire",
+    ),
+    path(
+        "authorities/<int:authority_id>/localities/<int:pk>/move-people/",
+        localities.AuthorityLocalityMovePeople.as_view(),
+        name="authority-locality-move-people",
+    ),
 ]
