@@ -122,3 +122,46 @@ class ApiClientForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose read, or read and write."},
     )
+
+
+class NationalAnalystForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address",
+        error_messages={
+            "required": "Enter their email address.",
+            "invalid": "Enter an email address like name@example.scot.",
+        },
+    )
+    first_name = forms.CharField(label="First name (optional)", required=False, max_length=150)
+    last_name = forms.CharField(label="Last name (optional)", required=False, max_length=150)
+
+
+class ForgottenPasswordForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=200,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": "Enter your email address.",
+            "invalid": "Enter an email address like name@example.scot.",
+        },
+    )
+
+
+class ConfirmPasswordForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password."},
+    )
+
+    def __init__(self, user: Any, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password

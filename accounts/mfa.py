@@ -49,7 +49,10 @@ def roles_of(user: User) -> set[str]:
 
 
 def mfa_required(user: User) -> bool:
-    """Whether the user's roles oblige them to use a second factor."""
+    """Whether the user must use a second factor: their roles oblige them to, or theirs was reset
+    (by their lead, or by themselves replacing it) and a new one must be set up."""
+    if user.second_factor_reset_at is not None:
+        return True
     return bool(roles_of(user) & set(settings.DSR_MFA_REQUIRED_ROLES))
 
 
@@ -86,6 +89,9 @@ def confirm_setup(request: HttpRequest, device: TOTPDevice, token: str) -> bool:
     TOTPDevice.objects.filter(user=request.user).exclude(pk=device.pk).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
+    if request.user.second_factor_reset_at is not None:
+        request.user.second_factor_reset_at = None
+        request.user.save(update_fields=["second_factor_reset_at"])
     mark_verified(request, device)
     record_account_event(request.user, "mfa.confirmed")
     return True

@@ -16,6 +16,19 @@ class User(AbstractUser):
         help_text="Sees the census status of every authority and national aggregate returns; "
         "never a person-level row.",
     )
+    is_national_administrator = models.BooleanField(
+        default=False,
+        help_text="Of the national team: invites and manages the national analysts.",
+    )
+    invited_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the last invitation to set a password was sent"
+    )
+    second_factor_reset_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="set when the second factor was reset: a new one must be set up at the next "
+        "sign-in; cleared once it is",
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "email"]
@@ -42,6 +55,9 @@ class Membership(models.Model):
     role = models.CharField(max_length=20, choices=Role.choices)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A deactivated member keeps their row (the audit trail and history name them) and their
+    # grants, but their role counts for nothing until they are reactivated.
+    deactivated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

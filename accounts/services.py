@@ -7,9 +7,9 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,8 @@ from registers import access
 from registers.audit import record_event
 from registers.models import IntegrationAuthority, Locality
 
+from . import mfa
+from .emails import send_email, site_link
 from .models import ApiClient, ApiScope, LocalityUserObjectPermission, Membership, Role, User
 
 LEAD_PERM = f"registers.{access.LEAD_AUTHORITY}"
@@ -88,21 +90,115 @@ def add_staff_member(
         changes={"email": email, "role": role, "localities": [loc.name for loc in localities]},
     )
     if invited:
-        transaction.on_commit(lambda: _send_invitation(user, authority))
+        _invite(user, authority.name)
     access.forget_scope(user)
     return membership
 
 
-def _send_invitation(user: User, authority: IntegrationAuthority) -> None:
+def set_password_link(user: User) -> str:
+    """The one-use link that sets the user's password (invitations and forgotten passwords)."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    link = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
-    send_mail(
-        subject=f"You have been added to {authority.name}'s Dynamic Support Register",
-        message=f"Set your password to sign in: {link}",
-        from_email=None,
-        recipient_list=[user.email],
+    return site_link(reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token}))
+
+
+def _valid_days() -> int:
+    return max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
+
+
+def _invite(user: User, team: str) -> None:
+    """Note the invitation's time and send it once the transaction commits."""
+    user.invited_at = timezone.now()
+    user.save(update_fields=["invited_at"])
+    link = set_password_link(user)
+    context = {"team": team, "link": link, "valid_days": _valid_days()}
+    transaction.on_commit(lambda: send_email(user.email, "invitation", context))
+
+
+def invitation_status(user: User) -> str:
+    """`accepted` (a password is set), `sent` (waiting, the link still works) or `expired`."""
+    if user.has_usable_password():
+        return "accepted"
+    if user.invited_at is None:
+        return "expired"
+    age = (timezone.now() - user.invited_at).total_seconds()
+    return "sent" if age < settings.PASSWORD_RESET_TIMEOUT else "expired"
+
+
+@transaction.atomic
+def resend_invitation(actor: User, membership: Membership) -> None:
+    """A new invitation (a new link) for a member who has not set their password yet."""
+    access.require_lead(actor, membership.authority_id)
+    user = membership.user
+    if invitation_status(user) == "accepted":
+        raise ValidationError("They have already accepted the invitation and set a password.")
+    _invite(user, membership.authority.name)
+    record_event(
+        actor,
+        "staff.invitation_resent",
+        authority_id=membership.authority_id,
+        obj=membership,
+        changes={"email": user.email},
     )
+
+
+@transaction.atomic
+def deactivate_staff_member(actor: User, membership: Membership) -> Membership:
+    """Stop a member's access at once while keeping them listed (their history stays theirs);
+    they can be reactivated. Removal drops the membership and its grants."""
+    access.require_lead(actor, membership.authority_id)
+    if membership.role == Role.LEAD:
+        raise ValidationError("Hand over the lead role before deactivating the lead.")
+    if membership.deactivated_at is not None:
+        raise ValidationError("This member of staff is already deactivated.")
+    membership.deactivated_at = timezone.now()
+    membership.save(update_fields=["deactivated_at", "updated_at"])
+    record_event(
+        actor,
+        "staff.deactivated",
+        authority_id=membership.authority_id,
+        obj=membership,
+        changes={"email": membership.user.email},
+    )
+    access.forget_scope(membership.user)
+    return membership
+
+
+@transaction.atomic
+def reactivate_staff_member(actor: User, membership: Membership) -> Membership:
+    access.require_lead(actor, membership.authority_id)
+    if membership.deactivated_at is None:
+        raise ValidationError("This member of staff is active.")
+    membership.deactivated_at = None
+    membership.save(update_fields=["deactivated_at", "updated_at"])
+    record_event(
+        actor,
+        "staff.reactivated",
+        authority_id=membership.authority_id,
+        obj=membership,
+        changes={"email": membership.user.email},
+    )
+    access.forget_scope(membership.user)
+    return membership
+
+
+def _reset_second_factor(actor: User, user: User) -> int:
+    removed = mfa.remove_device(actor, user)
+    user.second_factor_reset_at = timezone.now()
+    user.save(update_fields=["second_factor_reset_at"])
+    context = {"reset_by": str(actor)}
+    transaction.on_commit(lambda: send_email(user.email, "second_factor_reset", context))
+    return removed
+
+
+@transaction.atomic
+def reset_member_second_factor(actor: User, membership: Membership) -> int:
+    """A member lost their phone: remove their authenticator app. They are told by email and must
+    set up a new one at their next sign-in; sessions verified by the old one stop at once."""
+    access.require_lead(actor, membership.authority_id)
+    if membership.user_id == actor.pk:
+        raise ValidationError("Replace your own authenticator app from 'Your account'.")
+    return _reset_second_factor(actor, membership.user)
 
 
 @transaction.atomic
@@ -332,3 +428,104 @@ def note_api_client_use(client: ApiClient) -> None:
     if client.last_used_at is None or now - client.last_used_at > dt.timedelta(minutes=1):
         ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
         client.last_used_at = now
+
+
+# The national analysts, managed by the national team's administrators: the same lifecycle as an
+# authority's staff (invitation, resend, deactivate, remove, second-factor reset). Their events
+# belong to no authority.
+NATIONAL_TEAM = "the national team"
+
+
+def _analyst(actor: User, analyst: User) -> User:
+    access.require_national_administrator(actor)
+    found = User.objects.select_for_update().filter(pk=analyst.pk, is_national_analyst=True)
+    locked = found.first()
+    if locked is None:
+        raise ValidationError("This person is not a national analyst.")
+    return locked
+
+
+@transaction.atomic
+def invite_national_analyst(
+    actor: User, *, email: str, first_name: str = "", last_name: str = ""
+) -> User:
+    """Make someone a national analyst, inviting them by email if they are new."""
+    access.require_national_administrator(actor)
+    email = User.objects.normalize_email((email or "").strip()).lower()
+    if not email:
+        raise ValidationError({"email": ["Enter an email address."]})
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None and user.is_national_analyst:
+        raise ValidationError({"email": ["This person is already a national analyst."]})
+    invited = user is None
+    if invited:
+        user = User(
+            username=email, email=email, first_name=first_name.strip(), last_name=last_name.strip()
+        )
+        user.set_unusable_password()
+    user.is_national_analyst = True
+    user.save()
+    record_event(actor, "national.analyst_added", obj=user, changes={"email": email})
+    if invited:
+        _invite(user, NATIONAL_TEAM)
+    access.forget_scope(user)
+    return user
+
+
+@transaction.atomic
+def resend_national_invitation(actor: User, analyst: User) -> None:
+    analyst = _analyst(actor, analyst)
+    if invitation_status(analyst) == "accepted":
+        raise ValidationError("They have already accepted the invitation and set a password.")
+    _invite(analyst, NATIONAL_TEAM)
+    record_event(actor, "national.invitation_resent", obj=analyst, changes={"email": analyst.email})
+
+
+@transaction.atomic
+def deactivate_national_analyst(actor: User, analyst: User) -> User:
+    """Stop their sign-in at once; the account and its history stay."""
+    analyst = _analyst(actor, analyst)
+    if analyst.pk == actor.pk:
+        raise ValidationError("You cannot deactivate your own account.")
+    if not analyst.is_active:
+        raise ValidationError("This analyst is already deactivated.")
+    analyst.is_active = False
+    analyst.save(update_fields=["is_active"])
+    record_event(
+        actor, "national.analyst_deactivated", obj=analyst, changes={"email": analyst.email}
+    )
+    return analyst
+
+
+@transaction.atomic
+def reactivate_national_analyst(actor: User, analyst: User) -> User:
+    analyst = _analyst(actor, analyst)
+    if analyst.is_active:
+        raise ValidationError("This analyst is active.")
+    analyst.is_active = True
+    analyst.save(update_fields=["is_active"])
+    record_event(
+        actor, "national.analyst_reactivated", obj=analyst, changes={"email": analyst.email}
+    )
+    return analyst
+
+
+@transaction.atomic
+def remove_national_analyst(actor: User, analyst: User) -> User:
+    """They are no longer a national analyst (their account stays for its history)."""
+    analyst = _analyst(actor, analyst)
+    if analyst.pk == actor.pk:
+        raise ValidationError("You cannot remove yourself.")
+    analyst.is_national_analyst = False
+    analyst.save(update_fields=["is_national_analyst"])
+    record_event(actor, "national.analyst_removed", obj=analyst, changes={"email": analyst.email})
+    access.forget_scope(analyst)
+    return analyst
+
+
+@transaction.atomic
+def reset_national_analyst_second_factor(actor: User, analyst: User) -> int:
+    analyst = _analyst(actor, analyst)
+    if analyst.pk == actor.pk:
+        raise ValidationError("Replace your own authenticator app from 'Your account'.")
+    return _reset_second_factor(actor, analyst)

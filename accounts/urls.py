@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import national_views, views
 
 app_name = "accounts"
 
@@ -10,6 +10,9 @@ urlpatterns = [
     path("lead/", views.hand_over, name="hand_over"),
     path("<int:pk>/", views.staff_member, name="staff_member"),
     path("<int:pk>/remove/", views.staff_remove, name="staff_remove"),
+    path("<int:pk>/<slug:action>/", views.staff_action, name="staff_action"),
+    path("national/", national_views.analyst_list, name="analyst_list"),
+    path("national/<int:pk>/<slug:action>/", national_views.analyst_action, name="analyst_action"),
     path("api-clients/", views.api_client_list, name="api_client_list"),
     path("api-clients/add/", views.api_client_add, name="api_client_add"),
     path("api-clients/<int:pk>/rotate/", views.api_client_rotate, name="api_client_rotate"),

@@ -55,7 +55,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     authority = _lead_authority(request)
     members = Membership.objects.filter(authority=authority).select_related("user")
     grants = _granted(authority)
-    rows = [(m, grants.get(m.user_id, [])) for m in members]
+    rows = [(m, grants.get(m.user_id, []), services.invitation_status(m.user)) for m in members]
     return render(request, "accounts/staff_list.html", {"rows": rows, "authority": authority})
 
 
@@ -116,8 +116,38 @@ def staff_member(request: HttpRequest, pk: int) -> HttpResponse:
             "role_form": role_form,
             "grants_form": grants_form,
             "granted": granted,
+            "invitation": services.invitation_status(membership.user),
         },
     )
+
+
+# One-step actions on a member of staff: each a POST, each checked and audited by the service.
+STAFF_ACTIONS = {
+    "resend": (services.resend_invitation, "A new invitation was sent."),
+    "deactivate": (services.deactivate_staff_member, "Their access was stopped; history stays."),
+    "reactivate": (services.reactivate_staff_member, "Their access was restored."),
+    "reset-second-factor": (
+        services.reset_member_second_factor,
+        "Their authenticator app was removed; they were told by email and will set up a new "
+        "one at their next sign-in.",
+    ),
+}
+
+
+@login_required
+@require_POST
+def staff_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    if action not in STAFF_ACTIONS:
+        raise Http404("No such action.")
+    _, membership = _membership(request, pk)
+    service, done = STAFF_ACTIONS[action]
+    try:
+        service(request.user, membership)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done)
+    return redirect("accounts:staff_member", pk=pk)
 
 
 @login_required

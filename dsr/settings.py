@@ -160,6 +160,16 @@ EMAIL_BACKEND = env.str(
     "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="dsr@localhost")
+EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("DJANGO_EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("DJANGO_EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("DJANGO_EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=30)
+# "Forgot your password?": requests an hour, per email address and per client address.
+DSR_PASSWORD_RESET_LIMIT = env.int("DSR_PASSWORD_RESET_LIMIT", default=5)
+# The service's own address, for the links in emails (no trailing slash).
+DSR_SITE_URL = env.str("DSR_SITE_URL", default="http://127.0.0.1:8000")
 
 REST_FRAMEWORK = {
     # API clients send a bearer token; the browser's session still reads the returns endpoints.

@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts import views_signin
+from accounts import account_views, views_signin
 from registers.api.errors import api_not_found
 
 urlpatterns = [
@@ -15,13 +15,31 @@ urlpatterns = [
     path("accounts/second-factor/set-up/", views_signin.mfa_setup, name="mfa_setup"),
     path(
         "accounts/password/set/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        account_views.SetPasswordView.as_view(),
         name="password_reset_confirm",
     ),
     path(
         "accounts/password/set/done/",
-        auth_views.PasswordResetCompleteView.as_view(),
+        account_views.PasswordSetDoneView.as_view(),
         name="password_reset_complete",
+    ),
+    path(
+        "accounts/password/forgotten/",
+        account_views.password_forgotten,
+        name="password_forgotten",
+    ),
+    path(
+        "accounts/password/forgotten/sent/",
+        account_views.password_forgotten_sent,
+        name="password_forgotten_sent",
+    ),
+    # "Your account" is outside /accounts/, so the second sign-in step guards it like any page.
+    path("account/", account_views.your_account, name="your_account"),
+    path("account/password/", account_views.change_password, name="change_password"),
+    path(
+        "account/authenticator/",
+        account_views.replace_authenticator,
+        name="replace_authenticator",
     ),
     path("register/", include("registers.urls")),
     path("staff/", include("accounts.urls")),

@@ -156,8 +156,11 @@ def _resolve(user: User) -> Scope:
 
     # Memberships are readable by their own user; locality grants then need the authorities.
     with _settings({"dsr.user_id": str(user.pk)}):
+        # A deactivated membership keeps its row (history) but grants nothing.
         roles = dict(
-            Membership.objects.filter(user=user).order_by().values_list("authority_id", "role")
+            Membership.objects.filter(user=user, deactivated_at__isnull=True)
+            .order_by()
+            .values_list("authority_id", "role")
         )
         staff_of = [a for a, role in roles.items() if role != "lead"]
         grants: list[tuple[int, int, str]] = []
@@ -280,6 +283,22 @@ def localities_for_lead(user: User) -> QuerySet[Locality]:
     from .models import Locality
 
     return Locality.objects.filter(authority_id__in=scope_for(user).lead_authorities)
+
+
+def member_authority_ids(user: User) -> frozenset[int]:
+    """The authorities the user works in, in any role."""
+    return scope_for(user).authority_ids
+
+
+def is_national_administrator(user: User) -> bool:
+    """Of the national team: manages the national analysts' accounts (never people's records)."""
+    return bool(user.is_authenticated and user.is_active and user.is_national_administrator)
+
+
+def require_national_administrator(user: User) -> None:
+    """The national team's administrators only; anyone else is told there is no such page."""
+    if not is_national_administrator(user):
+        raise Http404("No such page.")
 
 
 def require_locality_write(user: User, locality: Locality) -> None:
