@@ -104,8 +104,8 @@ class AuthorityLocalityDetail(_LeadLocalities):
     @extend_schema(
         summary="One locality (lead)", tags=TAGS, responses={200: LocalityOverviewSerializer}
     )
-    def get(self, request: Request, authority_id: int, pk: int) -> Response:
-        return Response(LocalityOverviewSerializer(self._locality(request, authority_id, pk)).data)
+    def get(self, request: Request, authority_id: int, locality_id: int) -> Response:
+        return Response(LocalityOverviewSerializer(self._locality(request, authority_id, locality_id)).data)
 
     @extend_schema(
         summary="Rename a locality (lead)",
@@ -113,12 +113,12 @@ class AuthorityLocalityDetail(_LeadLocalities):
         request=LocalityNameSerializer,
         responses={200: LocalityOverviewSerializer},
     )
-    def patch(self, request: Request, authority_id: int, pk: int) -> Response:
-        locality = self._locality(request, authority_id, pk)
+    def patch(self, request: Request, authority_id: int, locality_id: int) -> Response:
+        locality = self._locality(request, authority_id, locality_id)
         body = LocalityNameSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         localities.rename_locality(request.user, locality.pk, **body.validated_data)
-        return _overview(request, authority_id, pk)
+        return _overview(request, authority_id, locality_id)
 
 
 class AuthorityLocalityRetire(_LeadLocalities):
@@ -128,10 +128,10 @@ class AuthorityLocalityRetire(_LeadLocalities):
         request=None,
         responses={200: LocalityOverviewSerializer},
     )
-    def post(self, request: Request, authority_id: int, pk: int) -> Response:
-        locality = self._locality(request, authority_id, pk)
+    def post(self, request: Request, authority_id: int, locality_id: int) -> Response:
+        locality = self._locality(request, authority_id, locality_id)
         localities.retire_locality(request.user, locality.pk)
-        return _overview(request, authority_id, pk)
+        return _overview(request, authority_id, locality_id)
 
 
 class AuthorityLocalityMovePeople(_LeadLocalities):
@@ -141,8 +141,8 @@ class AuthorityLocalityMovePeople(_LeadLocalities):
         request=MovePeopleSerializer,
         responses={200: MovedSerializer},
     )
-    def post(self, request: Request, authority_id: int, pk: int) -> Response:
-        locality = self._locality(request, authority_id, pk)
+    def post(self, request: Request, authority_id: int, locality_id: int) -> Response:
+        locality = self._locality(request, authority_id, locality_id)
         body = MovePeopleSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data: dict[str, Any] = body.validated_data

@@ -33,17 +33,17 @@ urlpatterns = [
         name="authority-locality-list",
     ),
     path(
-        "authorities/<int:authority_id>/localities/<int:pk>/",
+        "authorities/<int:authority_id>/localities/<int:locality_id>/",
         localities.AuthorityLocalityDetail.as_view(),
         name="authority-locality-detail",
     ),
     path(
-        "authorities/<int:authority_id>/localities/<int:pk>/retire/",
+        "authorities/<int:authority_id>/localities/<int:locality_id>/retire/",
         localities.AuthorityLocalityRetire.as_view(),
         name="authority-locality-retire",
     ),
     path(
-        "authorities/<int:authority_id>/localities/<int:pk>/move-people/",
+        "authorities/<int:authority_id>/localities/<int:locality_id>/move-people/",
         localities.AuthorityLocalityMovePeople.as_view(),
         name="authority-locality-move-people",
     ),

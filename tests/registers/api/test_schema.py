@@ -33,6 +33,10 @@ API_PATHS = {
     "/api/v1/codes/",
     "/api/v1/authorities/{authority_id}/returns/",
     "/api/v1/authorities/{authority_id}/returns/{census_date}/",
+    "/api/v1/authorities/{authority_id}/localities/",
+    "/api/v1/authorities/{authority_id}/localities/{locality_id}/",
+    "/api/v1/authorities/{authority_id}/localities/{locality_id}/retire/",
+    "/api/v1/authorities/{authority_id}/localities/{locality_id}/move-people/",
 }
 
 
