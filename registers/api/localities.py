@@ -105,7 +105,9 @@ class AuthorityLocalityDetail(_LeadLocalities):
         summary="One locality (lead)", tags=TAGS, responses={200: LocalityOverviewSerializer}
     )
     def get(self, request: Request, authority_id: int, locality_id: int) -> Response:
-        return Response(LocalityOverviewSerializer(self._locality(request, authority_id, locality_id)).data)
+        return Response(
+            LocalityOverviewSerializer(self._locality(request, authority_id, locality_id)).data
+        )
 
     @extend_schema(
         summary="Rename a locality (lead)",
