@@ -90,7 +90,7 @@ def add_staff_member(
         changes={"email": email, "role": role, "localities": [loc.name for loc in localities]},
     )
     if invited:
-        _invite(user, authority.name)
+        send_invitation(user, authority.name)
     access.forget_scope(user)
     return membership
 
@@ -106,8 +106,9 @@ def _valid_days() -> int:
     return max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
 
 
-def _invite(user: User, team: str) -> None:
-    """Note the invitation's time and send it once the transaction commits."""
+def send_invitation(user: User, team: str) -> None:
+    """Note the invitation's time and email the set-password link once the transaction
+    commits (`team`: the authority's name, or the national team)."""
     user.invited_at = timezone.now()
     user.save(update_fields=["invited_at"])
     link = set_password_link(user)
@@ -132,7 +133,7 @@ def resend_invitation(actor: User, membership: Membership) -> None:
     user = membership.user
     if invitation_status(user) == "accepted":
         raise ValidationError("They have already accepted the invitation and set a password.")
-    _invite(user, membership.authority.name)
+    send_invitation(user, membership.authority.name)
     record_event(
         actor,
         "staff.invitation_resent",
@@ -467,7 +468,7 @@ def invite_national_analyst(
     user.save()
     record_event(actor, "national.analyst_added", obj=user, changes={"email": email})
     if invited:
-        _invite(user, NATIONAL_TEAM)
+        send_invitation(user, NATIONAL_TEAM)
     access.forget_scope(user)
     return user
 
@@ -477,7 +478,7 @@ def resend_national_invitation(actor: User, analyst: User) -> None:
     analyst = _analyst(actor, analyst)
     if invitation_status(analyst) == "accepted":
         raise ValidationError("They have already accepted the invitation and set a password.")
-    _invite(analyst, NATIONAL_TEAM)
+    send_invitation(analyst, NATIONAL_TEAM)
     record_event(actor, "national.invitation_resent", obj=analyst, changes={"email": analyst.email})
 
 

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts.models import User
-from accounts.services import hand_over_lead
+from accounts.services import hand_over_lead, invitation_status, send_invitation
 from registers import access
 from registers.codes import REPLACED_AUTHORITY_CODES
 from registers.models import IntegrationAuthority
@@ -31,6 +31,9 @@ class Command(BaseCommand):
                 user.set_unusable_password()
                 user.save()
             hand_over_lead(None, ia, to_user=user)
+            invite = invitation_status(user) != "accepted"
+            if invite:
+                send_invitation(user, ia.name)
         self.stdout.write(f"{email} is now the named lead for {ia.name}.")
-        if not user.has_usable_password():
-            self.stdout.write("They have no password yet: set one with `manage.py changepassword`.")
+        if invite:
+            self.stdout.write("They have no password yet: an invitation to set one was emailed.")
