@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods
 from registers.audit import client_ip_of
 
 from . import mfa, recovery
-from .forms import ConfirmPasswordForm, ForgottenPasswordForm
+from .forms import ConfirmPasswordForm, EmailDigestsForm, ForgottenPasswordForm
 
 
 @require_http_methods(["GET", "POST"])
@@ -66,11 +66,20 @@ class PasswordSetDoneView(auth_views.PasswordResetCompleteView):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def your_account(request: HttpRequest) -> HttpResponse:
+    form = EmailDigestsForm(
+        request.POST if request.method == "POST" else None,
+        initial={"email_digests": request.user.email_digests},
+    )
+    if request.method == "POST" and form.is_valid():
+        recovery.set_email_digests(request.user, enabled=form.cleaned_data["email_digests"])
+        messages.success(request, "Your email choices were saved.")
+        return redirect("your_account")
     return render(
         request,
         "accounts/your_account.html",
-        {"has_device": mfa.confirmed_device(request.user) is not None},
+        {"has_device": mfa.confirmed_device(request.user) is not None, "form": form},
     )
 
 

@@ -165,3 +165,10 @@ class ConfirmPasswordForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError("That is not your password.")
         return password
+
+
+class EmailDigestsForm(forms.Form):
+    email_digests = forms.BooleanField(
+        label="Email me a weekly summary of reviews overdue and due soon in my localities",
+        required=False,
+    )

@@ -23,6 +23,9 @@ class User(AbstractUser):
     invited_at = models.DateTimeField(
         null=True, blank=True, help_text="when the last invitation to set a password was sent"
     )
+    email_digests = models.BooleanField(
+        default=True, help_text="the weekly digest of reviews due (other notices always go)"
+    )
     second_factor_reset_at = models.DateTimeField(
         null=True,
         blank=True,

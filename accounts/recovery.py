@@ -78,6 +78,16 @@ def password_changed(user: User) -> None:
 
 
 @transaction.atomic
+def set_email_digests(user: User, *, enabled: bool) -> None:
+    """The weekly digest of reviews on or off (other notices always go); audited."""
+    if user.email_digests == enabled:
+        return
+    user.email_digests = enabled
+    user.save(update_fields=["email_digests"])
+    mfa.record_account_event(user, "account.email_digests", enabled=enabled)
+
+
+@transaction.atomic
 def replace_own_authenticator(user: User) -> int:
     """The user retires their authenticator app (a new phone): it stops working at once, and a
     new one must be set up before anything else."""

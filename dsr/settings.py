@@ -230,7 +230,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registers.tasks.discard_unconfirmed_imports",
         "schedule": crontab(hour=3, minute=45),
     },
+    # Reminders by email (registers/reminders.py): idempotent, so a repeated run sends nothing.
+    "reminder-notices": {
+        "task": "registers.tasks.send_reminder_notices",
+        "schedule": crontab(hour=7, minute=5),
+    },
+    "weekly-review-digests": {
+        "task": "registers.tasks.send_weekly_digests",
+        "schedule": crontab(hour=7, minute=15, day_of_week=1),
+    },
 }
+# Reminders: the digest covers reviews due in the next DSR_DIGEST_DAYS days; leads are told of a
+# return due within DSR_RETURN_DUE_SOON_DAYS days.
+DSR_DIGEST_DAYS = env.int("DSR_DIGEST_DAYS", default=14)
+DSR_RETURN_DUE_SOON_DAYS = env.int("DSR_RETURN_DUE_SOON_DAYS", default=7)
 
 # The register's own rules that a later decision may revise (domain.md, "proposed").
 DSR_REVIEW_CADENCE_DAYS = {

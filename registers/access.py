@@ -290,6 +290,20 @@ def member_authority_ids(user: User) -> frozenset[int]:
     return scope_for(user).authority_ids
 
 
+def is_national(user: User) -> bool:
+    """Whether the user is a national analyst (aggregate returns, never a person)."""
+    return scope_for(user).national
+
+
+def is_lead(user: User, authority_id: int | None) -> bool:
+    return authority_id is not None and scope_for(user).is_lead_of(authority_id)
+
+
+def authority_task_scope(authority_id: int) -> Scope:
+    """The scope of background work confined to one authority (as its lead would see it)."""
+    return Scope(roles={authority_id: "lead"})
+
+
 def is_national_administrator(user: User) -> bool:
     """Of the national team: manages the national analysts' accounts (never people's records)."""
     return bool(user.is_authenticated and user.is_active and user.is_national_administrator)

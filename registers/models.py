@@ -675,3 +675,32 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"Import {self.pk} ({self.filename}, {self.status})"
+
+
+class SentReminder(models.Model):
+    """One reminder email sent to one person: the unique key makes sending idempotent, so a
+    schedule that runs twice (or two workers at once) never sends the same reminder twice.
+
+    `key` says what and when: the week of a digest (`2026-W48`), the census date of a return
+    reminder, the transfer or the return (with its decision time) a notice is about. `counts` is
+    what the email said (numbers only)."""
+
+    authority = models.ForeignKey(IntegrationAuthority, on_delete=models.PROTECT, related_name="+")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=30)
+    key = models.CharField(max_length=100)
+    counts = models.JSONField(default=dict, blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "recipient", "kind", "key"], name="sentreminder_once"
+            )
+        ]
+        indexes = [models.Index(fields=["authority", "sent_at"], name="sentreminder_authority_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key} to {self.recipient_id}"

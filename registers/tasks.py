@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import data_protection, imports
+from . import data_protection, imports, reminders
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -18,3 +18,15 @@ def pseudonymise_leavers() -> int:
 def discard_unconfirmed_imports() -> int:
     """Daily (Celery beat): drop the rows of register files checked but never confirmed."""
     return imports.discard_unconfirmed_imports()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_reminder_notices() -> int:
+    """Daily (Celery beat): leads' and national analysts' notices. Idempotent (SentReminder)."""
+    return reminders.send_notices()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_weekly_digests() -> int:
+    """Weekly (Celery beat, Mondays): practitioners' review digests. Idempotent per week."""
+    return reminders.send_weekly_digests()

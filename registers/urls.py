@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import data_views, locality_views, views
+from . import attention_views, data_views, locality_views, views
 
 app_name = "registers"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("reviews/", views.reviews_due, name="reviews_due"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("audit/", views.audit_log, name="audit_log"),
+    path("attention/", attention_views.needs_attention, name="needs_attention"),
     path("localities/", locality_views.locality_list, name="locality_list"),
     path("localities/<int:pk>/", locality_views.locality_detail, name="locality_detail"),
     path("authority/", views.switch_authority, name="switch_authority"),
