@@ -10,7 +10,7 @@ PORT ?= 8000
 
 help:
 	@echo "make run    set everything up, seed demo data, start web + Celery worker and beat"
-	@echo "make test   set everything up and run the whole test suite"
+	@echo "make test   set everything up, lint, and run the whole test suite"
 	@echo "make lint   ruff check and format check, migrations check, deploy check"
 	@echo "make format ruff fix and format"
 	@echo "make bench  benchmarks at 100x Scotland's volume (separate database)"
