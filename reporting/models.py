@@ -62,7 +62,10 @@ class SnapshotRow(models.Model):
     date_added = models.DateField()
     next_review_due = models.DateField(null=True)
     chi_mismatch = models.BooleanField(
-        default=False, help_text="the CHI number disagrees with the date of birth or sex"
+        null=True,
+        default=False,
+        help_text="the CHI number disagrees with the date of birth or sex (null: not checked, as "
+        "in snapshots taken before the check existed)",
     )
 
     class Meta:

@@ -13,7 +13,10 @@ class Migration(migrations.Migration):
             model_name="snapshotrow",
             name="chi_mismatch",
             field=models.BooleanField(
-                default=False, help_text="the CHI number disagrees with the date of birth or sex"
+                null=True,
+                default=False,
+                help_text="the CHI number disagrees with the date of birth or sex (null: not "
+                "checked, as in snapshots taken before the check existed)",
             ),
         ),
     ]
