@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_api_clients"),
+        ("accounts", "0003_row_level_security"),
     ]
 
     operations = [

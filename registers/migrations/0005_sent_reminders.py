@@ -10,7 +10,7 @@ from dsr.rls import enable_tenant_rls
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registers", "0011_locality_created_and_retired"),
+        ("registers", "0004_locality_created_and_retired"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registers", "0010_person_search_names"),
+        ("registers", "0003_integration_authorities"),
     ]
 
     operations = [
