@@ -5,7 +5,21 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-from dsr.rls import enable_tenant_rls
+# Row-level security for the new tenant table, written out as the policy helper gives it.
+POLICY = """
+ALTER TABLE registers_sentreminder ENABLE ROW LEVEL SECURITY;
+ALTER TABLE registers_sentreminder FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_write ON registers_sentreminder FOR ALL USING ((SELECT current_setting('dsr.scope', true)) = 'system' OR authority_id = ANY ((SELECT string_to_array(NULLIF(current_setting('dsr.authorities', true), ''), ','))::bigint[])) WITH CHECK ((SELECT current_setting('dsr.scope', true)) = 'system' OR authority_id = ANY ((SELECT string_to_array(NULLIF(current_setting('dsr.authorities', true), ''), ','))::bigint[]));
+CREATE POLICY tenant_read ON registers_sentreminder FOR SELECT USING ((SELECT current_setting('dsr.scope', true)) = 'system' OR authority_id = ANY ((SELECT string_to_array(NULLIF(current_setting('dsr.authorities', true), ''), ','))::bigint[]));
+CREATE TRIGGER registers_sentreminder_no_truncate BEFORE TRUNCATE ON registers_sentreminder FOR EACH STATEMENT EXECUTE FUNCTION dsr_refuse_truncate();
+"""
+REVERSE_POLICY = """
+DROP TRIGGER IF EXISTS registers_sentreminder_no_truncate ON registers_sentreminder;
+DROP POLICY IF EXISTS tenant_read ON registers_sentreminder;
+DROP POLICY IF EXISTS tenant_write ON registers_sentreminder;
+ALTER TABLE registers_sentreminder NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE registers_sentreminder DISABLE ROW LEVEL SECURITY;
+"""
 
 
 class Migration(migrations.Migration):
@@ -56,5 +70,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        enable_tenant_rls("registers_sentreminder"),
+        migrations.RunSQL(POLICY, REVERSE_POLICY),
     ]
