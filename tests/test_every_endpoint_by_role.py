@@ -164,6 +164,11 @@ def _tenant(value: object, parties: set[str], refused: set[str] = frozenset()) -
 
 LEAD_ONLY = {"practitioner", "viewer", "practitioner_elsewhere"}
 
+
+def _nithsdale(world: World) -> int:
+    return world.objects["authority"].localities.get(name="Nithsdale").pk
+
+
 # Every URL parameter of the project, by key: a function of the built world giving the targets.
 BUILDERS: dict[str, Callable[[World], dict[str, Target]]] = {
     "people/<pk>": lambda w: {"person": _tenant(w.objects["person"].pk, READERS_OF_THE_PERSON)},
@@ -218,6 +223,13 @@ BUILDERS: dict[str, Callable[[World], dict[str, Target]]] = {
         ),
         "national file": _tenant(w.objects["national job"].pk, {"analyst"}),
     },
+    "localities/<pk>": lambda w: {"locality": _tenant(_nithsdale(w), {"lead"}, LEAD_ONLY)},
+    "locality_id": lambda w: {"locality": _tenant(_nithsdale(w), {"lead"}, LEAD_ONLY)},
+    # National analysts' accounts are managed by the national team's administrators, none of
+    # whom is among these roles (tests/accounts/test_staff_lifecycle.py has them): all get 404.
+    "national/<pk>": lambda w: {"analyst": _tenant(w.users["analyst"].pk, set())},
+    # The one-step actions on a member of staff or an analyst: a word, not an object.
+    "action": lambda w: {"action": Target("deactivate", "deactivate", anyone=True)},
     "uidb64": lambda w: {"sign-in link": Target("MQ", "MQ", anyone=True)},
     "token": lambda w: {"sign-in link": Target("set-password", "set-password", anyone=True)},
     # The admin site: its own sign-in for the superuser, before any object is looked up.

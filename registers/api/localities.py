@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from registers import localities, selectors
+from registers import access, localities, selectors
 from registers.models import Locality
 
 TAGS = ["localities"]
@@ -92,6 +92,7 @@ class AuthorityLocalityList(_LeadLocalities):
         responses={201: LocalityOverviewSerializer},
     )
     def post(self, request: Request, authority_id: int) -> Response:
+        access.require_lead(request.user, authority_id)  # before reading the body
         body = LocalityNameSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         created = localities.create_locality(request.user, authority_id, **body.validated_data)
