@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import connection, connections
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
-from django.test import Client
+from django.test import Client, override_settings
 
 from dsr.celery import app as celery_app
 from tests import db_roles
@@ -85,6 +85,14 @@ def _arrange_as_the_system_role(request):
     if transactional:
         # Django's flush after the test truncates every table: the owner's privilege.
         _set_role("none")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Tests hash with a fast hasher: each user a test makes would otherwise spend a second of CPU
+    on the production hasher's iterations. Checking a password works the same with either."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -242,3 +242,32 @@ def test_a_lead_sees_nothing_of_another_authoritys_register(client, other_lead, 
     LocalityFactory(authority=other_lead.memberships.get().authority)
     client.force_login(other_lead)
     assert refs(client.get("/register/")) == set()
+
+
+def test_register_list_shows_only_visible_people_with_counts(
+    client, practitioner, nithsdale, stewartry, other_person
+):
+    mine = PersonFactory(locality=nithsdale, at_risk=True)
+    hidden = PersonFactory(locality=stewartry)
+    client.force_login(practitioner)
+    response = client.get("/register/")
+    body = response.content.decode()
+    assert mine.local_reference in body
+    assert hidden.local_reference not in body
+    assert other_person.local_reference not in body
+    assert '<span class="dsr-counts__n">1</span> urgent' in body
+
+
+def test_empty_register_explains_why(client, no_role_user):
+    client.force_login(no_role_user)
+    assert "ask your authority" in client.get("/register/").content.decode()
+
+
+@pytest.mark.parametrize("rows", [5, 120])
+def test_register_list_runs_a_constant_number_of_queries(
+    client, lead, nithsdale, rows, django_assert_max_num_queries
+):
+    PersonFactory.create_batch(rows, locality=nithsdale)
+    client.force_login(lead)
+    with django_assert_max_num_queries(17):
+        assert client.get("/register/").status_code == 200
