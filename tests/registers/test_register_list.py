@@ -214,30 +214,6 @@ def test_a_practitioner_gets_an_update_link_only_for_writable_people(
     assert f"/register/people/{theirs.pk}/quick-status/" not in body
 
 
-def test_reviews_due_lists_overdue_and_soon_due_people_only(client, lead, nithsdale):
-    today = timezone.localdate()
-    overdue = PersonFactory(locality=nithsdale, next_review_due=today - dt.timedelta(days=1))
-    soon = PersonFactory(locality=nithsdale, next_review_due=today + dt.timedelta(days=7))
-    later = PersonFactory(locality=nithsdale, next_review_due=today + dt.timedelta(days=90))
-    client.force_login(lead)
-    response = client.get("/register/reviews/")
-    shown = [p.pk for p in response.context["page"].object_list]
-    assert shown == [overdue.pk, soon.pk]
-    assert later.pk not in shown
-    assert "Overdue" in response.content.decode()
-
-
-@pytest.mark.parametrize("rows", [5, 120])
-def test_reviews_due_runs_a_constant_number_of_queries(
-    client, lead, nithsdale, rows, django_assert_max_num_queries
-):
-    today = timezone.localdate()
-    PersonFactory.create_batch(rows, locality=nithsdale, next_review_due=today)
-    client.force_login(lead)
-    with django_assert_max_num_queries(15):
-        assert client.get("/register/reviews/").status_code == 200
-
-
 def test_a_lead_sees_nothing_of_another_authoritys_register(client, other_lead, people):
     LocalityFactory(authority=other_lead.memberships.get().authority)
     client.force_login(other_lead)

@@ -4,6 +4,7 @@ import pytest
 
 from registers import services
 from registers.models import Person
+from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +62,22 @@ def test_the_sending_practitioner_can_cancel_a_transfer(
     client.post(f"/register/transfers/{transfer.pk}/cancel/")
     transfer.refresh_from_db()
     assert transfer.status == "cancelled"
+
+
+@pytest.mark.parametrize("rows", [3, 40])
+def test_the_transfers_page_runs_a_constant_number_of_queries(
+    client, lead, other_lead, nithsdale, other_authority, leith, rows, django_assert_max_num_queries
+):
+    for person in PersonFactory.create_batch(rows, locality=nithsdale):
+        services.request_transfer(
+            lead, person, version=1, to_authority=other_authority, reason="Moving"
+        )
+    for person in PersonFactory.create_batch(rows, locality=leith):
+        services.request_transfer(
+            other_lead, person, version=1, to_authority=nithsdale.authority, reason="Moving"
+        )
+    client.force_login(lead)
+    with django_assert_max_num_queries(15):
+        response = client.get("/register/transfers/")
+    assert len(response.context["incoming"]) == rows
+    assert len(response.context["outgoing"]) == rows
