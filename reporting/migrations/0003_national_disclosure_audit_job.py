@@ -6,8 +6,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registers", "0010_person_search_names"),
-        ("reporting", "0002_reporting_row_level_security"),
+        ("registers", "0003_integration_authorities"),
+        ("reporting", "0002_row_level_security"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
