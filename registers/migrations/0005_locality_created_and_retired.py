@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registers", "0003_integration_authorities"),
+        ("registers", "0004_database_roles"),
     ]
 
     operations = [

@@ -9,12 +9,14 @@ from django.db import migrations, models
 POLICY = """
 ALTER TABLE registers_sentreminder ENABLE ROW LEVEL SECURITY;
 ALTER TABLE registers_sentreminder FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_write ON registers_sentreminder FOR ALL USING ((SELECT current_setting('dsr.scope', true)) = 'system' OR authority_id = ANY ((SELECT string_to_array(NULLIF(current_setting('dsr.authorities', true), ''), ','))::bigint[])) WITH CHECK ((SELECT current_setting('dsr.scope', true)) = 'system' OR authority_id = ANY ((SELECT string_to_array(NULLIF(current_setting('dsr.authorities', true), ''), ','))::bigint[]));
-CREATE POLICY tenant_read ON registers_sentreminder FOR SELECT USING ((SELECT current_setting('dsr.scope', true)) = 'system' OR authority_id = ANY ((SELECT string_to_array(NULLIF(current_setting('dsr.authorities', true), ''), ','))::bigint[]));
+CREATE POLICY tenant_write ON registers_sentreminder FOR ALL USING (authority_id = ANY ((SELECT string_to_array(NULLIF(current_setting('dsr.authorities', true), ''), ','))::bigint[])) WITH CHECK (authority_id = ANY ((SELECT string_to_array(NULLIF(current_setting('dsr.authorities', true), ''), ','))::bigint[]));
+CREATE POLICY tenant_read ON registers_sentreminder FOR SELECT USING (authority_id = ANY ((SELECT string_to_array(NULLIF(current_setting('dsr.authorities', true), ''), ','))::bigint[]));
+CREATE POLICY system_all ON registers_sentreminder TO dsr_system USING (true) WITH CHECK (true);
 CREATE TRIGGER registers_sentreminder_no_truncate BEFORE TRUNCATE ON registers_sentreminder FOR EACH STATEMENT EXECUTE FUNCTION dsr_refuse_truncate();
 """
 REVERSE_POLICY = """
 DROP TRIGGER IF EXISTS registers_sentreminder_no_truncate ON registers_sentreminder;
+DROP POLICY IF EXISTS system_all ON registers_sentreminder;
 DROP POLICY IF EXISTS tenant_read ON registers_sentreminder;
 DROP POLICY IF EXISTS tenant_write ON registers_sentreminder;
 ALTER TABLE registers_sentreminder NO FORCE ROW LEVEL SECURITY;
@@ -24,7 +26,7 @@ ALTER TABLE registers_sentreminder DISABLE ROW LEVEL SECURITY;
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registers", "0004_locality_created_and_retired"),
+        ("registers", "0005_locality_created_and_retired"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
