@@ -168,6 +168,7 @@ DROP FUNCTION IF EXISTS dsr_is_redaction_of(jsonb, jsonb);
 DROP FUNCTION IF EXISTS dsr_called_from(text);
 """
 
+
 class Migration(migrations.Migration):
     dependencies = [
         ("registers", "0010_person_search_names"),
