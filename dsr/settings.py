@@ -243,6 +243,9 @@ DSR_RETENTION_YEARS = env.int("DSR_RETENTION_YEARS", default=7)
 # Generated files that hold personal data (person profiles, authority returns) are deleted this
 # many days after they are built (hourly task); national files, aggregates only, are kept.
 DSR_FILE_RETENTION_DAYS = env.int("DSR_FILE_RETENTION_DAYS", default=7)
+# The lead can erase an entry added in error (wrong person, duplicate) for this many days after it
+# was made, unless it has been counted in a submitted return.
+DSR_ERASURE_WINDOW_DAYS = env.int("DSR_ERASURE_WINDOW_DAYS", default=30)
 # Returns: deadline after the census date, and the disclosure-control threshold (counts from 1 to
 # threshold-1 are suppressed below Scotland level).
 DSR_RETURN_DEADLINE_DAYS = env.int("DSR_RETURN_DEADLINE_DAYS", default=28)

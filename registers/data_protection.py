@@ -1,4 +1,5 @@
-"""Data protection: retention (pseudonymising people who left long ago) and subject access.
+"""Data protection: retention (pseudonymising people who left long ago), erasing an entry added in
+error, and subject access. (docs/data-protection.md is the account for data protection officers.)
 
 Retention. People who left the register more than `DSR_RETENTION_YEARS` ago lose what identifies
 them: names, CHI number, local reference, key worker details, the day of the month of their birth
@@ -8,7 +9,14 @@ register state of every history entry, sex, dates on the register, categories. S
 hold aggregates only and are untouched. History is append-only by trigger; the one exception is
 this task, which runs in the audited system scope with the transaction-local setting
 `dsr.pseudonymise = on` and may change only an entry's `reason` and `changes` (the trigger checks
-that every other column is unchanged).
+that every other column is unchanged). Then `remove_identity_everywhere` takes the person's
+identifying values out of every other text and JSON column that can hold them (tables found from
+the app registry), the audit trail included through its one door, `dsr_redact_audit_changes`.
+
+Erasure. Within `DSR_ERASURE_WINDOW_DAYS` of making an entry, and unless it was counted in a
+submitted return or transferred, the lead can erase it: identifying values leave the audit trail,
+then the database function `dsr_erase_register_entry` deletes the entry and everything about it
+(the only way past the history's trigger for a DELETE), and one audit row records the erasure.
 
 Subject access. The authority's lead can download one person's full record, every history entry
 and review, their transfers and the audit trail of who viewed or changed the record, as a PDF.
@@ -27,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Cast
@@ -34,6 +43,7 @@ from django.utils import timezone
 
 from . import access, selectors
 from .audit import record_event
+from .codes import TransferStatus
 from .models import AuditEvent, Person, Review, StatusChange, Transfer
 
 if TYPE_CHECKING:
@@ -260,13 +270,16 @@ def redact_audit_changes(events: list[tuple[int, dict[str, Any]]]) -> int:
         return cursor.fetchone()[0]
 
 
-def remove_identity_everywhere(person: Person, identity: Identity) -> dict[str, int]:
+def remove_identity_everywhere(
+    person: Person, identity: Identity, *, rows_about_the_person: bool = True
+) -> dict[str, int]:
     """Remove the person's identifying values from every text and JSON column that can hold them,
     in the caller's transaction and scope: rows about the person (every table with a foreign key to
     people: history, reviews, transfers, snapshot rows, report jobs) lose every identifying value;
     audit rows about the person or those rows lose them too, by value and by field; every other row
     of the person's authority (audit events, import batches, ...) loses the distinctive ones.
-    Returns the number of rows changed per table. The person row itself is the caller's."""
+    Returns the number of rows changed per table. The person row itself is the caller's, and so
+    are the rows about the person when `rows_about_the_person` is false (erasure deletes them)."""
     counts: dict[str, int] = {}
     linked_objects: dict[str, list[str]] = {"person": [str(person.pk)]}
     linked_models = set()
@@ -275,7 +288,7 @@ def remove_identity_everywhere(person: Person, identity: Identity) -> dict[str, 
         fields = _text_fields(model)
         rows = list(model._base_manager.filter(**{fk: person.pk}))
         linked_objects.setdefault(model._meta.model_name, []).extend(str(r.pk) for r in rows)
-        for row in rows:
+        for row in rows if rows_about_the_person else ():
             changed = _scrubbed(row, fields, identity.everything, by_key=True)
             if changed:
                 model._base_manager.filter(pk=row.pk).update(**changed)
@@ -386,6 +399,131 @@ def _pseudonymise(pk: int) -> None:
             "rows": removed,
         },
     )
+
+
+# --- Erasing an entry added in error ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ErasureRefusal:
+    """Why an entry cannot be erased; `code` lets the page explain the route that applies."""
+
+    code: str
+    message: str
+
+
+def erasable_until(person: Person) -> dt.datetime:
+    return person.created_at + dt.timedelta(days=settings.DSR_ERASURE_WINDOW_DAYS)
+
+
+def submitted_returns_counting(person: Person) -> list[dt.date]:
+    """Census dates of submitted or accepted returns whose snapshot counted the person."""
+    from reporting.models import AuthorityReturn, ReturnStatus, SnapshotRow
+
+    dates = SnapshotRow.objects.filter(person_id=person.pk).values("snapshot__census_date")
+    return list(
+        AuthorityReturn.objects.filter(
+            authority_id=person.authority_id,
+            census_date__in=dates,
+            status__in=[ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED],
+        )
+        .order_by("census_date")
+        .values_list("census_date", flat=True)
+    )
+
+
+def erasure_refusal(person: Person, *, now: dt.datetime | None = None) -> ErasureRefusal | None:
+    """None when the entry may be erased; otherwise the reason it may not."""
+    now = now or timezone.now()
+    if person.pseudonymised_at is not None:
+        return ErasureRefusal("pseudonymised", "This entry has already been pseudonymised.")
+    if now > erasable_until(person):
+        made = timezone.localtime(person.created_at).strftime("%-d %B %Y")
+        return ErasureRefusal(
+            "too_late",
+            f"Only an entry made in the last {settings.DSR_ERASURE_WINDOW_DAYS} days can be "
+            f"erased as a mistake; this one was made on {made}. Correct the details on the edit "
+            "page, or remove the person from the register with the reason that fits.",
+        )
+    counted = submitted_returns_counting(person)
+    if counted:
+        dates = ", ".join(d.strftime("%-d %B %Y") for d in counted)
+        return ErasureRefusal(
+            "counted_in_return",
+            f"This entry is counted in the submitted return for {dates}, so it cannot be erased: "
+            "the national figures were built from it. Correct it instead: remove the person from "
+            "the register (reason: no longer meets criteria, with a note that the entry was made "
+            "in error), record the correction with your data protection officer, and ask the "
+            "national team to send the return back so you can rebuild and resubmit it.",
+        )
+    if (
+        Transfer.objects.filter(Q(person_id=person.pk) | Q(new_person_id=person.pk))
+        .exclude(status=TransferStatus.CANCELLED)
+        .exists()
+    ):
+        return ErasureRefusal(
+            "transferred",
+            "This entry has been part of a transfer between authorities, so the other authority "
+            "holds a record of it too. Cancel a pending transfer first; otherwise agree the "
+            "correction with the other authority's lead and your data protection officer.",
+        )
+    return None
+
+
+@transaction.atomic
+def erase_entry(actor: User, person: Person | int, *, version: int, reason: str) -> int:
+    """Erase an entry added in error (someone else's CHI, a duplicate): the person row, their
+    history, reviews, unsubmitted snapshot rows, profile jobs and files go, and their identifying
+    values leave the audit trail; one audit row says that an entry was erased, by whom and why,
+    without the identity. Refused (ValidationError) outside the window, once counted in a submitted
+    return, or after a transfer. Draft snapshots and returns that counted the entry are rebuilt
+    without it. Returns the number of history entries erased."""
+    from reporting.models import AuthorityReturn, CensusSnapshot
+    from reporting.services import build_return, take_snapshot
+
+    from .services import StaleVersion
+
+    pk = person if isinstance(person, int) else person.pk
+    access.person_for_erasure(actor, pk)
+    person = Person.objects.select_for_update().get(pk=pk)
+    if person.version != version:
+        raise StaleVersion(person.version)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why this entry was added in error."]})
+    refusal = erasure_refusal(person)
+    if refusal is not None:
+        raise ValidationError(refusal.message, code=refusal.code)
+
+    identity = identity_of(person)
+    census_dates = list(
+        CensusSnapshot.objects.filter(authority_id=person.authority_id, rows__person_id=pk)
+        .order_by("census_date")
+        .values_list("census_date", flat=True)
+    )
+    files = _delete_person_files(pk, action="report.file_deleted_by_erasure", actor=actor)
+    remove_identity_everywhere(person, identity, rows_about_the_person=False)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT dsr_erase_register_entry(%s)", [pk])
+        history = cursor.fetchone()[0]
+    record_event(
+        actor,
+        "person.erased",
+        obj=person,
+        changes={
+            "reason": _scrub_text(reason, identity.everything, free_text=False),
+            "entry_made": person.created_at.isoformat(),
+            "history_entries": history,
+            "files": files,
+        },
+    )
+    for census_date in census_dates:
+        snapshot = take_snapshot(actor, authority_id=person.authority_id, census_date=census_date)
+        if AuthorityReturn.objects.filter(
+            authority_id=person.authority_id, census_date=census_date
+        ).exists():
+            build_return(actor, snapshot=snapshot)
+    return history
 
 
 # --- Subject access ------------------------------------------------------------------------
