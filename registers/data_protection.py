@@ -132,7 +132,10 @@ def _pattern(values: Iterable[str]) -> re.Pattern[str] | None:
     needles = sorted({v.strip() for v in values if v and len(v.strip()) >= 2}, key=len)
     if not needles:
         return None
-    return re.compile("|".join(re.escape(n) for n in reversed(needles)), re.IGNORECASE)
+    # Whole words only, so a short name ("Al") does not match inside other words ("hospital").
+    # The same text is a PostgreSQL regular expression (see `_matching`).
+    alternatives = "|".join(re.escape(n) for n in reversed(needles))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
 
 
 def _dates(day: dt.date) -> list[str]:
@@ -201,6 +204,10 @@ def _scrub_text(value: str, pattern: re.Pattern[str] | None, *, free_text: bool)
     return REMOVED if free_text else pattern.sub(REMOVED, value)
 
 
+# Columns that hold codes and dates only and that the census reads: never rewritten.
+KEPT_FOR_THE_CENSUS = {("registers", "statuschange", "state")}
+
+
 def _text_fields(model: type[models.Model]) -> list[models.Field]:
     """Every column of a model that can hold a person's identifying values: text and JSON,
     discovered from the model (choice fields hold codes only; generated columns follow their
@@ -212,6 +219,7 @@ def _text_fields(model: type[models.Model]) -> list[models.Field]:
         and not f.choices
         and not f.primary_key
         and not isinstance(f, models.GeneratedField)
+        and (model._meta.app_label, model._meta.model_name, f.name) not in KEPT_FOR_THE_CENSUS
     ]
 
 

@@ -13,9 +13,11 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from registers import access, data_protection, imports, services
+from registers.audit import record_event
 from registers.models import AuditEvent, Person, StatusChange
 from reporting.models import JobKind, ReportJob
 from reporting.services import run_job
+from tests.factories import PersonFactory
 from tests.registers.api.conftest import client_with
 from tests.registers.importing import chi_for, csv_bytes, good_row, stage
 
@@ -203,3 +205,35 @@ def test_a_pseudonymised_person_is_found_nowhere_in_the_database_or_the_files(
     assert kept == who_and_when
     assert StatusChange.objects.filter(person=person).count() == history
     assert AuditEvent.objects.filter(action="report.file_deleted_by_retention").count() == 1
+
+
+def test_a_short_name_is_matched_as_a_whole_word_only(lead, nithsdale):
+    """A person called "Al" in hospital: "hospital" keeps its letters, the name goes."""
+    person = PersonFactory(
+        locality=nithsdale,
+        in_hospital=True,
+        given_name="Al",
+        date_added=dt.date(2008, 1, 1),
+        admission_date=dt.date(2008, 6, 1),
+        date_left=dt.date(2010, 1, 1),
+        leaving_reason="died",
+    )
+    StatusChange.objects.create(
+        authority_id=person.authority_id,
+        person=person,
+        kind="details",
+        effective_date=dt.date(2009, 1, 1),
+        new_category=person.category,
+        changes={"urgent_reason": ["", "in_hospital"], "note": "Al moved to hospital"},
+        state=person.register_state(),
+        version=person.version,
+    )
+    record_event(lead, "person.details", obj=person, changes={"hospital_name": "Leverndale"})
+
+    assert data_protection.pseudonymise_leavers() == [person.pk]
+
+    change = StatusChange.objects.get(person=person)
+    assert change.state["urgent_reason"] == "in_hospital"
+    assert change.changes == {"urgent_reason": ["", "in_hospital"], "note": "[removed]"}
+    event = AuditEvent.objects.get(action="person.details")
+    assert event.changes == {"hospital_name": "Leverndale"}
