@@ -171,7 +171,7 @@ DROP FUNCTION IF EXISTS dsr_called_from(text);
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registers", "0010_person_search_names"),
+        ("registers", "0003_integration_authorities"),
         ("reporting", "0003_report_files_expire"),
     ]
 
