@@ -172,7 +172,7 @@ DROP FUNCTION IF EXISTS dsr_called_from(text);
 class Migration(migrations.Migration):
     dependencies = [
         ("registers", "0003_integration_authorities"),
-        ("reporting", "0003_report_files_expire"),
+        ("reporting", "0004_report_files_expire"),
     ]
 
     operations = [migrations.RunSQL(FORWARD, REVERSE)]

@@ -8,7 +8,7 @@ from registers import access
 from registers.audit import record_event
 from registers.data_protection import redact_audit_changes
 from registers.models import AuditEvent
-from tests.registers.test_audit import raw, sqlstate_of
+from tests.registers.test_audit_trail_immutability import raw, sqlstate_of
 
 pytestmark = pytest.mark.django_db
 
