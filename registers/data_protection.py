@@ -7,11 +7,12 @@ them: names, CHI number, local reference, key worker details, the day of the mon
 text of their history, reviews and transfers. What the census and the returns read stays: the
 register state of every history entry, sex, dates on the register, categories. Submitted returns
 hold aggregates only and are untouched. History is append-only by trigger; the one exception is
-this task, which runs in the audited system scope with the transaction-local setting
-`dsr.pseudonymise = on` and may change only an entry's `reason` and `changes` (the trigger checks
-that every other column is unchanged). Then `remove_identity_everywhere` takes the person's
-identifying values out of every other text and JSON column that can hold them (tables found from
-the app registry), the audit trail included through its one door, `dsr_redact_audit_changes`.
+this task, which runs in the audited system scope (the database role `dsr_system`, which only the
+worker role may become) and may change only an entry's `reason` and `changes`: that role alone
+holds UPDATE on those two columns, and the trigger checks that every other column is unchanged.
+Then `remove_identity_everywhere` takes the person's identifying values out of every other text and
+JSON column that can hold them (tables found from the app registry), the audit trail included
+through its one door, the SECURITY DEFINER function `dsr_redact_audit_changes`.
 
 Erasure. Within `DSR_ERASURE_WINDOW_DAYS` of making an entry, and unless it was counted in a
 submitted return or transferred, the lead can erase it: identifying values leave the audit trail,
@@ -28,8 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -79,18 +79,6 @@ def due_for_pseudonymisation(today: dt.date) -> Q:
     return Q(date_left__lt=retention_cutoff(today), pseudonymised_at__isnull=True)
 
 
-@contextmanager
-def _history_may_be_pseudonymised() -> Iterator[None]:
-    """The one controlled way past the history's append-only trigger (see the module doc)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('dsr.pseudonymise', 'on', true)")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('dsr.pseudonymise', '', true)")
-
-
 def pseudonymise_leavers(*, today: dt.date | None = None) -> list[int]:
     """Pseudonymise everyone past the retention period, in the audited system scope. Idempotent:
     a person is done once (`pseudonymised_at`). Returns the ids done this time."""
@@ -105,9 +93,8 @@ def pseudonymise_leavers(*, today: dt.date | None = None) -> list[int]:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        with _history_may_be_pseudonymised():
-            for pk in ids:
-                _pseudonymise(pk)
+        for pk in ids:
+            _pseudonymise(pk)
     return ids
 
 

@@ -11,9 +11,13 @@
   counted in a submitted or accepted return, or with a pending or accepted transfer. Row-level
   security still applies: it can only reach the caller's own authority.
 
-Both are plain functions today (the application role owns the tables). Under separate owner and
-runtime roles they become SECURITY DEFINER functions owned by the owner, and the runtime role gets
-EXECUTE on them and no UPDATE/DELETE on history and audit; the checks inside stay the same.
+Both are SECURITY DEFINER functions owned by the owner (which runs this migration); the runtime,
+worker and system roles hold EXECUTE on them and still no UPDATE or DELETE on history and audit.
+Inside them the owner is bound by row-level security like anyone: the tenant policies admit the
+caller's authority; the audit door admits, besides, every row when the caller's session is in the
+system scope (`role` = `dsr_system`, which only the worker role may become). The policies and
+trigger exceptions that let the owner through name the function on the call stack and apply only
+to the owner, so a statement of another role cannot borrow them.
 """
 
 from django.db import migrations
@@ -54,11 +58,11 @@ BEGIN
     RETURN false;
 END $$;
 
-CREATE POLICY audit_redact ON registers_auditevent FOR UPDATE
-    USING (dsr_called_from('dsr_redact_audit_changes(bigint[],jsonb[])') AND ((SELECT current_setting('dsr.scope', true)) = 'system'
-        OR authority_id = ANY ((SELECT string_to_array(NULLIF(current_setting('dsr.authorities', true), ''), ','))::bigint[])))
-    WITH CHECK ((SELECT current_setting('dsr.scope', true)) = 'system'
-        OR authority_id = ANY ((SELECT string_to_array(NULLIF(current_setting('dsr.authorities', true), ''), ','))::bigint[]));
+CREATE POLICY audit_redact_read ON registers_auditevent FOR SELECT TO CURRENT_USER
+    USING (dsr_called_from('dsr_redact_audit_changes(bigint[],jsonb[])'));
+CREATE POLICY audit_redact ON registers_auditevent FOR UPDATE TO CURRENT_USER
+    USING (dsr_called_from('dsr_redact_audit_changes(bigint[],jsonb[])'))
+    WITH CHECK (dsr_called_from('dsr_redact_audit_changes(bigint[],jsonb[])'));
 
 CREATE OR REPLACE FUNCTION registers_auditevent_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -75,11 +79,11 @@ BEGIN
 END $$;
 
 CREATE FUNCTION dsr_redact_audit_changes(p_ids bigint[], p_changes jsonb[]) RETURNS integer
-LANGUAGE plpgsql SET search_path = public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     updated integer;
 BEGIN
-    UPDATE registers_auditevent AS e SET changes = r.changes FROM unnest(p_ids, p_changes) AS r(id, changes) WHERE e.id = r.id;
+    UPDATE registers_auditevent AS e SET changes = r.changes FROM unnest(p_ids, p_changes) AS r(id, changes) WHERE e.id = r.id AND (current_setting('role') = 'dsr_system' OR e.authority_id = ANY ((SELECT string_to_array(NULLIF(current_setting('dsr.authorities', true), ''), ','))::bigint[]));
     GET DIAGNOSTICS updated = ROW_COUNT;
     RETURN updated;
 END $$;
@@ -88,8 +92,7 @@ CREATE OR REPLACE FUNCTION registers_statuschange_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE'
-       AND current_setting('dsr.scope', true) = 'system'
-       AND current_setting('dsr.pseudonymise', true) = 'on'
+       AND current_user = 'dsr_system'
        AND (to_jsonb(NEW) - 'reason' - 'changes') = (to_jsonb(OLD) - 'reason' - 'changes')
     THEN
         RETURN NEW;
@@ -102,7 +105,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION dsr_erase_register_entry(p_person_id bigint) RETURNS integer
-LANGUAGE plpgsql SET search_path = public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
     v_authority bigint;
     history integer;
@@ -139,6 +142,12 @@ BEGIN
     DELETE FROM registers_person WHERE id = p_person_id;
     RETURN history;
 END $$;
+
+REVOKE ALL ON FUNCTION dsr_called_from(text), dsr_is_redaction_of(jsonb, jsonb),
+    dsr_redact_audit_changes(bigint[], jsonb[]), dsr_erase_register_entry(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION dsr_called_from(text), dsr_is_redaction_of(jsonb, jsonb),
+    dsr_redact_audit_changes(bigint[], jsonb[]), dsr_erase_register_entry(bigint)
+    TO dsr_app, dsr_worker, dsr_system;
 """
 
 REVERSE = """
@@ -147,8 +156,7 @@ CREATE OR REPLACE FUNCTION registers_statuschange_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE'
-       AND current_setting('dsr.scope', true) = 'system'
-       AND current_setting('dsr.pseudonymise', true) = 'on'
+       AND current_user = 'dsr_system'
        AND (to_jsonb(NEW) - 'reason' - 'changes') = (to_jsonb(OLD) - 'reason' - 'changes')
     THEN
         RETURN NEW;
@@ -164,6 +172,7 @@ BEGIN
         USING ERRCODE = 'insufficient_privilege';
 END $$;
 DROP POLICY IF EXISTS audit_redact ON registers_auditevent;
+DROP POLICY IF EXISTS audit_redact_read ON registers_auditevent;
 DROP FUNCTION IF EXISTS dsr_is_redaction_of(jsonb, jsonb);
 DROP FUNCTION IF EXISTS dsr_called_from(text);
 """
@@ -171,7 +180,7 @@ DROP FUNCTION IF EXISTS dsr_called_from(text);
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registers", "0003_integration_authorities"),
+        ("registers", "0004_database_roles"),
         ("reporting", "0004_report_files_expire"),
     ]
 
