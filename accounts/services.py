@@ -20,6 +20,11 @@ from guardian.shortcuts import assign_perm, remove_perm
 from registers import access
 from registers.audit import record_event
 from registers.models import IntegrationAuthority, Locality
+from registers.validation import (
+    CONTROL_CHARACTER_MESSAGE,
+    has_control_characters,
+    refuse_control_characters,
+)
 
 from .models import ApiClient, ApiScope, LocalityUserObjectPermission, Membership, Role, User
 
@@ -63,6 +68,7 @@ def add_staff_member(
     email = User.objects.normalize_email(email.strip()).lower()
     if not email:
         raise ValidationError({"email": ["Enter an email address."]})
+    refuse_control_characters(email=email, first_name=first_name, last_name=last_name)
     user = User.objects.filter(email__iexact=email).first()
     invited = user is None
     if invited:
@@ -262,6 +268,8 @@ def create_api_client(
     errors: dict[str, list[str]] = {}
     if not name:
         errors["name"] = ["Name the system that will use this client."]
+    elif has_control_characters(name):
+        errors["name"] = [CONTROL_CHARACTER_MESSAGE]
     elif ApiClient.objects.filter(authority=authority, name__iexact=name).exists():
         errors["name"] = ["Your authority already has an API client with this name."]
     try:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from registers import access
 from registers.audit import record_event
+from registers.validation import safe_download_name
 
 from . import selectors, services
 from .documents import grid_sheet
@@ -183,7 +184,9 @@ def job_download(request: HttpRequest, pk: int) -> HttpResponse:
             obj=job.person,
             changes={"job": job.pk},
         )
-    return FileResponse(job.output.open("rb"), as_attachment=True, filename=job.filename)
+    return FileResponse(
+        job.output.open("rb"), as_attachment=True, filename=safe_download_name(job.filename)
+    )
 
 
 @login_required
