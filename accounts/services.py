@@ -71,6 +71,8 @@ def add_staff_member(
     refuse_control_characters(email=email, first_name=first_name, last_name=last_name)
     user = User.objects.filter(email__iexact=email).first()
     invited = user is None
+    if user is not None:
+        access.refuse_national_member(user, field="email")
     if invited:
         user = User(
             username=email, email=email, first_name=first_name.strip(), last_name=last_name.strip()
@@ -116,6 +118,7 @@ def set_role(actor: User, membership: Membership, *, role: str) -> Membership:
         raise ValidationError({"role": ["Use 'hand over the lead role' to change the lead."]})
     if role not in (Role.PRACTITIONER, Role.VIEWER):
         raise ValidationError({"role": ["Choose practitioner or viewer."]})
+    access.refuse_national_member(membership.user, field="role")
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
@@ -145,6 +148,7 @@ def grant_locality(actor: User, membership: Membership, locality: Locality) -> N
     _own_locality(membership.authority, locality)
     if membership.role == Role.LEAD:
         raise ValidationError("The lead already has every locality.")
+    access.refuse_national_member(membership.user, field="localities")
     for perm in _locality_perms(membership.role):
         assign_perm(perm, membership.user, locality)
     record_event(
@@ -205,6 +209,7 @@ def hand_over_lead(
         access.require_lead(actor, authority.pk)
     elif not _in_system_scope():
         raise PermissionDenied("Only the system scope may appoint a lead without an actor.")
+    access.refuse_national_member(to_user, field="to_user")
     current = Membership.objects.filter(authority=authority, role=Role.LEAD).first()
     if current and current.user_id == to_user.pk:
         raise ValidationError({"to_user": ["This person is already the lead."]})
