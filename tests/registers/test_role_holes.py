@@ -202,3 +202,14 @@ def test_a_new_user_can_still_be_invited_as_staff(lead, authority):
     membership = staff.add_staff_member(lead, authority, email="new@dg.example.scot", role="viewer")
     assert membership.user.email == "new@dg.example.scot"
     assert UserFactory._meta.model.objects.filter(email="new@dg.example.scot").exists()
+
+
+@pytest.mark.parametrize("rows", [3, 60])
+def test_an_audited_search_still_runs_a_constant_number_of_queries(
+    client, lead, nithsdale, rows, django_assert_max_num_queries
+):
+    PersonFactory.create_batch(rows, locality=nithsdale, family_name="Sample")
+    client.force_login(lead)
+    with django_assert_max_num_queries(18):
+        assert client.get("/register/", {"q": "Sample"}).status_code == 200
+    assert AuditEvent.objects.filter(action="people.searched").count() == 1
