@@ -158,9 +158,14 @@ def decided(lead, other_lead, person, other_authority):
     transfer = services.request_transfer(
         lead, person, version=person.version, to_authority=other_authority, reason="Moving"
     )
-    return services.decline_transfer(other_lead, transfer, note="No placement available")
+    # Declined as the receiving lead's request would, in their scope (not the tests' system scope).
+    with transaction.atomic(), access.using_scope(access.scope_for(other_lead)):
+        return services.decline_transfer(other_lead, transfer, note="No placement available")
 
 
+# Each decision is its own transaction, as each request is: the deciding transaction itself may
+# still read the row it decided (PostgreSQL checks an UPDATE's new row against the read policy).
+@pytest.mark.django_db(transaction=True)
 def test_the_receiving_side_cannot_read_a_decided_transfers_summary_in_the_database(
     decided, other_lead, lead
 ):
@@ -171,6 +176,7 @@ def test_the_receiving_side_cannot_read_a_decided_transfers_summary_in_the_datab
         assert Transfer.objects.get(pk=decided.pk).summary["name"]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_the_receiving_side_cannot_rewrite_a_decided_transfer_in_the_database(decided, other_lead):
     with access.using_scope(access.scope_for(other_lead)), connection.cursor() as cursor:
         cursor.execute(
@@ -184,18 +190,51 @@ def test_the_receiving_side_cannot_rewrite_a_decided_transfer_in_the_database(de
     assert decided.summary["name"] and decided.status == "declined"
 
 
-def test_the_receiving_side_still_reads_and_decides_a_pending_transfer(
-    lead, other_lead, person, other_authority, leith
+@pytest.mark.django_db(transaction=True)
+def test_the_receiving_lead_accepts_through_the_page_and_then_no_longer_sees_the_transfer(
+    client, lead, other_lead, person, other_authority, leith
 ):
     transfer = services.request_transfer(
         lead, person, version=person.version, to_authority=other_authority, reason="Moving"
     )
-    with access.using_scope(access.scope_for(other_lead)):
-        assert Transfer.objects.filter(pk=transfer.pk).exists()
-    accepted = services.accept_transfer(other_lead, transfer, locality=leith, local_reference="E-9")
-    assert accepted.authority_id == other_authority.pk
+    client.force_login(other_lead)
+    response = client.post(
+        f"/register/transfers/{transfer.pk}/",
+        {"decision": "accept", "locality": leith.pk, "local_reference": "E-9"},
+    )
+    assert response.status_code == 302
     with access.using_scope(access.scope_for(other_lead)):
         assert not Transfer.objects.filter(pk=transfer.pk).exists()
+        assert Person.objects.filter(authority=other_authority, local_reference="E-9").exists()
+    assert client.get(f"/register/transfers/{transfer.pk}/").status_code == 404
+
+
+def test_the_receiving_lead_declines_through_the_page(
+    client, lead, other_lead, person, other_authority
+):
+    transfer = services.request_transfer(
+        lead, person, version=person.version, to_authority=other_authority, reason="Moving"
+    )
+    client.force_login(other_lead)
+    response = client.post(
+        f"/register/transfers/{transfer.pk}/", {"decision": "decline", "note": "No placement"}
+    )
+    assert response.status_code == 302
+    transfer.refresh_from_db()
+    assert transfer.status == "declined" and transfer.decided_by == other_lead
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sending_side_cancels_and_still_sees_its_transfer(
+    client, practitioner, person, lead, other_authority
+):
+    transfer = services.request_transfer(
+        lead, person, version=person.version, to_authority=other_authority, reason="Moving"
+    )
+    client.force_login(practitioner)
+    client.post(f"/register/transfers/{transfer.pk}/cancel/")
+    with access.using_scope(access.scope_for(practitioner)):
+        assert Transfer.objects.get(pk=transfer.pk).status == "cancelled"
 
 
 def test_a_new_user_can_still_be_invited_as_staff(lead, authority):
