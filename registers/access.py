@@ -159,7 +159,7 @@ NATIONAL_MEMBER_MESSAGE = (
 
 def refuse_national_member(user: User, *, field: str) -> None:
     """A national analyst never holds a membership (the database refuses one too: migration
-    accounts 0005). Every staff service asks this before it creates or changes a membership."""
+    accounts 0004). Every staff service asks this before it creates or changes a membership."""
     if user.is_national_analyst:
         raise ValidationError({field: [NATIONAL_MEMBER_MESSAGE]})
 

@@ -52,6 +52,6 @@ DROP FUNCTION IF EXISTS registers_transfer_decided_now();
 
 
 class Migration(migrations.Migration):
-    dependencies = [("registers", "0010_person_search_names")]
+    dependencies = [("registers", "0003_integration_authorities")]
 
     operations = [migrations.RunSQL(FORWARD, REVERSE)]

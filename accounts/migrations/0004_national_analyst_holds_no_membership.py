@@ -40,6 +40,6 @@ DROP FUNCTION IF EXISTS accounts_membership_not_national();
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0004_api_clients")]
+    dependencies = [("accounts", "0003_row_level_security")]
 
     operations = [migrations.RunSQL(FORWARD, REVERSE)]
