@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
@@ -79,10 +80,13 @@ class Scope:
             return qs
         return qs.filter(authority_id__in=self.authority_ids)
 
-    # The values written into PostgreSQL's transaction-local settings.
+    # The values written into PostgreSQL's transaction-local settings. The system scope is a
+    # database role (`dsr_system`), which only the worker role may become: in a web process,
+    # entering it fails. Every other scope acts as the role the process logged in as.
     def db_settings(self) -> dict[str, str]:
         mode = "system" if self.system else ("national" if self.national else "user")
         return {
+            "role": settings.DSR_DB_SYSTEM_ROLE if self.system else settings.DSR_DB_TENANT_ROLE,
             "dsr.scope": mode,
             "dsr.user_id": str(self.user_id or ""),
             "dsr.authorities": ",".join(str(a) for a in sorted(self.authority_ids)),
@@ -277,6 +281,45 @@ def out_of_scope(user: User | None, kind: str, pk: object, message: str) -> Http
                 changes={"object": kind, "id": str(pk)[:40]},
             )
     return Http404(message)
+
+
+@contextmanager
+def transfer_acceptance(transfer_id: int, *, actor: User) -> Iterator[None]:
+    """Open the sending record of a pending transfer to the caller's authority, for the rest of
+    the block: the person, their history, and the sending authority's audit rows.
+
+    One named operation of the database (`dsr_open_transfer_for_acceptance`, owned by the owner)
+    checks, in the actor's own scope, that the transfer is pending and addressed to the actor's
+    authority, and grants this transaction those rows only; the grant ends with the block.
+    Audited.
+    """
+    from .audit import record_event
+
+    with transaction.atomic(savepoint=False):
+        with using_scope(scope_for(actor)), connection.cursor() as cursor:
+            cursor.execute("SELECT dsr_open_transfer_for_acceptance(%s)", [transfer_id])
+        record_event(actor, "transfer.sending_record_opened", changes={"transfer": transfer_id})
+        yield
+        if not connection.needs_rollback:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT dsr_close_transaction_grants()")
+
+
+@contextmanager
+def return_decision(return_id: int, *, actor: User) -> Iterator[None]:
+    """In the national scope, open one submitted return for the national decision for the rest
+    of the block (`dsr_open_return_for_decision`): the return may be updated and its authority's
+    audit row appended. Audited."""
+    from .audit import record_event
+
+    with transaction.atomic(savepoint=False):
+        with using_scope(scope_for(actor)), connection.cursor() as cursor:
+            cursor.execute("SELECT dsr_open_return_for_decision(%s)", [return_id])
+        record_event(actor, "return.opened_for_decision", changes={"return": return_id})
+        yield
+        if not connection.needs_rollback:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT dsr_close_transaction_grants()")
 
 
 # Helpers beside the views and the API: the object and the right to act, or 404/403.

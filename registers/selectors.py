@@ -301,11 +301,18 @@ def import_batches(user: User, *, authority_id: int | None, limit: int = 10) -> 
 
 
 def import_batch(user: User, pk: int) -> ImportBatch:
-    """One import of an authority the user leads; 404 for anyone else's, 403 for non-leads."""
-    from .access import require_lead, scope_for
+    """One import of an authority the user leads. Staff who lead no authority are refused (403)
+    before any lookup, so the answer never tells them whether an import exists; anyone else gets
+    404 for another authority's imports and for ones that do not exist alike."""
+    from django.core.exceptions import PermissionDenied
 
+    from .access import scope_for
+
+    scope = scope_for(user)
+    if scope.authority_ids and not scope.lead_authorities:
+        raise PermissionDenied("Only the authority's lead can do this.")
     batch = (
-        ImportBatch.objects.filter(pk=pk, authority_id__in=scope_for(user).authority_ids)
+        ImportBatch.objects.filter(pk=pk, authority_id__in=scope.lead_authorities)
         .select_related("authority", "uploaded_by")
         .first()
     )
@@ -313,7 +320,6 @@ def import_batch(user: User, pk: int) -> ImportBatch:
         from .access import out_of_scope
 
         raise out_of_scope(user, "import", pk, "No such import.")
-    require_lead(user, batch.authority_id)
     return batch
 
 

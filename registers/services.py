@@ -758,9 +758,9 @@ def accept_transfer(
     raise_if(errors)
     receiving = transfer.to_authority
     today = _today()
-    # The sending record is outside the receiving lead's scope: close it in the (audited) system
-    # scope, as one step of this transaction.
-    with access.system_scope(f"transfer {transfer.pk} accepted", actor=actor):
+    # The sending record is outside the receiving lead's scope: the database opens it for this
+    # one step of the transaction (audited), and for nothing else.
+    with access.transfer_acceptance(transfer.pk, actor=actor):
         sent = Person.objects.select_for_update().get(pk=transfer.person_id)
         if sent.date_left is not None:
             raise ValidationError("The person has already left the sending authority's register.")

@@ -15,7 +15,8 @@ from accounts.services import create_api_client
 from registers.models import AuditEvent, Person, StatusChange
 from tests.registers.api.conftest import client_with, new_person
 from tests.registers.importing import csv_bytes, good_row, hospital_row, xlsx_bytes
-from tests.registers.test_person_pages import add_person_data, details_data
+from tests.registers.test_add_person_page import add_person_data
+from tests.registers.test_edit_details_page import details_data
 
 pytestmark = pytest.mark.django_db
 

@@ -60,13 +60,7 @@ def test_the_database_refuses_to_make_a_member_a_national_analyst(practitioner):
 def test_a_national_scope_never_merges_a_membership(authority, nithsdale):
     # A membership written before the database refused them (or by a superuser) gives nothing.
     analyst = make_member(authority, Role.VIEWER, [nithsdale], email="was-staff@phs.example.scot")
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE accounts_user DISABLE TRIGGER USER")
-        cursor.execute(
-            "UPDATE accounts_user SET is_national_analyst = true WHERE id = %s", [analyst.pk]
-        )
-        cursor.execute("ALTER TABLE accounts_user ENABLE TRIGGER USER")
-    analyst.refresh_from_db()
+    analyst.is_national_analyst = True  # flagged in memory: the database refuses to store it
     PersonFactory(locality=nithsdale)
     scope = access.scope_for(analyst)
     assert scope.national

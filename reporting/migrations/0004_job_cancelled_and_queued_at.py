@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reporting", "0002_row_level_security"),
+        ("reporting", "0003_national_disclosure_audit_job"),
     ]
 
     operations = [

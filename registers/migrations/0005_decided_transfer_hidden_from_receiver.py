@@ -13,7 +13,6 @@ from django.db import migrations
 #
 # The scope expressions are written as dsr/rls.py wrote them when this migration was made (so that
 # a later change there does not rewrite history).
-SYSTEM = "(SELECT current_setting('dsr.scope', true)) = 'system'"
 SENDER = (
     "authority_id = ANY ((SELECT string_to_array("
     "NULLIF(current_setting('dsr.authorities', true), ''), ','))::bigint[])"
@@ -22,7 +21,7 @@ DECIDER_NOW = (
     "(decided_at = transaction_timestamp() AND decided_by_id = "
     "(SELECT NULLIF(current_setting('dsr.user_id', true), ''))::bigint)"
 )
-SENDER_OR_PENDING = f"{SYSTEM} OR {SENDER} OR status = 'pending'"
+SENDER_OR_PENDING = f"{SENDER} OR status = 'pending'"
 
 FORWARD = f"""
 CREATE FUNCTION registers_transfer_decided_now() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -36,10 +35,13 @@ CREATE TRIGGER registers_transfer_decided_now BEFORE UPDATE ON registers_transfe
     FOR EACH ROW EXECUTE FUNCTION registers_transfer_decided_now();
 
 CREATE POLICY receiver_until_decided_read ON registers_transfer AS RESTRICTIVE FOR SELECT
+    TO dsr_app, dsr_worker
     USING ({SENDER_OR_PENDING} OR {DECIDER_NOW});
 CREATE POLICY receiver_until_decided_update ON registers_transfer AS RESTRICTIVE FOR UPDATE
+    TO dsr_app, dsr_worker
     USING ({SENDER_OR_PENDING}) WITH CHECK (true);
 CREATE POLICY receiver_until_decided_delete ON registers_transfer AS RESTRICTIVE FOR DELETE
+    TO dsr_app, dsr_worker
     USING ({SENDER_OR_PENDING});
 """
 REVERSE = """
@@ -52,6 +54,6 @@ DROP FUNCTION IF EXISTS registers_transfer_decided_now();
 
 
 class Migration(migrations.Migration):
-    dependencies = [("registers", "0003_integration_authorities")]
+    dependencies = [("registers", "0004_database_roles")]
 
     operations = [migrations.RunSQL(FORWARD, REVERSE)]
