@@ -348,6 +348,17 @@ def person_for_write(user: User, pk: int, *, lock: bool = False) -> Person:
     return person
 
 
+def is_national(user: User | None) -> bool:
+    """The national analyst: aggregates of every authority, never a person row."""
+    return scope_for(user).national
+
+
+def require_national(user: User | None) -> None:
+    """Pages and actions of the national team; anyone else gets 404 (they do not exist for them)."""
+    if not is_national(user):
+        raise Http404("No such page.")
+
+
 def require_lead(user: User, authority_id: int) -> None:
     scope = scope_for(user)
     if scope.is_lead_of(authority_id):

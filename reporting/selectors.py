@@ -16,7 +16,7 @@ from django.utils import timezone
 from registers import access
 from registers.models import IntegrationAuthority
 
-from .census import recent_census_dates, return_deadline
+from .census import latest_census_date, recent_census_dates, return_deadline
 from .models import AuthorityReturn, CensusSnapshot, JobKind, ReportJob, SnapshotRow
 from .tables import WARNINGS, warning_codes
 
@@ -40,7 +40,7 @@ def census_overview(
     dates = recent_census_dates(today, count)
     scope = access.scope_for(user)
     lines = []
-    if user.is_national_analyst:
+    if access.is_national(user):
         counts: dict[dt.date, dict[str, int]] = {}
         rows = (
             AuthorityReturn.objects.filter(census_date__in=dates)
@@ -114,8 +114,7 @@ def national_status(
     user: User, census_date: dt.date
 ) -> list[tuple[IntegrationAuthority, AuthorityReturn | None]]:
     """Every authority with its return's status for the census date (national analyst only)."""
-    if not user.is_national_analyst:
-        raise Http404("No such page.")
+    access.require_national(user)
     returns = {
         r.authority_id: r
         for r in AuthorityReturn.objects.filter(census_date=census_date).defer("tables", "warnings")
@@ -123,9 +122,20 @@ def national_status(
     return [(a, returns.get(a.pk)) for a in IntegrationAuthority.objects.order_by("name")]
 
 
+def national_landing_date(today: dt.date | None = None) -> dt.date:
+    """The census date the national analyst starts from: the latest with a return submitted or
+    accepted, else the latest census date."""
+    latest = (
+        AuthorityReturn.objects.filter(status__in=["submitted", "accepted"])
+        .order_by("-census_date")
+        .values_list("census_date", flat=True)
+        .first()
+    )
+    return latest or latest_census_date(today or timezone.localdate())
+
+
 def return_for_decision(user: User, pk: int) -> AuthorityReturn:
-    if not user.is_national_analyst:
-        raise Http404("No such page.")
+    access.require_national(user)
     ret = AuthorityReturn.objects.filter(pk=pk).select_related("authority").first()
     if ret is None:
         raise Http404("No such return.")
@@ -140,8 +150,7 @@ def jobs_for_return(user: User, authority_id: int, census_date: dt.date) -> Quer
 
 
 def national_jobs(user: User, census_date: dt.date) -> QuerySet[ReportJob]:
-    if not user.is_national_analyst:
-        raise Http404("No such page.")
+    access.require_national(user)
     return ReportJob.objects.filter(authority__isnull=True, census_date=census_date).select_related(
         "requested_by"
     )[:20]
@@ -164,7 +173,7 @@ def job_for_user(user: User, pk: int) -> ReportJob:
     if job is None:
         raise access.out_of_scope(user, "report_job", pk, "No such file.")
     if job.is_national:
-        if not user.is_national_analyst:
+        if not access.is_national(user):
             raise Http404("No such file.")
         return job
     if job.authority_id not in access.scope_for(user).authority_ids:
