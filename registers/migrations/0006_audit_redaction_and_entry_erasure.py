@@ -180,8 +180,8 @@ DROP FUNCTION IF EXISTS dsr_called_from(text);
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registers", "0004_database_roles"),
-        ("reporting", "0004_report_files_expire"),
+        ("registers", "0005_decided_transfer_hidden_from_receiver"),
+        ("reporting", "0005_report_files_expire"),
     ]
 
     operations = [migrations.RunSQL(FORWARD, REVERSE)]
