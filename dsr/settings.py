@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.security.SecurityHeadersMiddleware",
+    # Oversized API bodies: a problem-details 413 before anything reads them.
+    "registers.api.errors.ApiBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -188,10 +190,14 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["registers.api.throttling.ApiClientRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG and not PRODUCTION else []),
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["registers.api.parsers.LimitedJSONParser"],
     "EXCEPTION_HANDLER": "registers.api.errors.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "registers.api.schema.ProblemAutoSchema",
 }
+# Deepest nesting of arrays and objects an API request body may have (deeper is a 400).
+DSR_API_MAX_JSON_DEPTH = env.int("DSR_API_MAX_JSON_DEPTH", default=20)
+# Request bodies (forms and API alike) are limited by Django's DATA_UPLOAD_MAX_MEMORY_SIZE.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DSR_MAX_BODY_BYTES", default=2_621_440)
 # Requests per API client (DRF rate: N/second, minute, hour or day).
 DSR_API_RATE = env.str("DSR_API_RATE", default="600/min")
 
@@ -223,6 +229,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
+# A report job still queued this long after it was queued lost its task: it is marked failed, with
+# the reason, and can be retried or cancelled from its page.
+DSR_JOB_QUEUED_LIMIT_SECONDS = env.int("DSR_JOB_QUEUED_LIMIT_SECONDS", default=600)
 # Each morning: if yesterday was a census date, freeze every authority's snapshot.
 CELERY_BEAT_SCHEDULE = {
     "census-snapshots": {
@@ -232,6 +241,10 @@ CELERY_BEAT_SCHEDULE = {
     "retention-pseudonymise-leavers": {
         "task": "registers.tasks.pseudonymise_leavers",
         "schedule": crontab(hour=3, minute=30),
+    },
+    "expire-generated-files": {
+        "task": "reporting.tasks.expire_generated_files",
+        "schedule": crontab(minute=5),
     },
     "discard-unconfirmed-imports": {
         "task": "registers.tasks.discard_unconfirmed_imports",
@@ -266,6 +279,12 @@ DSR_IMPORT_MAX_ROWS = env.int("DSR_IMPORT_MAX_ROWS", default=1000)
 # Data protection: people who left the register more than this many years ago are pseudonymised
 # by the daily retention task.
 DSR_RETENTION_YEARS = env.int("DSR_RETENTION_YEARS", default=7)
+# Generated files that hold personal data (person profiles, authority returns) are deleted this
+# many days after they are built (hourly task); national files, aggregates only, are kept.
+DSR_FILE_RETENTION_DAYS = env.int("DSR_FILE_RETENTION_DAYS", default=7)
+# The lead can erase an entry added in error (wrong person, duplicate) for this many days after it
+# was made, unless it has been counted in a submitted return.
+DSR_ERASURE_WINDOW_DAYS = env.int("DSR_ERASURE_WINDOW_DAYS", default=30)
 # Returns: deadline after the census date, and the disclosure-control threshold (counts from 1 to
 # threshold-1 are suppressed below Scotland level).
 DSR_RETURN_DEADLINE_DAYS = env.int("DSR_RETURN_DEADLINE_DAYS", default=28)

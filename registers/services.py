@@ -28,9 +28,13 @@ from .models import (
     Transfer,
 )
 from .validation import (
+    CONTROL_CHARACTER_MESSAGE,
     chi_errors,
     chi_mismatch_error,
     chi_mismatches,
+    date_errors,
+    has_control_characters,
+    identity_extra_errors,
     normalise_status,
     raise_if,
     status_errors,
@@ -141,6 +145,8 @@ def _identity_errors(
             errors["chi_number"] = [chi_mismatch_error(mismatches)]
     if fields.get("info_sharing_date") and not fields.get("info_sharing_recorded"):
         errors["info_sharing_date"] = ["A date needs the information-sharing basis recorded."]
+    for name, messages in identity_extra_errors(fields, today=today).items():
+        errors[name] = errors.get(name) or messages
     return errors
 
 
@@ -380,6 +386,8 @@ def _new_person(
     errors.update(status_errors(fields, today=today, host_areas=host_areas))
     if date_added > today:
         errors.setdefault("date_added", []).append("The date added cannot be in the future.")
+    elif "date_added" in (added := date_errors({"date_added": date_added, **fields}, today=today)):
+        errors["date_added"] = added["date_added"]
     if reference_taken(fields.get("local_reference")):
         errors.setdefault("local_reference", []).append(
             CONSTRAINT_MESSAGES["person_local_reference_unique_in_ia"][1]
@@ -542,7 +550,9 @@ def _apply_status(
         risk_factors=list(risk_factors),
     )
     state = normalise_status(state)
-    errors.update(status_errors(state, today=today, host_areas=host_areas))
+    errors.update(
+        status_errors(state, today=today, host_areas=host_areas, born=person.date_of_birth)
+    )
     raise_if(errors)
     category_changed = (person.category, person.urgent_reason) != (category, state["urgent_reason"])
     for name, value in state.items():
@@ -787,6 +797,8 @@ def accept_transfer(
         errors["locality"] = [RETIRED_LOCALITY]
     if not local_reference:
         errors["local_reference"] = ["Give the person a local reference on your register."]
+    elif has_control_characters(local_reference):
+        errors["local_reference"] = [CONTROL_CHARACTER_MESSAGE]
     elif Person.objects.filter(
         authority_id=transfer.to_authority_id, local_reference=local_reference
     ).exists():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from registers import access
 from registers.audit import record_event
+from registers.validation import safe_download_name
 
 from . import selectors, services
 from .documents import grid_sheet
@@ -174,7 +176,7 @@ def person_profile(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @login_required
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = selectors.job_for_user(request.user, pk)
+    job = services.fail_if_stuck(selectors.job_for_user(request.user, pk))
     template = "reporting/_job.html" if request.htmx else "reporting/job.html"
     return render(request, template, {"job": job})
 
@@ -182,6 +184,10 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def job_download(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.job_for_user(request.user, pk)
+    if job.is_expired:
+        # Gone for good (personal data is not kept): say so, and where to build it again.
+        context = {"job": job, "retention_days": settings.DSR_FILE_RETENTION_DAYS}
+        return render(request, "reporting/job_expired.html", context, status=410)
     if not job.has_file:
         raise Http404("This file is not ready.")
     record_event(request.user, "report.downloaded", authority_id=job.authority_id, obj=job)
@@ -194,7 +200,9 @@ def job_download(request: HttpRequest, pk: int) -> HttpResponse:
             obj=job.person,
             changes={"job": job.pk},
         )
-    return FileResponse(job.output.open("rb"), as_attachment=True, filename=job.filename)
+    return FileResponse(
+        job.output.open("rb"), as_attachment=True, filename=safe_download_name(job.filename)
+    )
 
 
 @login_required
@@ -206,4 +214,18 @@ def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         for message in _errors(exc):
             messages.error(request, message)
+    return redirect("reporting:job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    job = selectors.job_for_user(request.user, pk)
+    try:
+        services.cancel_job(request.user, job)
+    except ValidationError as exc:
+        for message in _errors(exc):
+            messages.error(request, message)
+    else:
+        messages.success(request, "The build was cancelled.")
     return redirect("reporting:job", pk=job.pk)

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reporting", "0003_national_disclosure_audit_job"),
+        ("reporting", "0005_report_files_expire"),
     ]
 
     operations = [
