@@ -27,6 +27,9 @@ from .codes import (
 from .models import HOSPITAL_FIELDS, PLACEMENT_FIELDS
 
 CHI_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
+# The register is for adults; people from 16 may be recorded while in transition to adult services.
+MINIMUM_AGE = 16
+ADULT_AGE = 18
 
 
 def chi_check_digit(first_nine: str) -> int | None:
@@ -157,6 +160,37 @@ def status_errors(
         if planned and start and planned < start:
             add("planned_return_date", "The planned return cannot be before the placement began.")
     return errors
+
+
+def identity_errors(fields: dict[str, Any], *, today: dt.date) -> dict[str, list[str]]:
+    """Who the person is: names, reference, an adult's (or a 16 or 17 year old's) date of birth,
+    sex, and a CHI number that agrees with them."""
+    errors: dict[str, list[str]] = {}
+    for name in ("given_name", "family_name", "local_reference"):
+        if not (fields.get(name) or "").strip():
+            errors[name] = ["This field is required."]
+    born = fields.get("date_of_birth")
+    if not born:
+        errors["date_of_birth"] = ["Enter the date of birth."]
+    elif born > today:
+        errors["date_of_birth"] = ["The date of birth cannot be in the future."]
+    elif age_on(born, today) < MINIMUM_AGE:
+        errors["date_of_birth"] = [
+            "The register is for adults; people from 16 may be recorded while in transition."
+        ]
+    if fields.get("sex") not in ("male", "female", "not_known"):
+        errors["sex"] = ["Choose male, female or not known."]
+    if fields.get("chi_number"):
+        problems = chi_errors(fields["chi_number"], date_of_birth=born, sex=fields.get("sex"))
+        if problems:
+            errors["chi_number"] = problems
+    if fields.get("info_sharing_date") and not fields.get("info_sharing_recorded"):
+        errors["info_sharing_date"] = ["A date needs the information-sharing basis recorded."]
+    return errors
+
+
+def age_on(born: dt.date, on: dt.date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def raise_if(errors: dict[str, list[str]]) -> None:

@@ -1,7 +1,7 @@
 """The register's pages. Thin: parse the form, call a selector or a service, render.
 
 Every person is reached through `access.person_for_read/_for_write` (out of scope is 404); every
-change goes through registers/services.py, with the version the form was opened at, so a
+change goes through registers/services/, with the version the form was opened at, so a
 concurrent edit is refused and explained instead of overwritten.
 """
 
