@@ -40,17 +40,9 @@ DEVICE_NAME = "Authenticator app"
 OPEN_PREFIXES = ("/accounts/", "/static/")
 
 
-def roles_of(user: User) -> set[str]:
-    scope = access.scope_for(user)
-    roles = set(scope.roles.values())
-    if user.is_national_analyst:
-        roles.add("national_analyst")
-    return roles
-
-
 def mfa_required(user: User) -> bool:
     """Whether the user's roles oblige them to use a second factor."""
-    return bool(roles_of(user) & set(settings.DSR_MFA_REQUIRED_ROLES))
+    return bool(access.roles_of(user) & set(settings.DSR_MFA_REQUIRED_ROLES))
 
 
 def confirmed_device(user: User) -> TOTPDevice | None:
@@ -59,12 +51,12 @@ def confirmed_device(user: User) -> TOTPDevice | None:
 
 def _authority_ids(user: User) -> list[int | None]:
     """Sign-in events go to every authority the user works in, so each lead sees them."""
-    return sorted(access.scope_for(user).authority_ids) or [None]
+    return sorted(access.member_authority_ids(user)) or [None]
 
 
 def record_account_event(user: User, action: str, **changes: object) -> None:
     """An account event (sign-in, second factor) recorded in each of the user's authorities."""
-    with access.using_scope(access.scope_for(user)):
+    with access.user_scope(user):
         for authority_id in _authority_ids(user):
             record_event(user, action, authority_id=authority_id, obj=user, changes=changes)
 
@@ -115,7 +107,7 @@ def remove_device(actor: User | None, user: User) -> int:
     `actor=None` is the system (the `reset_second_factor` command, in the audited system scope).
     """
     removed, _ = TOTPDevice.objects.filter(user=user).delete()
-    with access.using_scope(access.scope_for(user)):
+    with access.user_scope(user):
         for authority_id in _authority_ids(user):
             record_event(actor, "mfa.removed", authority_id=authority_id, obj=user)
     return removed

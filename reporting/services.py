@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 
 from dsr.bulk import insert_rows
@@ -51,9 +50,7 @@ TREND_QUARTERS = 8
 
 def task_scope(authority_id: int | None) -> access.Scope:
     """The scope a job runs in: one authority's rows, or the national (aggregate-only) scope."""
-    if authority_id is None:
-        return access.Scope(national=True)
-    return access.Scope(roles={authority_id: "lead"})
+    return access.task_scope(authority_id)
 
 
 def _check_census_date(census_date: dt.date) -> None:
@@ -137,11 +134,6 @@ def submit_return(actor: User, ret: AuthorityReturn) -> AuthorityReturn:
     return ret
 
 
-def _require_national(actor: User) -> None:
-    if not actor.is_national_analyst:
-        raise Http404("No such page.")
-
-
 def _decide(actor: User, ret_pk: int, *, status: str, comment: str) -> AuthorityReturn:
     # The national scope may only read returns; the decision is written in the named scope.
     with access.system_scope("national decision on a return", actor=actor):
@@ -159,13 +151,13 @@ def _decide(actor: User, ret_pk: int, *, status: str, comment: str) -> Authority
 
 @transaction.atomic
 def accept_return(actor: User, ret: AuthorityReturn) -> AuthorityReturn:
-    _require_national(actor)
+    access.require_national(actor)
     return _decide(actor, ret.pk, status=ReturnStatus.ACCEPTED, comment="")
 
 
 @transaction.atomic
 def send_back_return(actor: User, ret: AuthorityReturn, *, comment: str) -> AuthorityReturn:
-    _require_national(actor)
+    access.require_national(actor)
     comment = (comment or "").strip()
     if not comment:
         raise ValidationError({"comment": ["Say what the authority needs to correct."]})
@@ -188,16 +180,16 @@ def _check_job_rights(
     census_date: dt.date | None,
     person: Person | None,
 ) -> None:
-    scope = access.scope_for(actor)
     if kind in NATIONAL_KINDS:
-        _require_national(actor)
+        access.require_national(actor)
         _check_census_date(census_date)
         return
     if kind == JobKind.PERSON_PROFILE:
         access.person_for_read(actor, person.pk)  # 404 for the national analyst too
         return
-    if authority is None or authority.pk not in scope.authority_ids:
-        raise Http404("No such authority in your scope.")
+    access.require_member(
+        actor, authority.pk if authority else None, message="No such authority in your scope."
+    )
     _check_census_date(census_date)
     if kind in (JobKind.SNAPSHOT, JobKind.AUTHORITY_RETURN):
         access.require_lead(actor, authority.pk)

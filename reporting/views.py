@@ -34,16 +34,15 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def authority_return(request: HttpRequest, authority_id: int, census_date: dt.date) -> HttpResponse:
-    authority = selectors.authority_for_staff(request.user, authority_id)
+    authority = access.authority_for_member(request.user, authority_id)
     ret = selectors.authority_return(request.user, authority_id, census_date)
-    scope = access.scope_for(request.user)
     context = {
         "authority": authority,
         "census_date": census_date,
         "ret": ret,
         "sheets": [grid_sheet(t) for t in ret.tables] if ret else [],
         "people_with_warnings": selectors.people_with_warnings(request.user, ret) if ret else [],
-        "is_lead": scope.is_lead_of(authority_id),
+        "is_lead": access.is_lead(request.user, authority_id),
         "jobs": selectors.jobs_for_return(request.user, authority_id, census_date),
         "file_kinds": [(k.value, k.label) for k in AUTHORITY_FILES],
     }
@@ -64,7 +63,7 @@ def _queue(request: HttpRequest, back: str, **kwargs) -> HttpResponse:
 @login_required
 @require_POST
 def build_return(request: HttpRequest, authority_id: int, census_date: dt.date) -> HttpResponse:
-    authority = selectors.authority_for_staff(request.user, authority_id)
+    authority = access.authority_for_member(request.user, authority_id)
     return _queue(
         request,
         reverse("reporting:return", args=[authority_id, census_date]),
@@ -79,7 +78,7 @@ def build_return(request: HttpRequest, authority_id: int, census_date: dt.date) 
 def request_authority_file(
     request: HttpRequest, authority_id: int, census_date: dt.date
 ) -> HttpResponse:
-    authority = selectors.authority_for_staff(request.user, authority_id)
+    authority = access.authority_for_member(request.user, authority_id)
     kind = request.POST.get("kind")
     if kind not in AUTHORITY_FILES:
         messages.error(request, "Choose a file to build.")

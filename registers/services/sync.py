@@ -206,7 +206,7 @@ def upsert_person(
     safe: the second call finds it and changes nothing.
     """
     existing = (
-        Person.objects.visible_to(actor)
+        access.visible_people(actor)
         .filter(authority_id=authority_id, local_reference=local_reference)
         .first()
     )
@@ -351,14 +351,14 @@ class _Batch:
         self.host_areas = _host_areas(authority_id)
         self.existing = {
             person.local_reference: person
-            for person in Person.objects.visible_to(actor)
+            for person in access.visible_people(actor)
             .filter(authority_id=authority_id, local_reference__in=references)
             .select_for_update()
             .order_by("pk")
         }
         self.writable = (
             set(
-                Person.objects.writable_by(actor)
+                access.writable_people(actor)
                 .filter(pk__in=[person.pk for person in self.existing.values()])
                 .values_list("pk", flat=True)
             )
@@ -530,7 +530,7 @@ class _Batch:
                     names.update(plan["details"], {"in_transition"})
                 if plan["status"] is not None:
                     names.update(STATUS_FIELDS, {"next_review_due"})
-            stored = Person.objects.writable_by(self.actor).bulk_update(changed, sorted(names))
+            stored = access.writable_people(self.actor).bulk_update(changed, sorted(names))
             if stored != len(changed):
                 raise ValidationError("The records changed while they were being stored.")
         StatusChange.objects.bulk_create(self.rows)
