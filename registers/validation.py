@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Container
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -102,7 +103,7 @@ def normalise_status(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def status_errors(
-    state: dict[str, Any], *, today: dt.date, host_areas: list[str]
+    state: dict[str, Any], *, today: dt.date, host_areas: Container[str]
 ) -> dict[str, list[str]]:
     """Every rule the register status must meet (domain.md), as field -> messages."""
     errors: dict[str, list[str]] = {}
@@ -147,7 +148,8 @@ def status_errors(
         category == Category.APPROPRIATE_OUT_OF_AREA
         or reason == UrgentReason.INAPPROPRIATE_OUT_OF_AREA
     ):
-        if state.get("host_area") not in host_areas:
+        # The host areas are only looked at when one is given.
+        if not state.get("host_area") or state["host_area"] not in host_areas:
             add("host_area", "Choose the host area: another IA, or a nation outside Scotland.")
         if state.get("placement_type") not in values(PlacementType):
             add("placement_type", "Choose the type of placement.")

@@ -5,7 +5,7 @@ stale version, appends the person's history and writes the audit trail."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -89,7 +89,7 @@ def _new_person(
     next_review_due: dt.date | None,
     fields: dict[str, Any],
     today: dt.date,
-    host_areas: list[str],
+    host_areas: Container[str],
     reference_taken: Callable[[str | None], bool],
 ) -> Person:
     """A new person (not saved) once every rule passes; ValidationError with them all if not."""
@@ -182,11 +182,13 @@ def record_status_change(
     reason: str,
     urgent_reason: str | None = None,
     risk_rating: str | None = None,
-    risk_factors: Iterable[str] = (),
+    risk_factors: Iterable[str] | None = (),
     effective_date: dt.date | None = None,
     **event: Any,
 ) -> Person:
-    """A new category, urgent reason, risk rating, or hospital/placement event, with its reason."""
+    """A new category, urgent reason, risk rating, or hospital/placement event, with its reason.
+
+    `risk_factors` None keeps the person's current ones."""
     unknown = set(event) - set(HOSPITAL_FIELDS) - set(PLACEMENT_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -223,11 +225,11 @@ def _apply_status(
     effective_date: dt.date,
     last_change: dt.date | None,
     today: dt.date,
-    host_areas: list[str],
+    host_areas: Container[str],
     category: str,
     urgent_reason: str | None,
     risk_rating: str | None,
-    risk_factors: Iterable[str],
+    risk_factors: Iterable[str] | None,
     event: dict[str, Any],
 ) -> None:
     """Set the new register status on the person (not saved) once it passes; ValidationError if
@@ -245,7 +247,7 @@ def _apply_status(
         category=category,
         urgent_reason=urgent_reason,
         risk_rating=risk_rating,
-        risk_factors=list(risk_factors),
+        risk_factors=list(person.risk_factors if risk_factors is None else risk_factors),
     )
     state = normalise_status(state)
     errors.update(status_errors(state, today=today, host_areas=host_areas))

@@ -7,7 +7,7 @@ Used by the service modules of this package; callers outside it import from `reg
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -88,9 +88,23 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
-def _host_areas(authority_id: int) -> list[str]:
-    others = IntegrationAuthority.objects.exclude(pk=authority_id).values_list("code", flat=True)
-    return host_area_codes(list(others))
+class _HostAreas(Container[str]):
+    """The host areas open to an authority's placements (every other authority, and the nations
+    outside Scotland), read the first time a given host area is checked, and only then."""
+
+    def __init__(self, authority_id: int) -> None:
+        self.authority_id = authority_id
+        self._codes: set[str] | None = None
+
+    def __contains__(self, code: object) -> bool:
+        if self._codes is None:
+            others = IntegrationAuthority.objects.exclude(pk=self.authority_id).order_by()
+            self._codes = set(host_area_codes(list(others.values_list("code", flat=True))))
+        return code in self._codes
+
+
+def _host_areas(authority_id: int) -> Container[str]:
+    return _HostAreas(authority_id)
 
 
 def default_next_review(category: str, from_date: dt.date) -> dt.date:
