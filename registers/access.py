@@ -81,10 +81,6 @@ class Scope:
         """Whether this scope may change the person (decided in memory: no query per row)."""
         return self.is_lead_of(person.authority_id) or person.locality_id in self.write_localities
 
-    def can_add_people(self) -> bool:
-        """Whether there is any register this scope may add people to."""
-        return bool(self.lead_authorities or self.write_localities)
-
     def localities(self, *, write: bool = False) -> QuerySet[Locality]:
         """The localities this scope may read in (or, with `write`, add and change people in)."""
         if self.system:
@@ -400,12 +396,14 @@ def can_see_viewers(user: User, person: Person) -> bool:
 def template_flags(user: User | None, authority: IntegrationAuthority | None) -> dict[str, Any]:
     """The named answers the page templates show or hide things by (see context_processors)."""
     scope = scope_for(user)
+    is_lead_here = bool(authority and scope.is_lead_of(authority.pk))
     return {
         "dsr_scope": scope,
         "is_national": scope.national_analyst,
         "current_role": scope.role_in(authority.pk) if authority else None,
-        "is_lead_here": bool(authority and scope.is_lead_of(authority.pk)),
-        "can_add_people": scope.can_add_people(),
+        "is_lead_here": is_lead_here,
+        # The lead here, or staff granted a locality to add people in.
+        "can_add_people": is_lead_here or bool(scope.write_localities),
     }
 
 
