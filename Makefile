@@ -10,8 +10,9 @@ PORT ?= 8000
 
 help:
 	@echo "make run    set everything up, seed demo data, start web + Celery worker and beat"
-	@echo "make test   set everything up and run the whole test suite"
-	@echo "make lint   ruff, migrations check, deploy check"
+	@echo "make test   set everything up, lint, and run the whole test suite"
+	@echo "make lint   ruff check and format check, migrations check, deploy check"
+	@echo "make format ruff fix and format"
 	@echo "make bench  benchmarks at 100x Scotland's volume (separate database)"
 
 services:
@@ -26,7 +27,7 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 assets:
-	@if [ -f scripts/assets.sh ]; then bash scripts/assets.sh; fi
+	@bash scripts/assets.sh
 
 browser:
 	@bash scripts/browser.sh
@@ -41,7 +42,9 @@ run: setup
 	@$(PY) manage.py seed_demo --quiet
 	@HOST=$(HOST) PORT=$(PORT) bash scripts/run.sh
 
-test: setup browser
+# Lint first, then the whole suite. pytest's own exit code is kept (5: no tests were collected,
+# which fails like any other error; .ci/run reports it).
+test: setup browser lint
 	@$(VENV)/bin/pytest -q
 
 lint: venv
@@ -51,7 +54,7 @@ lint: venv
 	@DSR_ENV=production DJANGO_SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 		DJANGO_ALLOWED_HOSTS=dsr.example.scot $(PY) manage.py check --deploy --fail-level WARNING
 
-# Benchmarks on a separate database seeded once at 100x (README, "Benchmarks"); knobs:
+# Benchmarks on a separate database seeded once at 100x (bench/README.md); knobs:
 # BENCH_QUICK=1, BENCH_REQUESTS, BENCH_LOAD=0, BENCH_LOAD_SECONDS, BENCH_RESEED=1, ...
 bench: setup
 	@bash bench/run.sh

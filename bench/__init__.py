@@ -1,1 +1,1 @@
-"""Benchmarks at 100 times Scotland's volume: `make bench` (see the README's "Benchmarks")."""
+"""Benchmarks at 100 times Scotland's volume: `make bench` (see bench/README.md)."""

@@ -20,7 +20,7 @@ from django.db import connection
 from registers import access
 from registers.models import IntegrationAuthority, Person, Review, StatusChange
 
-from . import api, load, pages, reporting
+from . import api, load, pages, reporting, results_table
 from .config import Config
 
 # (section, name prefix, metric, limit): the targets of the 150,000-person data set.
@@ -160,8 +160,6 @@ def render(results: dict[str, Any]) -> str:
             )
         )
     lines += _columns(table)
-    if results["api"].get("skipped"):
-        lines.append(f"API benchmarks skipped: {results['api']['skipped']}")
     lines.append("")
     table = [("reporting", "wall ms", "queries", "pages")]
     for wall in results["reporting"]:
@@ -253,3 +251,6 @@ def main() -> None:
     print(render(results))
     if path := results["meta"].get("written_to"):
         print(f"\nResults written to {path} ({results['meta']['seconds']} s).")
+        if not config.quick:
+            table = results_table.write(results, source=Path(path).name)
+            print(f"Tables written to {table}.")

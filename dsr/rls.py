@@ -13,7 +13,7 @@ from django.db import migrations
 
 # Each setting is read in a scalar subquery, which PostgreSQL evaluates once per query (an
 # InitPlan) instead of once per row: on a 100,000-row scan that is the difference between the
-# policy costing more than the query and costing nothing (see README, "Benchmarks").
+# policy costing more than the query and costing nothing (see bench/README.md, "Found and fixed").
 SCOPE_IS_SYSTEM = "(SELECT current_setting('dsr.scope', true)) = 'system'"
 SCOPE_IS_NATIONAL = "(SELECT current_setting('dsr.scope', true)) = 'national'"
 AUTHORITY_IN_SCOPE = (

@@ -100,7 +100,7 @@ DATABASES = {
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # No JIT compilation: it adds about 200 ms to each large report query and gains nothing on the
-# short queries that pages run (benchmarks, README).
+# short queries that pages run (bench/README.md, "Found and fixed").
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -241,7 +241,7 @@ DSR_RETENTION_YEARS = env.int("DSR_RETENTION_YEARS", default=7)
 DSR_RETURN_DEADLINE_DAYS = env.int("DSR_RETURN_DEADLINE_DAYS", default=28)
 DSR_DISCLOSURE_THRESHOLD = env.int("DSR_DISCLOSURE_THRESHOLD", default=5)
 
-# Login hardening (README, "Security").
+# Login hardening (docs/security.md, "Signing in").
 # Sessions end after DSR_SESSION_SECONDS without a request (each request renews the expiry).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("DSR_SESSION_SECONDS", default=60 * 30)

@@ -1,5 +1,6 @@
-"""Server-side SVG charts: geometry computed here, drawn by templates/registers/_charts.html.
-Every chart has a text title and description, and its numbers are also shown in a table."""
+"""Server-side SVG charts for the dashboard: geometry computed here, drawn inline by
+templates/registers/dashboard.html. Every chart has a text title and description, and its numbers
+are also shown in a table."""
 
 from __future__ import annotations
 

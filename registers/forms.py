@@ -410,8 +410,8 @@ class DeclineTransferForm(forms.Form):
 class ImportRowForm(AddPersonForm):
     """One row of an imported register file, parsed exactly as the add-person form parses it.
 
-    The file's columns are the field names and code values (README, "Importing and exporting the
-    register"); category and urgent reason are separate columns, the locality is named, yes/no
+    The file's columns are the field names and code values (docs/register-files.md,
+    "Layout"); category and urgent reason are separate columns, the locality is named, yes/no
     columns read `yes` or `no`, and risk factors are separated by `;`. The register's rules are
     then applied by the same services as the form's.
     """

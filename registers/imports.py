@@ -1,6 +1,6 @@
 """Importing and exporting an authority's register as CSV or XLSX.
 
-The layout (README, "Importing and exporting the register") is one row per person, with the column
+The layout (docs/register-files.md, "Layout") is one row per person, with the column
 names below: the person's field names and the code values of domain.md. Export writes the same
 layout, so an exported file imports back as "unchanged".
 

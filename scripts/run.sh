@@ -22,7 +22,7 @@ cat <<MSG
   (every authority has lead., practitioner. and viewer. accounts named after it)
 
   Leads and the analyst then enter a code from an authenticator app. Either add this key
-  to an app (time-based, 6 digits): $(.venv/bin/python -c 'from registers.demo import demo_totp_base32 as k; print(k())' 2>/dev/null || echo MRZXELLEMVWW6LLTMVRW63TEFVZXIZLQ)
+  to an app (time-based, 6 digits): $(.venv/bin/python -c 'from registers.demo import demo_totp_base32 as k; print(k())')
   or print the current code with: .venv/bin/python manage.py demo_code
 
   Celery worker and beat logs: var/log/. Press Ctrl+C to stop.

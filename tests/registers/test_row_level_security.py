@@ -105,7 +105,7 @@ def test_people_created_in_the_system_scope_belong_to_their_authority(nithsdale)
 
 def test_every_policy_reads_the_scope_once_per_query_not_once_per_row():
     """Each dsr.* setting sits in a scalar subquery (an InitPlan): read per row, the policy cost
-    more than the query itself on large scans (benchmarks, README)."""
+    more than the query itself on large scans (bench/README.md, "Found and fixed")."""
     policies = raw(
         "SELECT tablename, policyname, coalesce(qual, '') || ' ' || coalesce(with_check, '') "
         "FROM pg_policies WHERE schemaname = current_schema()"
