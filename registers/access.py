@@ -235,11 +235,12 @@ def _apply(values: dict[str, str], *, remember: bool = True) -> dict[str, str] |
 
 
 @contextmanager
-def _settings(values: dict[str, str]) -> Iterator[None]:
+def _settings(values: dict[str, str], *, restore: bool | None = None) -> Iterator[None]:
     # A block that opens the transaction itself has nothing to restore: its end discards them.
-    outermost = not connection.in_atomic_block
+    if restore is None:
+        restore = connection.in_atomic_block
     with transaction.atomic(savepoint=False):
-        previous = _apply(values, remember=not outermost)
+        previous = _apply(values, remember=restore)
         yield
         # Only on a clean exit, and not when the block is marked for rollback (a request that
         # ended in a 500): the rollback undoes the settings anyway, and no query may run before it.
@@ -275,22 +276,35 @@ def system_scope(reason: str, *, actor: User | None = None) -> Iterator[Scope]:
 
 @contextmanager
 def user_scope(user: User | None) -> Iterator[Scope]:
-    """Run a block (a request, an account event) under the user's own scope.
-
-    Run as a request's outermost block, it opens the transaction and binds it to the user while it
-    reads their scope: three statements in all, and nothing to restore at the end.
-    """
-    signed_in = user is not None and user.is_authenticated and user.is_active
-    if not signed_in or getattr(user, "_dsr_scope", None) is not None:
-        with using_scope(scope_for(user)) as scope:
-            yield scope
-        return
-    mode = "national" if user.is_national_analyst else "user"
-    with _settings({"dsr.scope": mode, "dsr.user_id": str(user.pk), "dsr.authorities": ""}):
-        _set_member_authorities(user)
-        scope = _read_scope(user)
-        user._dsr_scope = scope
+    """Run a block (an account event) under the user's own scope, restoring the previous one."""
+    with using_scope(scope_for(user)) as scope:
         yield scope
+
+
+@contextmanager
+def request_scope(user: User | None) -> Iterator[Scope]:
+    """A request's transaction, bound to the signed-in user's scope.
+
+    As the outermost block (in production) it opens the transaction and binds it to the user while
+    it reads their scope, three statements in all, with nothing to restore at the end: the
+    transaction's end discards the settings. Inside an enclosing transaction (a test sharing the
+    connection) it is a savepoint, and the enclosing scope comes back after.
+    """
+    restore = connection.in_atomic_block
+    with transaction.atomic():
+        signed_in = user is not None and user.is_authenticated and user.is_active
+        if not signed_in or getattr(user, "_dsr_scope", None) is not None:
+            scope = scope_for(user)
+            with _settings(scope.db_settings(), restore=restore):
+                yield scope
+            return
+        mode = "national" if user.is_national_analyst else "user"
+        values = {"dsr.scope": mode, "dsr.user_id": str(user.pk), "dsr.authorities": ""}
+        with _settings(values, restore=restore):
+            _set_member_authorities(user)
+            scope = _read_scope(user)
+            user._dsr_scope = scope
+            yield scope
 
 
 def task_scope(authority_id: int | None) -> Scope:

@@ -24,7 +24,7 @@ class TenantScopeMiddleware:
         # An API client's token sets the audit label for its own request only.
         label = actor_label_override.set(None)
         try:
-            with access.user_scope(request.user):
+            with access.request_scope(request.user):
                 response = self.get_response(request)
                 if response.status_code >= 500:
                     # Nothing half-saved when a request fails (the scope's restore then skips
