@@ -1,10 +1,15 @@
-"""PostgreSQL row-level security for tenant-owned tables.
+"""Row-level security SQL for tenant tables added from now on.
+
+The tables that exist today got their policies, guard triggers and functions from migrations
+that have the SQL written into them (`registers/0002`, `accounts/0003`, `reporting/0002`): those
+migrations never call this module, so what they did cannot change when this module does. Use the
+helpers here only in a new migration that creates a new tenant table; when a policy of an existing
+table must change, write the SQL into a new migration.
 
 Every tenant table gets the same policy: a row is visible and writable only when its authority is
 in the transaction-local setting `dsr.authorities`, or when the transaction runs in the named
-system scope (`dsr.scope = 'system'`). `FORCE ROW LEVEL SECURITY` binds the table owner too, so the
-application role (which owns the tables) cannot step around it. The settings are written only by
-`registers.access`.
+system scope (`dsr.scope = 'system'`). `FORCE ROW LEVEL SECURITY` binds the table owner too. The
+settings are written only by `registers.access`.
 """
 
 from typing import Any
@@ -22,47 +27,15 @@ AUTHORITY_IN_SCOPE = (
 )
 ROW_IS_CURRENT_USERS = "user_id = (SELECT NULLIF(current_setting('dsr.user_id', true), ''))::bigint"
 
-# How PostgreSQL prints the earlier per-row forms (pg_policies), and the once-per-query forms that
-# replace them: the migration that upgrades existing policies rewrites one into the other.
-PER_ROW_TO_PER_QUERY = [
-    (
-        "(string_to_array(NULLIF(current_setting('dsr.authorities'::text, true), ''::text),"
-        " ','::text))::bigint[]",
-        "(( SELECT string_to_array(NULLIF(current_setting('dsr.authorities'::text, true),"
-        " ''::text), ','::text) AS string_to_array))::bigint[]",
-    ),
-    (
-        "(NULLIF(current_setting('dsr.user_id'::text, true), ''::text))::bigint",
-        "(( SELECT NULLIF(current_setting('dsr.user_id'::text, true), ''::text) AS \"nullif\"))"
-        "::bigint",
-    ),
-    (
-        "(current_setting('dsr.scope'::text, true) = ",
-        "(( SELECT current_setting('dsr.scope'::text, true) AS current_setting) = ",
-    ),
-]
-
 
 # TRUNCATE is not subject to row-level security (nor to row triggers): it would empty a table for
-# every authority at once. Tenant, history and audit tables refuse it. The only way past is the
-# session setting `dsr.allow_truncate = 'on'`, which the application never sets; the test suite
-# sets it for Django's flush between transactional tests.
-REFUSE_TRUNCATE_FUNCTION = """
-    CREATE OR REPLACE FUNCTION dsr_refuse_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF current_setting('dsr.allow_truncate', true) = 'on' THEN
-            RETURN NULL;
-        END IF;
-        RAISE EXCEPTION '% cannot be truncated', TG_TABLE_NAME
-            USING ERRCODE = 'insufficient_privilege';
-    END $$
-"""
+# every authority at once. Tenant, history and audit tables refuse it through the function
+# `dsr_refuse_truncate()` (created by migration registers/0002; a migration using these helpers
+# depends on it).
 
 
 def refuse_truncate_sql(table: str) -> tuple[str, str]:
     forward = [
-        REFUSE_TRUNCATE_FUNCTION,
-        f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
         f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
         "FOR EACH STATEMENT EXECUTE FUNCTION dsr_refuse_truncate()",
     ]

@@ -129,21 +129,48 @@ def _outside_subqueries(text: str) -> str:
     return text
 
 
-def test_the_policy_migration_rewrites_per_row_policies_and_back():
-    from importlib import import_module
+def test_no_migration_of_the_project_calls_the_policy_helpers():
+    """A migration that ran must do the same when it runs again on a new database: the project's
+    migrations have their SQL written into them, and dsr/rls.py serves new tables only."""
+    from pathlib import Path
 
-    from django.db import connection as conn
+    from django.conf import settings
 
-    from dsr.rls import PER_ROW_TO_PER_QUERY
+    for app in ("accounts", "registers", "reporting"):
+        for migration in sorted((Path(settings.BASE_DIR) / app / "migrations").glob("0*.py")):
+            text = migration.read_text()
+            assert "dsr.rls" not in text and "from dsr import rls" not in text, migration
 
-    migration = import_module("registers.migrations.0006_rls_policies_read_scope_once_per_query")
-    with conn.schema_editor(atomic=True) as editor:
-        migration.once_per_row(None, editor)
-        per_row = raw("SELECT qual FROM pg_policies WHERE tablename = 'registers_person'")
-        assert all(PER_ROW_TO_PER_QUERY[0][0] in q for (q,) in per_row)
-        migration.once_per_query(None, editor)
-    per_query = raw("SELECT qual FROM pg_policies WHERE tablename = 'registers_person'")
-    assert all(PER_ROW_TO_PER_QUERY[0][1] in q for (q,) in per_query)
+
+@pytest.mark.parametrize(
+    ("existing", "options"),
+    [
+        ("registers_person", {}),
+        ("accounts_membership", {"own_user_rows": True}),
+        ("registers_transfer", {"shared_with": ("to_authority_id",)}),
+    ],
+)
+def test_the_helper_gives_a_new_table_the_policy_the_migrations_wrote(existing, options):
+    from dsr.rls import tenant_policy_sql
+
+    def policies(table):
+        return dict(
+            raw(
+                "SELECT policyname, coalesce(qual, '') || ' | ' || coalesce(with_check, '') "
+                "FROM pg_policies WHERE tablename = %s AND policyname LIKE 'tenant_%%'",
+                [table],
+            )
+        )
+
+    forward, _reverse = tenant_policy_sql("rls_probe", **options)
+    with transaction.atomic():
+        raw(
+            "CREATE TABLE rls_probe (id bigint, authority_id bigint, to_authority_id bigint, "
+            "user_id bigint)"
+        )
+        raw(forward)
+        assert policies("rls_probe") == policies(existing) != {}
+        transaction.set_rollback(True)
 
 
 # --- Every tenant table, discovered from the app registry -------------------------------------
