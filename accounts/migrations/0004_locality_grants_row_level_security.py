@@ -38,8 +38,8 @@ ALTER TABLE accounts_localityuserobjectpermission DISABLE ROW LEVEL SECURITY;
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_api_clients"),
-        ("registers", "0011_locality_ordering_without_join"),
+        ("accounts", "0003_row_level_security"),
+        ("registers", "0004_locality_ordering_without_join"),
     ]
 
     operations = [migrations.RunSQL(FORWARD, REVERSE)]
