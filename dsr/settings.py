@@ -240,6 +240,10 @@ DSR_RETENTION_YEARS = env.int("DSR_RETENTION_YEARS", default=7)
 # threshold-1 are suppressed below Scotland level).
 DSR_RETURN_DEADLINE_DAYS = env.int("DSR_RETURN_DEADLINE_DAYS", default=28)
 DSR_DISCLOSURE_THRESHOLD = env.int("DSR_DISCLOSURE_THRESHOLD", default=5)
+# A suppressed small count must be left with at least this many possible values (docs/reporting.md).
+DSR_DISCLOSURE_PROTECTION_WIDTH = env.int(
+    "DSR_DISCLOSURE_PROTECTION_WIDTH", default=DSR_DISCLOSURE_THRESHOLD
+)
 
 # Login hardening (docs/security.md, "Signing in").
 # Sessions end after DSR_SESSION_SECONDS without a request (each request renews the expiry).

@@ -451,6 +451,14 @@ def require_lead(user: User, authority_id: int) -> None:
     raise Http404("No such authority in your scope.")
 
 
+def require_lead_somewhere(user: User) -> None:
+    """Staff who lead no authority are refused (403); the national analyst and strangers pass on
+    to a lookup that finds nothing of theirs (404)."""
+    scope = scope_for(user)
+    if scope.authority_ids and not scope.lead_authorities:
+        raise PermissionDenied("Only the authority's lead can do this.")
+
+
 def require_locality_write(user: User, locality: Locality) -> None:
     scope = scope_for(user)
     if scope.can_write_locality(locality):

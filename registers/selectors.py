@@ -288,15 +288,17 @@ def import_batches(user: User, *, authority_id: int | None, limit: int = 10) -> 
 
 
 def import_batch(user: User, pk: int) -> ImportBatch:
-    """One import of an authority the user leads; 404 for anyone else's, 403 for non-leads."""
+    """One import of an authority the user leads. Staff who lead no authority are refused (403)
+    before any lookup, so the answer never tells them whether an import exists; anyone else gets
+    404 for another authority's imports and for ones that do not exist alike."""
+    access.require_lead_somewhere(user)
     batch = (
-        ImportBatch.objects.filter(pk=pk, authority_id__in=access.member_authority_ids(user))
+        ImportBatch.objects.filter(pk=pk, authority_id__in=access.led_authority_ids(user))
         .select_related("authority", "uploaded_by")
         .first()
     )
     if batch is None:
         raise Http404("No such import.")
-    access.require_lead(user, batch.authority_id)
     return batch
 
 

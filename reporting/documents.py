@@ -9,12 +9,24 @@ control applied to every figure below Scotland level before any sheet exists.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from .disclosure import PRIMARY, SUPPRESSED, TOTAL, protect
+from .disclosure import (
+    PRIMARY,
+    SUPPRESSED,
+    TOTAL,
+    Constraint,
+    Key,
+    Protection,
+    Release,
+    attack,
+    protect_release,
+)
+from .tables import TABLE_LINKS, selected_cells
 
 Value = int | str
 MINIMUM_RETURNS = 2
@@ -28,6 +40,37 @@ class Sheet:
     rows: list[list[Value]]
     total: list[Value] | None = None
 
+    @property
+    def label_columns(self) -> int:
+        """How many leading columns name the row (code and name for a row per authority)."""
+        return 2 if self.key.startswith("ia_") or self.key == "submissions" else 1
+
+    def parts(self, columns: int) -> list[Sheet]:
+        """The sheet cut into parts of at most `columns` value columns, each repeating the row
+        labels, so that a wide table fits a page without losing a column."""
+        labels = self.label_columns
+        values = len(self.header) - labels
+        if values <= columns:
+            return [self]
+        parts = []
+        for start in range(labels, len(self.header), columns):
+            end = min(start + columns, len(self.header))
+
+            def cut(row: list[Value], start: int = start, end: int = end) -> list[Value]:
+                return [*row[:labels], *row[start:end]]
+
+            parts.append(
+                Sheet(
+                    key=self.key,
+                    title=f"{self.title} (columns {start - labels + 1} to {end - labels} of "
+                    f"{values})",
+                    header=cut(self.header),
+                    rows=[cut(row) for row in self.rows],
+                    total=cut(self.total) if self.total else None,
+                )
+            )
+        return parts
+
 
 @dataclass
 class Document:
@@ -36,7 +79,6 @@ class Document:
     area: str
     sheets: list[Sheet]
     notes: list[str] = field(default_factory=list)
-    suppressed: list[str] = field(default_factory=list)  # "where: primary|secondary"
     personal: bool = False  # holds figures small enough to identify people
 
     @property
@@ -111,53 +153,119 @@ def _flat_columns(table: dict[str, Any]) -> list[str]:
     return [f"{r}: {c}" for _, r in table["rows"] for _, c in table["columns"]]
 
 
+def _flat(table: dict[str, Any]) -> list[int]:
+    return [v for row in table["cells"] for v in row]
+
+
+def linked_release(returns: list[Any]) -> Release:
+    """Every cell below Scotland level of a national release, and every fact linking them.
+
+    Cells are keyed (return index, table index, column); TOTAL is an authority's row total. The
+    facts: each published row total is the sum of its row, each Scotland figure (always published)
+    is the sum over authorities, and one authority's tables agree with each other (TABLE_LINKS).
+    An inequality that the figures meet exactly is stated as an equation: an attacker who guessed
+    it would be right, so the audit assumes they know it.
+    """
+    values: dict[Key, int] = {}
+    constraints: list[Constraint] = []
+    shape = returns[0].tables
+    for a, ret in enumerate(returns):
+        for t, table in enumerate(ret.tables):
+            flat = _flat(table)
+            for k, v in enumerate(flat):
+                values[(a, t, k)] = v
+            if table["additive"]:
+                values[(a, t, TOTAL)] = sum(flat)
+                terms = [((a, t, k), 1) for k in range(len(flat))] + [((a, t, TOTAL), -1)]
+                constraints.append(Constraint(tuple(terms)))
+    for t, table in enumerate(shape):
+        columns = list(range(len(_flat(table)))) + ([TOTAL] if table["additive"] else [])
+        for k in columns:
+            terms = tuple(((a, t, k), 1) for a in range(len(returns)))
+            constraints.append(Constraint(terms, rhs=sum(values[key] for key, _ in terms)))
+    position = {table["key"]: t for t, table in enumerate(shape)}
+    for a, ret in enumerate(returns):
+        for left, relation, right in TABLE_LINKS:
+            if left[0] not in position or right[0] not in position:
+                continue
+            lt, rt = position[left[0]], position[right[0]]
+            terms = [((a, lt, k), 1) for k in selected_cells(ret.tables[lt], *left[1:])]
+            terms += [((a, rt, k), -1) for k in selected_cells(ret.tables[rt], *right[1:])]
+            gap = sum(c * values[key] for key, c in terms)
+            if gap > 0 or (relation == "=" and gap != 0):
+                continue  # not true of these figures (older data): not a fact an attacker has
+            constraints.append(Constraint(tuple(terms), equal=gap == 0))
+    return Release(values=values, constraints=constraints)
+
+
+def protect_returns(returns: list[Any], *, threshold: int, width: int | None = None) -> Protection:
+    return protect_release(linked_release(returns), threshold=threshold, width=width)
+
+
 def by_authority_sheet(
-    index: int, returns: list[Any], names: list[tuple[str, str]], threshold: int
-) -> tuple[Sheet, list[str]]:
-    """One table with a row per authority, suppressed; and the log of suppressed cells."""
+    index: int, returns: list[Any], names: list[tuple[str, str]], protection: Protection
+) -> Sheet:
+    """One table with a row per authority, as published (suppressed cells shown as one symbol)."""
     table = returns[0].tables[index]
-    matrix = [[v for row in ret.tables[index]["cells"] for v in row] for ret in returns]
-    protected = protect(matrix, with_row_totals=table["additive"], threshold=threshold)
     columns = _flat_columns(table)
     header = ["Code", "Integration Authority", *columns]
     if table["additive"]:
         header.append("Total")
     rows: list[list[Value]] = []
-    log: list[str] = []
-    for r, (code, name) in enumerate(names):
-        shown = [protected.shown(r, c) for c in range(len(columns))]
+    for a, (code, name) in enumerate(names):
+        shown = [protection.shown((a, index, k)) for k in range(len(columns))]
         if table["additive"]:
-            shown.append(protected.shown(r, TOTAL))
+            shown.append(protection.shown((a, index, TOTAL)))
         rows.append([code, name, *shown])
-    for (r, c), why in sorted(protected.flags.items()):
-        column = "Total" if c == TOTAL else columns[c]
-        kind = "primary (small count)" if why == PRIMARY else "secondary (protects another cell)"
-        log.append(f"{table['title']} - {names[r][1]} - {column}: {kind}")
+    matrix = [_flat(ret.tables[index]) for ret in returns]
     sums = [sum(col) for col in zip(*matrix, strict=True)] if matrix else [0] * len(columns)
     total = ["", "Scotland", *sums, *([sum(sums)] if table["additive"] else [])]
-    sheet = Sheet(
+    return Sheet(
         key=f"ia_{table['key']}",
         title=f"By authority: {table['title']}",
         header=header,
         rows=rows,
         total=total,
     )
-    return sheet, log
 
 
-def national_document(
-    census_date: dt.date, returns: list[Any], *, threshold: int, all_authorities: int
-) -> Document:
-    """Scotland totals and per-authority tables from submitted or accepted returns.
-
-    With one return, Scotland's totals would be that authority's own unsuppressed figures, so at
-    least two are needed before anything is published.
-    """
+def check_enough_returns(returns: list[Any]) -> None:
     if len(returns) < MINIMUM_RETURNS:
         raise ValidationError(
             "At least two authorities' returns must be submitted before national figures can be "
             "published without disclosing one authority's small counts."
         )
+
+
+def disclosure_notes(threshold: int, width: int) -> list[str]:
+    return [
+        f"Disclosure control: below Scotland level, a cell is shown as '{SUPPRESSED}' when it is "
+        f"suppressed. Counts from 1 to {threshold - 1} are suppressed, and so are further cells, "
+        "zeros included, chosen so that no suppressed count can be worked out, or narrowed to "
+        f"fewer than {width} possible values, from the published figures of this release taken "
+        "together. A suppressed cell may hold any count, zero included. Scotland figures are "
+        "always published.",
+    ]
+
+
+def national_document(
+    census_date: dt.date,
+    returns: list[Any],
+    *,
+    threshold: int,
+    all_authorities: int,
+    width: int | None = None,
+    protection: Protection | None = None,
+) -> Document:
+    """Scotland totals and per-authority tables from submitted or accepted returns.
+
+    With one return, Scotland's totals would be that authority's own unsuppressed figures, so at
+    least two are needed before anything is published. The published document says which cells
+    are suppressed (one symbol) and never why.
+    """
+    check_enough_returns(returns)
+    width = threshold if width is None else width
+    protection = protection or protect_returns(returns, threshold=threshold, width=width)
     names = [(ret.authority.code, ret.authority.name) for ret in returns]
     sheets = [
         Sheet(
@@ -169,21 +277,14 @@ def national_document(
             ],
         )
     ]
-    suppressed: list[str] = []
     sheets += [grid_sheet(t, prefix="Scotland: ") for t in sum_tables(returns)]
     for index in range(len(returns[0].tables)):
-        sheet, log = by_authority_sheet(index, returns, names, threshold)
-        sheets.append(sheet)
-        suppressed += log
+        sheets.append(by_authority_sheet(index, returns, names, protection))
     notes = [
         *DEFINITIONS,
         f"Returns included: {len(returns)} of {all_authorities} Integration Authorities "
         "(submitted or accepted). Scotland figures are the sum of the returns included.",
-        f"Disclosure control: below Scotland level, counts from 1 to {threshold - 1} are shown as "
-        f"'{SUPPRESSED}'; zero is shown. Secondary suppression: every published total covers "
-        "either no suppressed cell or at least two, so no suppressed value can be found by "
-        "subtraction. Scotland totals are always published.",
-        f"Cells suppressed: {len(suppressed)} (listed below, without their values).",
+        *disclosure_notes(threshold, width),
     ]
     return Document(
         title="Dynamic Support Register: national return",
@@ -191,5 +292,62 @@ def national_document(
         area="Scotland",
         sheets=sheets,
         notes=notes,
-        suppressed=suppressed,
+    )
+
+
+def disclosure_audit_document(
+    census_date: dt.date, returns: list[Any], *, protection: Protection
+) -> Document:
+    """The analyst's internal report: each suppressed cell, why, and the range an attacker of the
+    release can prove for it. Never part of a published file."""
+    check_enough_returns(returns)
+    threshold, width = protection.threshold, protection.width
+    rows: list[list[Value]] = []
+    ranges = attack(linked_release(returns), protection.hidden)
+    for (a, t, k), kind in protection.hidden.items():
+        table = returns[0].tables[t]
+        column = "Total" if k == TOTAL else _flat_columns(table)[k]
+        low, high = ranges[(a, t, k)]
+        rows.append(
+            [
+                returns[a].authority.code,
+                returns[a].authority.name,
+                table["title"],
+                column,
+                kind,
+                int(low),
+                "no limit" if math.isinf(high) else int(high),
+            ]
+        )
+    primaries = sum(1 for kind in protection.hidden.values() if kind == PRIMARY)
+    return Document(
+        title="Dynamic Support Register: disclosure audit (internal, not for publication)",
+        census_date=census_date,
+        area="Scotland",
+        sheets=[
+            Sheet(
+                key="ia_audit",
+                title="Suppressed cells and the range an attacker can prove",
+                header=[
+                    "Code",
+                    "Integration Authority",
+                    "Table",
+                    "Column",
+                    "Suppression",
+                    "Smallest possible",
+                    "Largest possible",
+                ],
+                rows=rows,
+            )
+        ],
+        notes=[
+            "INTERNAL: for the national analyst only. This report names why each cell is "
+            "suppressed and must never be published or attached to a published file.",
+            f"Threshold {threshold}; protection width {width}. Returns included: {len(returns)}.",
+            f"Cells suppressed: {len(protection.hidden)} ({primaries} primary, "
+            f"{len(protection.hidden) - primaries} secondary).",
+            "Ranges are what a linear program proves from every published figure of the release, "
+            "knowing only that counts are not negative.",
+        ],
+        personal=True,
     )

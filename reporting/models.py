@@ -155,9 +155,11 @@ class JobKind(models.TextChoices):
     NATIONAL_CSV = "national_csv", "National return as CSV"
     NATIONAL_XLSX = "national_xlsx", "National return as XLSX"
     NATIONAL_PDF = "national_pdf", "National summary (PDF)"
+    NATIONAL_AUDIT = "national_audit", "Disclosure audit (internal, never published)"
 
 
-NATIONAL_KINDS = (JobKind.NATIONAL_CSV, JobKind.NATIONAL_XLSX, JobKind.NATIONAL_PDF)
+PUBLISHED_NATIONAL_KINDS = (JobKind.NATIONAL_CSV, JobKind.NATIONAL_XLSX, JobKind.NATIONAL_PDF)
+NATIONAL_KINDS = (*PUBLISHED_NATIONAL_KINDS, JobKind.NATIONAL_AUDIT)
 _NATIONAL = [kind.value for kind in NATIONAL_KINDS]
 FILE_KINDS = (
     JobKind.AUTHORITY_CSV,

@@ -8,10 +8,13 @@ the Celery task and commits in steps so the browser can follow its progress.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -23,7 +26,7 @@ from registers import access
 from registers.audit import record_event
 from registers.models import IntegrationAuthority, Person
 
-from . import documents
+from . import disclosure, documents
 from .builders import pdf, tabular
 from .builders.charts import stacked_bars
 from .census import is_census_date
@@ -46,6 +49,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 TREND_QUARTERS = 8
+PROTECTION_CACHE_SECONDS = 7 * 24 * 3600
+# Value columns per table part on an A4 page (wider tables are cut, row labels repeated).
+PORTRAIT_COLUMNS = 8
+LANDSCAPE_COLUMNS = 10
 
 
 def task_scope(authority_id: int | None) -> access.Scope:
@@ -391,6 +398,7 @@ def _build_authority_pdf(scope: access.Scope, job: ReportJob) -> tuple[bytes, st
     doc, (ret, history) = _authority_document(scope, job)
     context = {
         "doc": doc,
+        "parts": [part for sheet in doc.sheets for part in sheet.parts(PORTRAIT_COLUMNS)],
         "ret": ret,
         "generated_at": timezone.now(),
         "chart": _category_trend(history),
@@ -399,9 +407,9 @@ def _build_authority_pdf(scope: access.Scope, job: ReportJob) -> tuple[bytes, st
     return pdf.render_pdf("reporting/pdf/summary.html", context), _file_name(job, "summary", "pdf")
 
 
-def _national_document(scope: access.Scope, job: ReportJob) -> documents.Document:
-    """Read only the aggregate tables of submitted or accepted returns, in the named (audited)
-    scope, and apply disclosure control before anything is rendered."""
+def _included_returns(job: ReportJob) -> tuple[list[AuthorityReturn], int]:
+    """The submitted or accepted returns of the job's census date, read in the named (audited)
+    scope, and how many authorities there are."""
     reason = f"national aggregate for {job.census_date} (job {job.pk})"
     with (
         transaction.atomic(),
@@ -422,12 +430,55 @@ def _national_document(scope: access.Scope, job: ReportJob) -> documents.Documen
             changes={"returns": [r.pk for r in returns]},
         )
         authorities = IntegrationAuthority.objects.count()
+    return returns, authorities
+
+
+def release_protection(returns: list[AuthorityReturn]) -> disclosure.Protection:
+    """The suppression pattern of a release, computed once for its CSV, XLSX and PDF alike (the
+    audit's linear programs take a while on a full release). Keyed by the returns exactly as
+    they are and the settings, so a changed input is never served an old pattern."""
+    threshold = settings.DSR_DISCLOSURE_THRESHOLD
+    width = settings.DSR_DISCLOSURE_PROTECTION_WIDTH
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            [
+                threshold,
+                width,
+                [[r.pk, r.status, r.built_at.isoformat(), r.tables] for r in returns],
+            ],
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()
+    key = f"dsr:disclosure:{fingerprint}"
+    hidden = cache.get(key)
+    if hidden is None:
+        hidden = documents.protect_returns(returns, threshold=threshold, width=width).hidden
+        cache.set(key, hidden, timeout=PROTECTION_CACHE_SECONDS)
+    release = documents.linked_release(returns)
+    return disclosure.Protection(release.values, hidden, threshold, width)
+
+
+def _national_document(scope: access.Scope, job: ReportJob) -> documents.Document:
+    """Disclosure control over the whole release is applied before anything is rendered."""
+    returns, authorities = _included_returns(job)
+    documents.check_enough_returns(returns)
     return documents.national_document(
         job.census_date,
         returns,
         threshold=settings.DSR_DISCLOSURE_THRESHOLD,
+        width=settings.DSR_DISCLOSURE_PROTECTION_WIDTH,
         all_authorities=authorities,
+        protection=release_protection(returns),
     )
+
+
+def _build_national_audit(scope: access.Scope, job: ReportJob) -> tuple[bytes, str]:
+    returns, _ = _included_returns(job)
+    documents.check_enough_returns(returns)
+    doc = documents.disclosure_audit_document(
+        job.census_date, returns, protection=release_protection(returns)
+    )
+    return tabular.render_csv(doc), _file_name(job, "disclosure-audit-internal", "csv")
 
 
 def _build_national_csv(scope: access.Scope, job: ReportJob) -> tuple[bytes, str]:
@@ -440,7 +491,13 @@ def _build_national_xlsx(scope: access.Scope, job: ReportJob) -> tuple[bytes, st
 
 
 def _build_national_pdf(scope: access.Scope, job: ReportJob) -> tuple[bytes, str]:
-    context = {"doc": _national_document(scope, job), "generated_at": timezone.now()}
+    doc = _national_document(scope, job)
+    context = {
+        "doc": doc,
+        "parts": [part for sheet in doc.sheets for part in sheet.parts(LANDSCAPE_COLUMNS)],
+        "orientation": "landscape",
+        "generated_at": timezone.now(),
+    }
     return pdf.render_pdf("reporting/pdf/summary.html", context), _file_name(
         job, "national-summary", "pdf"
     )
@@ -477,5 +534,6 @@ BUILDERS = {
     JobKind.NATIONAL_CSV: _build_national_csv,
     JobKind.NATIONAL_XLSX: _build_national_xlsx,
     JobKind.NATIONAL_PDF: _build_national_pdf,
+    JobKind.NATIONAL_AUDIT: _build_national_audit,
     JobKind.PERSON_PROFILE: _build_person_profile,
 }

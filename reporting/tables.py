@@ -256,3 +256,39 @@ def summarise_warnings(rows: list[Row], census_date: dt.date) -> list[dict[str, 
     return [
         {"code": code, "message": WARNINGS[code], "count": n} for code, n in counts.items() if n
     ]
+
+
+# Facts that hold between one authority's tables, which an attacker of a national release may
+# assume (each table is selected as (table key, row key or None for every row, column key or None
+# for every column)). "<=" facts hold as inequalities because some people are left out of the
+# left-hand table (a hospital stay without its admission date, a placement without its host area).
+Selection = tuple[str, str | None, str | None]
+TABLE_LINKS: list[tuple[Selection, str, Selection]] = [
+    (("urgent_reason", None, None), "=", ("category", Category.URGENT, "people")),
+    (("delayed_discharge", None, None), "=", ("urgent_reason", UrgentReason.IN_HOSPITAL, "people")),
+    *[(("category_by_sex", c, None), "=", ("category", c, "people")) for c in Category.values],
+    *[(("category_by_age", c, None), "=", ("category", c, "people")) for c in Category.values],
+    (("hospital_stay", None, None), "<=", ("urgent_reason", UrgentReason.IN_HOSPITAL, "people")),
+    (("delays", None, None), "=", ("delayed_discharge", "delayed", "people")),
+    (
+        ("out_of_area", None, "appropriate"),
+        "<=",
+        ("category", Category.APPROPRIATE_OUT_OF_AREA, "people"),
+    ),
+    (
+        ("out_of_area", None, "inappropriate"),
+        "<=",
+        ("urgent_reason", UrgentReason.INAPPROPRIATE_OUT_OF_AREA, "people"),
+    ),
+]
+
+
+def selected_cells(table: dict[str, Any], row: str | None, column: str | None) -> list[int]:
+    """Positions (row-major, as in a by-authority table) of the selected cells of a table."""
+    width = len(table["columns"])
+    return [
+        i * width + j
+        for i, (row_key, _) in enumerate(table["rows"])
+        for j, (column_key, _) in enumerate(table["columns"])
+        if (row is None or row_key == row) and (column is None or column_key == column)
+    ]

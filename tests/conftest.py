@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
-from django.test import Client
+from django.test import Client, override_settings
 
 from tests.factories import (
     AuthorityFactory,
@@ -55,6 +55,14 @@ def _setup_in_system_scope(request):
     yield
     if transactional:
         _set_scope("", local=False)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """Tests hash with a fast hasher: each user a test makes would otherwise spend a second of CPU
+    on the production hasher's iterations. Checking a password works the same with either."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from accounts.models import Membership, Role, User
+from registers import services
 from registers.codes import (
     Category,
     HospitalType,
@@ -16,8 +17,9 @@ from registers.codes import (
     RiskRating,
     UrgentReason,
 )
-from registers.models import IntegrationAuthority, Locality, Person
+from registers.models import IntegrationAuthority, Locality, Person, StatusChange
 from registers.validation import make_chi
+from tests.registers.importing import chi_for
 
 _serials = itertools.count(1)
 
@@ -145,3 +147,63 @@ def pass_second_factor(client, user: User) -> None:
     session[mfa.HAS_DEVICE_SESSION_KEY] = True
     session.save()
     mfa.remember(device)
+
+
+# Someone who left the register long ago, with a history: data protection's subject.
+BORN = dt.date(1980, 3, 21)
+
+
+def long_gone(lead, nithsdale, *, left: dt.date = dt.date(2017, 6, 30), ref: str = "OLD-1"):
+    """Someone added in 2015, reviewed and re-rated in 2016, who left on `left`."""
+    person = services.add_person(
+        lead,
+        locality=nithsdale,
+        reason="Referred by Dr Fiona Watt after a crisis at home",
+        date_added=dt.date(2015, 3, 2),
+        given_name="Catriona",
+        family_name="MacLeod",
+        preferred_name="Cat",
+        date_of_birth=BORN,
+        sex="female",
+        chi_number=chi_for(BORN, "female", ref),
+        local_reference=ref,
+        key_worker_name="Ewan Bell",
+        key_worker_contact="01387 000000",
+        referral_source="health",
+        category="enhanced_monitoring",
+        risk_rating="amber",
+    )
+    person = services.record_status_change(
+        lead,
+        person,
+        version=person.version,
+        category="urgent",
+        urgent_reason="at_risk_of_breakdown",
+        risk_rating="red",
+        reason="Mother Janet MacLeod can no longer care at home",
+        effective_date=dt.date(2016, 2, 1),
+    )
+    services.record_review(
+        lead,
+        person,
+        version=person.version,
+        review_date=dt.date(2016, 3, 1),
+        attendees="Catriona, Janet MacLeod, Ewan Bell",
+        outcome="Catriona wants to stay in Dumfries",
+        actions="Ewan to call the housing team",
+    )
+    person.refresh_from_db()
+    # An earlier correction of her name, as the history records it.
+    StatusChange.objects.create(
+        authority_id=person.authority_id,
+        person=person,
+        kind="details",
+        effective_date=dt.date(2016, 3, 2),
+        new_category=person.category,
+        changes={"family_name": ["McLeod", "MacLeod"], "risk_rating": ["amber", "red"]},
+        state=person.register_state(),
+        version=person.version,
+    )
+    return services.remove_from_register(
+        lead, person, version=person.version, date_left=left, leaving_reason="settled_in_community"
+    )

@@ -16,7 +16,7 @@ def render_csv(doc: Document) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["census_date", "area", "table", "row", "column", "value"])
     for sheet in doc.sheets:
-        labels = 2 if sheet.key.startswith("ia_") or sheet.key == "submissions" else 1
+        labels = sheet.label_columns
         for row in [*sheet.rows, *([sheet.total] if sheet.total else [])]:
             label = " ".join(str(v) for v in row[:labels] if v != "")
             for column, value in zip(sheet.header[labels:], row[labels:], strict=True):
@@ -63,11 +63,6 @@ def render_xlsx(doc: Document) -> bytes:
     notes.append([f"{doc.title}. Census date {doc.census_date:%d %B %Y}. {doc.marking}"])
     for line in doc.notes:
         notes.append([line])
-    if doc.suppressed:
-        notes.append([])
-        notes.append(["Suppressed cells"])
-        for line in doc.suppressed:
-            notes.append([line])
     notes.column_dimensions["A"].width = 120
     out = io.BytesIO()
     book.save(out)

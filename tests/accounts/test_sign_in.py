@@ -241,3 +241,8 @@ def test_a_lead_of_another_authority_also_needs_the_second_factor(client, other_
     second_lead = make_member(other_authority, "lead", email="second@example.scot")
     sign_in(client, second_lead)
     assert client.get("/register/").status_code == 302
+
+
+def test_sign_in_with_a_wrong_password_is_explained(client, lead):
+    response = client.post("/accounts/login/", {"username": lead.username, "password": "nope"})
+    assert "did not match" in response.content.decode()

@@ -214,31 +214,36 @@ def test_a_practitioner_gets_an_update_link_only_for_writable_people(
     assert f"/register/people/{theirs.pk}/quick-status/" not in body
 
 
-def test_reviews_due_lists_overdue_and_soon_due_people_only(client, lead, nithsdale):
-    today = timezone.localdate()
-    overdue = PersonFactory(locality=nithsdale, next_review_due=today - dt.timedelta(days=1))
-    soon = PersonFactory(locality=nithsdale, next_review_due=today + dt.timedelta(days=7))
-    later = PersonFactory(locality=nithsdale, next_review_due=today + dt.timedelta(days=90))
-    client.force_login(lead)
-    response = client.get("/register/reviews/")
-    shown = [p.pk for p in response.context["page"].object_list]
-    assert shown == [overdue.pk, soon.pk]
-    assert later.pk not in shown
-    assert "Overdue" in response.content.decode()
-
-
-@pytest.mark.parametrize("rows", [5, 120])
-def test_reviews_due_runs_a_constant_number_of_queries(
-    client, lead, nithsdale, rows, django_assert_max_num_queries
-):
-    today = timezone.localdate()
-    PersonFactory.create_batch(rows, locality=nithsdale, next_review_due=today)
-    client.force_login(lead)
-    with django_assert_max_num_queries(15):
-        assert client.get("/register/reviews/").status_code == 200
-
-
 def test_a_lead_sees_nothing_of_another_authoritys_register(client, other_lead, people):
     LocalityFactory(authority=other_lead.memberships.get().authority)
     client.force_login(other_lead)
     assert refs(client.get("/register/")) == set()
+
+
+def test_register_list_shows_only_visible_people_with_counts(
+    client, practitioner, nithsdale, stewartry, other_person
+):
+    mine = PersonFactory(locality=nithsdale, at_risk=True)
+    hidden = PersonFactory(locality=stewartry)
+    client.force_login(practitioner)
+    response = client.get("/register/")
+    body = response.content.decode()
+    assert mine.local_reference in body
+    assert hidden.local_reference not in body
+    assert other_person.local_reference not in body
+    assert '<span class="dsr-counts__n">1</span> urgent' in body
+
+
+def test_empty_register_explains_why(client, no_role_user):
+    client.force_login(no_role_user)
+    assert "ask your authority" in client.get("/register/").content.decode()
+
+
+@pytest.mark.parametrize("rows", [5, 120])
+def test_register_list_runs_a_constant_number_of_queries(
+    client, lead, nithsdale, rows, django_assert_max_num_queries
+):
+    PersonFactory.create_batch(rows, locality=nithsdale)
+    client.force_login(lead)
+    with django_assert_max_num_queries(17):
+        assert client.get("/register/").status_code == 200

@@ -117,22 +117,3 @@ def test_the_receiving_lead_gets_a_fresh_local_reference_check(transfer, other_l
     with pytest.raises(ValidationError) as exc:
         services.accept_transfer(other_lead, transfer, locality=leith, local_reference="ED-1")
     assert "local_reference" in exc.value.message_dict
-
-
-@pytest.mark.parametrize("rows", [3, 40])
-def test_the_transfers_page_runs_a_constant_number_of_queries(
-    client, lead, other_lead, nithsdale, other_authority, leith, rows, django_assert_max_num_queries
-):
-    for person in PersonFactory.create_batch(rows, locality=nithsdale):
-        services.request_transfer(
-            lead, person, version=1, to_authority=other_authority, reason="Moving"
-        )
-    for person in PersonFactory.create_batch(rows, locality=leith):
-        services.request_transfer(
-            other_lead, person, version=1, to_authority=nithsdale.authority, reason="Moving"
-        )
-    client.force_login(lead)
-    with django_assert_max_num_queries(15):
-        response = client.get("/register/transfers/")
-    assert len(response.context["incoming"]) == rows
-    assert len(response.context["outgoing"]) == rows

@@ -67,15 +67,16 @@ def test_national_csv_publishes_nothing_below_the_threshold_below_scotland_level
     assert scotland_urgent["value"] == "14"  # 5 in Dumfries and Galloway + 9 in Edinburgh
 
 
-def test_national_xlsx_has_a_sheet_per_table_and_notes_naming_suppressed_cells(
+def test_national_xlsx_has_a_sheet_per_table_and_notes_that_never_say_why_a_cell_is_hidden(
     two_submitted_returns, analyst, census
 ):
     book = load_workbook(io.BytesIO(national("national_xlsx", analyst, census)))
     assert "Notes" in book.sheetnames
     assert len(book.sheetnames) == 1 + 9 + 9 + 1  # returns included, Scotland, by authority, notes
     notes = "\n".join(str(r[0].value) for r in book["Notes"].iter_rows() if r[0].value)
-    assert "Dumfries and Galloway - Appropriate out of area: primary (small count)" in notes
-    assert "secondary" in notes
+    assert "suppressed" in notes and "zero included" in notes
+    assert "primary" not in notes.lower() and "secondary" not in notes.lower()
+    assert "Dumfries and Galloway -" not in notes
     for ws in book.worksheets:
         if not ws["A1"].value.startswith("By authority"):
             continue
@@ -145,3 +146,78 @@ def test_person_profile_pdf_is_marked_official_sensitive(person, lead):
     assert "OFFICIAL-SENSITIVE" in text
     assert person.local_reference in text and "Dumfries and Galloway" in text
     assert "generated" in text.lower()
+
+
+def csv_rows(data):
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def assert_every_csv_cell_is_in_the_pdf(csv_data, pdf_data):
+    """Every cell of the CSV is in the PDF's text: within its table's section, the lines that
+    start with the row's label carry the row's values in column order, and every column's name
+    is printed there."""
+    text = pdf_text(pdf_data)
+    by_table: dict[str, dict[str, list[tuple[str, str]]]] = {}
+    for r in csv_rows(csv_data):
+        by_table.setdefault(r["table"], {}).setdefault(r["row"], []).append(
+            (r["column"], r["value"])
+        )
+    lines = text.splitlines()
+    titles = list(by_table)
+    for title, rows in by_table.items():
+        # The table's section: from its (first) caption to the next other table's caption.
+        starts = [i for i, ln in enumerate(lines) if ln.startswith(title)]
+        assert starts, f"{title} is not in the PDF"
+        others = [
+            i
+            for i, ln in enumerate(lines)
+            if i > starts[0]
+            and any(ln.startswith(t) and not ln.startswith(title) for t in titles if t != title)
+        ]
+        section = lines[starts[0] : min(others, default=len(lines))]
+        squashed = "".join("".join(section).split())
+        for label, cells in rows.items():
+            for column, _ in cells:
+                assert "".join(column.split()) in squashed, f"{title}: column {column}"
+            expected = " ".join(v for _, v in cells).split()
+            numeric = all(v == "c" or v.isdigit() for v in expected)
+            printed = []
+            for ln in section:
+                tail = ln[len(label) :].split() if ln.startswith(label + " ") else []
+                if not numeric or all(v == "c" or v.isdigit() for v in tail):
+                    printed += tail  # (a chart's legend may start with a row's name)
+            assert printed == expected, f"{title}: {label}"
+
+
+def test_every_cell_of_the_national_csv_is_in_the_national_pdf(
+    two_submitted_returns, analyst, census
+):
+    csv_data = national("national_csv", analyst, census)
+    pdf_data = national("national_pdf", analyst, census)
+    delays = [r for r in csv_rows(csv_data) if r["table"].startswith("By authority: Delayed")]
+    assert len({r["column"] for r in delays}) == 36  # the widest table, Total included
+    assert_every_csv_cell_is_in_the_pdf(csv_data, pdf_data)
+
+
+def test_every_cell_of_the_authority_csv_is_in_the_authority_summary_pdf(
+    known_register, authority, census
+):
+    build_return(authority)
+    csv_data = output(run(JobKind.AUTHORITY_CSV, authority=authority, census_date=census))
+    pdf_data = output(run(JobKind.AUTHORITY_PDF, authority=authority, census_date=census))
+    assert_every_csv_cell_is_in_the_pdf(csv_data, pdf_data)
+
+
+def test_the_internal_disclosure_audit_lists_each_hidden_cell_with_its_kind_and_range(
+    two_submitted_returns, analyst, census
+):
+    job = run(JobKind.NATIONAL_AUDIT, census_date=census, user=analyst)
+    rows = csv_rows(output(job))
+    assert job.filename == "dsr-disclosure-audit-internal-scotland-2025-09-25.csv"
+    kinds = [r for r in rows if r["column"] == "Suppression"]
+    assert {r["value"] for r in kinds} == {"primary", "secondary"}
+    published = csv_rows(national("national_csv", analyst, census))
+    hidden = [r for r in published if r["value"] == "c"]
+    assert len(kinds) == len(hidden)
+    lows = [int(r["value"]) for r in rows if r["column"] == "Smallest possible"]
+    assert min(lows) == 0

@@ -1,4 +1,4 @@
-"""Retention (pseudonymising people who left long ago) and the subject access export."""
+"""Retention: people who left long ago are pseudonymised; the history stays append-only."""
 
 import datetime as dt
 import io
@@ -7,75 +7,16 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
-from pypdf import PdfReader
 
-from registers import access, data_protection, services
+from registers import access, data_protection
 from registers.models import AuditEvent, Person, Review, StatusChange, Transfer
 from registers.tasks import pseudonymise_leavers
 from reporting.snapshots import reconstruct
-from tests.factories import PersonFactory
-from tests.registers.importing import chi_for
+from tests.factories import PersonFactory, long_gone
 
 pytestmark = pytest.mark.django_db
 
-BORN = dt.date(1980, 3, 21)
 CENSUS_2016 = dt.date(2016, 9, 29)
-
-
-def long_gone(lead, nithsdale, *, left: dt.date = dt.date(2017, 6, 30), ref: str = "OLD-1"):
-    """Someone added in 2015, reviewed and re-rated in 2016, who left on `left`."""
-    person = services.add_person(
-        lead,
-        locality=nithsdale,
-        reason="Referred by Dr Fiona Watt after a crisis at home",
-        date_added=dt.date(2015, 3, 2),
-        given_name="Catriona",
-        family_name="MacLeod",
-        preferred_name="Cat",
-        date_of_birth=BORN,
-        sex="female",
-        chi_number=chi_for(BORN, "female", ref),
-        local_reference=ref,
-        key_worker_name="Ewan Bell",
-        key_worker_contact="01387 000000",
-        referral_source="health",
-        category="enhanced_monitoring",
-        risk_rating="amber",
-    )
-    person = services.record_status_change(
-        lead,
-        person,
-        version=person.version,
-        category="urgent",
-        urgent_reason="at_risk_of_breakdown",
-        risk_rating="red",
-        reason="Mother Janet MacLeod can no longer care at home",
-        effective_date=dt.date(2016, 2, 1),
-    )
-    services.record_review(
-        lead,
-        person,
-        version=person.version,
-        review_date=dt.date(2016, 3, 1),
-        attendees="Catriona, Janet MacLeod, Ewan Bell",
-        outcome="Catriona wants to stay in Dumfries",
-        actions="Ewan to call the housing team",
-    )
-    person.refresh_from_db()
-    # An earlier correction of her name, as the history records it.
-    StatusChange.objects.create(
-        authority_id=person.authority_id,
-        person=person,
-        kind="details",
-        effective_date=dt.date(2016, 3, 2),
-        new_category=person.category,
-        changes={"family_name": ["McLeod", "MacLeod"], "risk_rating": ["amber", "red"]},
-        state=person.register_state(),
-        version=person.version,
-    )
-    return services.remove_from_register(
-        lead, person, version=person.version, date_left=left, leaving_reason="settled_in_community"
-    )
 
 
 def census_rows(authority):
@@ -187,9 +128,6 @@ def test_the_management_command_counts_and_pseudonymises(lead, nithsdale):
     assert Person.objects.filter(pseudonymised_at__isnull=True).count() == 0
 
 
-# The history stays append-only for everything else ------------------------------------------
-
-
 def _try(sql: str, params: list, *, pseudonymise: bool) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         if pseudonymise:
@@ -243,60 +181,3 @@ def test_the_pseudonymisation_setting_does_nothing_outside_the_system_scope(lead
             [change.pk],
             pseudonymise=True,
         )
-
-
-# Subject access ---------------------------------------------------------------------------------
-
-
-def pdf_text(content: bytes) -> str:
-    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages)
-
-
-def test_the_lead_downloads_a_persons_full_record_and_history_as_a_pdf(client, lead, nithsdale):
-    person = long_gone(lead, nithsdale, left=dt.date.today(), ref="SAR-1")
-    client.force_login(lead)
-    client.get(f"/register/people/{person.pk}/")  # a view, logged in the audit trail
-
-    page = client.get(f"/register/people/{person.pk}/subject-access/")
-    assert "Download the subject access PDF" in page.content.decode()
-    response = client.post(f"/register/people/{person.pk}/subject-access/")
-
-    assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"].startswith(
-        'attachment; filename="dsr-subject-access-SAR-1-'
-    )
-    text = " ".join(pdf_text(response.content).split())
-    for expected in (
-        "Record held about Catriona MacLeod",
-        "Ewan Bell",
-        "Mother Janet MacLeod can no longer care at home",
-        "Catriona wants to stay in Dumfries",
-        "Settled in the community",
-        "person.viewed",
-        "person.subject_access_export",
-        lead.email,
-    ):
-        assert expected in text, expected
-    event = AuditEvent.objects.get(action="person.subject_access_export")
-    assert (event.actor, event.object_id) == (lead, str(person.pk))
-
-
-def test_the_person_page_offers_the_export_to_the_lead_only(client, lead, practitioner, person):
-    client.force_login(lead)
-    assert "Subject access export" in client.get(f"/register/people/{person.pk}/").content.decode()
-    client.force_login(practitioner)
-    assert (
-        "Subject access export" not in client.get(f"/register/people/{person.pk}/").content.decode()
-    )
-
-
-@pytest.mark.parametrize(
-    ("role", "status"),
-    [("practitioner", 403), ("viewer", 403), ("other_lead", 404), ("analyst", 404)],
-)
-def test_no_one_but_the_lead_may_export_a_persons_record(client, request, person, role, status):
-    client.force_login(request.getfixturevalue(role))
-    url = f"/register/people/{person.pk}/subject-access/"
-    assert client.get(url).status_code == status
-    assert client.post(url).status_code == status
-    assert not AuditEvent.objects.filter(action="person.subject_access_export").exists()
