@@ -5,8 +5,15 @@ PY := $(VENV)/bin/python
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Three database roles, each process holding only its own credentials (docs/security.md):
+# the owner migrates, the worker role seeds and runs Celery, the runtime role serves requests.
+export DATABASE_URL ?= postgres://dsr_app:dsr_app@127.0.0.1:5432/dsr
+export DATABASE_OWNER_URL ?= $(shell echo '$(DATABASE_URL)' | sed -E 's#//[^@]*@#//dsr_owner:dsr_owner@#')
+export DATABASE_WORKER_URL ?= $(shell echo '$(DATABASE_URL)' | sed -E 's#//[^@]*@#//dsr_worker:dsr_worker@#')
+AS_OWNER := env -u DATABASE_WORKER_URL DATABASE_URL='$(DATABASE_OWNER_URL)'
+AS_WORKER := env -u DATABASE_OWNER_URL DATABASE_URL='$(DATABASE_WORKER_URL)'
 
-.PHONY: help setup services venv assets browser migrate run test lint format bench clean
+.PHONY: help setup services venv assets static browser migrate run test lint format bench clean
 
 help:
 	@echo "make run    set everything up, seed demo data, start web + Celery worker and beat"
@@ -33,18 +40,22 @@ browser:
 	@bash scripts/browser.sh
 
 migrate: services venv
-	@$(PY) manage.py migrate --noinput -v0
+	@bash scripts/services.sh --require-database
+	@$(AS_OWNER) $(PY) manage.py migrate --noinput -v0
 
-setup: services venv assets migrate
+static: venv assets
 	@$(PY) manage.py collectstatic --noinput -v0
 
+setup: services venv assets migrate static
+
 run: setup
-	@$(PY) manage.py seed_demo --quiet
+	@$(AS_WORKER) $(PY) manage.py seed_demo --quiet
 	@HOST=$(HOST) PORT=$(PORT) bash scripts/run.sh
 
 # Lint first, then the whole suite. pytest's own exit code is kept (5: no tests were collected,
-# which fails like any other error; .ci/run reports it).
-test: setup browser lint
+# which fails like any other error; .ci/run reports it). The suite makes its own database
+# (test_<name>) as the owner role; it does not migrate yours.
+test: services venv assets static browser lint
 	@$(VENV)/bin/pytest -q
 
 lint: venv

@@ -227,11 +227,13 @@ def hand_over_lead(
 
 
 def _in_system_scope() -> bool:
+    """Acting as the cross-tenant database role, which only the worker role may become."""
+    from django.conf import settings
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('dsr.scope', true)")
-        return cursor.fetchone()[0] == "system"
+        cursor.execute("SELECT current_user")
+        return cursor.fetchone()[0] == settings.DSR_DB_SYSTEM_ROLE
 
 
 # API clients: a lead's local case-management systems. The token is returned once, by creation and

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -119,10 +119,14 @@ def _plan(config: Config) -> tuple[dict[str, Any], list[str]]:
 
 
 def _database_url() -> str:
-    """The database this process uses (the bench database, or the test database in tests)."""
+    """The database this process uses (the bench database, or the test database in tests), with
+    the runtime role's credentials, as a web server has them (DATABASE_RUNTIME_URL's user and
+    password, or the development set-up's)."""
     db = connection.settings_dict
+    runtime = urlsplit(os.environ.get("DATABASE_RUNTIME_URL") or "postgres://dsr_app:dsr_app@x")
+    user, password = unquote(runtime.username or ""), unquote(runtime.password or "")
     return (
-        f"postgres://{quote(db['USER'])}:{quote(db['PASSWORD'])}@{db['HOST'] or '127.0.0.1'}:"
+        f"postgres://{quote(user)}:{quote(password)}@{db['HOST'] or '127.0.0.1'}:"
         f"{db['PORT'] or 5432}/{db['NAME']}"
     )
 

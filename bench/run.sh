@@ -13,7 +13,13 @@ else
   SCALE="${BENCH_SCALE:-100}"; DB="${BENCH_DB_NAME:-dsr_benchmark}"
 fi
 export BENCH_SCALE="$SCALE" DSR_DB_NAME="$DB" DJANGO_DEBUG=false
-export DATABASE_URL="postgres://dsr:dsr@127.0.0.1:5432/$DB"
+# The bench database's roles as in production: the owner migrates, the worker role seeds and runs
+# the harness (it measures pages in-process, in each user's scope), the load test's server runs
+# as the runtime role.
+export DATABASE_URL="postgres://dsr_app:dsr_app@127.0.0.1:5432/$DB"
+export DATABASE_RUNTIME_URL="$DATABASE_URL"
+export DATABASE_OWNER_URL="postgres://dsr_owner:dsr_owner@127.0.0.1:5432/$DB"
+export DATABASE_WORKER_URL="postgres://dsr_worker:dsr_worker@127.0.0.1:5432/$DB"
 MARK="dsr bench data set: seed_demo --scale $SCALE (history v2)"
 admin() { psql -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
 marker() {
@@ -28,15 +34,15 @@ if [ "${BENCH_RESEED:-0}" = 1 ] || { [ -n "$current" ] && [ "$current" != "$MARK
   bash scripts/services.sh
   current=""
 fi
-"$PY" manage.py migrate --noinput -v0
+DATABASE_URL="$DATABASE_OWNER_URL" "$PY" manage.py migrate --noinput -v0
 if [ "$current" != "$MARK" ]; then
   echo "Seeding $DB with seed_demo --scale $SCALE (resumes a seeding that was interrupted)..."
   start=$(date +%s)
-  "$PY" manage.py seed_demo --scale "$SCALE" --quiet | head -n1
+  DATABASE_URL="$DATABASE_WORKER_URL" "$PY" manage.py seed_demo --scale "$SCALE" --quiet | head -n1
   admin -d "$DB" -c "VACUUM ANALYZE"
   echo "Seeded in $(( $(date +%s) - start )) s."
   admin -c "COMMENT ON DATABASE $DB IS '$MARK'"
 else
   echo "Reusing $DB ($MARK); BENCH_RESEED=1 seeds it afresh."
 fi
-"$PY" -m bench
+DATABASE_URL="$DATABASE_WORKER_URL" "$PY" -m bench

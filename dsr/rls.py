@@ -7,9 +7,11 @@ helpers here only in a new migration that creates a new tenant table; when a pol
 table must change, write the SQL into a new migration.
 
 Every tenant table gets the same policy: a row is visible and writable only when its authority is
-in the transaction-local setting `dsr.authorities`, or when the transaction runs in the named
-system scope (`dsr.scope = 'system'`). `FORCE ROW LEVEL SECURITY` binds the table owner too. The
-settings are written only by `registers.access`.
+in the transaction-local setting `dsr.authorities` (written only by `registers.access`), or to the
+cross-tenant database role `dsr_system` (the system scope, which only the worker role may become;
+registers/0004). `FORCE ROW LEVEL SECURITY` binds the table owner too. The table's grants come
+from the default privileges (registers/0004): SELECT, INSERT, UPDATE and DELETE for the runtime,
+worker and system roles; an append-only table revokes UPDATE and DELETE (`make_append_only`).
 """
 
 from typing import Any
@@ -19,7 +21,8 @@ from django.db import migrations
 # Each setting is read in a scalar subquery, which PostgreSQL evaluates once per query (an
 # InitPlan) instead of once per row: on a 100,000-row scan that is the difference between the
 # policy costing more than the query and costing nothing (see bench/README.md, "Found and fixed").
-SCOPE_IS_SYSTEM = "(SELECT current_setting('dsr.scope', true)) = 'system'"
+SYSTEM_ROLE = "dsr_system"
+ACTING_ROLES = "dsr_app, dsr_worker, dsr_system"
 SCOPE_IS_NATIONAL = "(SELECT current_setting('dsr.scope', true)) = 'national'"
 AUTHORITY_IN_SCOPE = (
     "{column} = ANY ((SELECT string_to_array(NULLIF(current_setting('dsr.authorities', true), ''),"
@@ -64,15 +67,17 @@ def tenant_policy_sql(
         transfer between two authorities belongs to both until it is decided).
     """
     in_scope = " OR ".join(AUTHORITY_IN_SCOPE.format(column=c) for c in (column, *shared_with))
-    using = f"{SCOPE_IS_SYSTEM} OR {in_scope}"
+    using = in_scope
     read_using = using + (f" OR {ROW_IS_CURRENT_USERS}" if own_user_rows else "")
     forward = [
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
         f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
         f"CREATE POLICY tenant_write ON {table} FOR ALL USING ({using}) WITH CHECK ({using})",
         f"CREATE POLICY tenant_read ON {table} FOR SELECT USING ({read_using})",
+        f"CREATE POLICY system_all ON {table} TO {SYSTEM_ROLE} USING (true) WITH CHECK (true)",
     ]
     reverse = [
+        f"DROP POLICY IF EXISTS system_all ON {table}",
         f"DROP POLICY IF EXISTS tenant_read ON {table}",
         f"DROP POLICY IF EXISTS tenant_write ON {table}",
     ]
@@ -98,9 +103,11 @@ def enable_tenant_rls(table: str, **options: Any) -> migrations.RunSQL:
 
 
 def append_only_sql(table: str) -> tuple[str, str]:
-    """A trigger that refuses UPDATE and DELETE: history and audit rows are never rewritten."""
+    """No role but the owner holds UPDATE or DELETE, and a trigger refuses them to the owner too:
+    history and audit rows are never rewritten."""
     function = f"{table}_append_only"
     forward = f"""
+        REVOKE UPDATE, DELETE ON {table} FROM {ACTING_ROLES};
         CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
             RAISE EXCEPTION '% is append-only', TG_TABLE_NAME
@@ -112,6 +119,7 @@ def append_only_sql(table: str) -> tuple[str, str]:
     reverse = f"""
         DROP TRIGGER IF EXISTS {table}_no_update_or_delete ON {table};
         DROP FUNCTION IF EXISTS {function}();
+        GRANT UPDATE, DELETE ON {table} TO {ACTING_ROLES};
     """
     return forward, reverse
 

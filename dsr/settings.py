@@ -92,11 +92,18 @@ TEMPLATES = [
     },
 ]
 
-# The application connects as an ordinary role (never a superuser), so PostgreSQL's
-# row-level security binds it; see registers/access.py.
+# The credentials of this process's database role (docs/security.md, "Database roles"): the
+# runtime role for the web server, the worker role for Celery and management commands, the owner
+# for migrations. Each process is given only its own URL; none is a superuser or has BYPASSRLS,
+# so row-level security binds them all (registers/access.py).
 DATABASES = {
-    "default": env.db("DATABASE_URL", default="postgres://dsr:dsr@127.0.0.1:5432/dsr"),
+    "default": env.db("DATABASE_URL", default="postgres://dsr_app:dsr_app@127.0.0.1:5432/dsr"),
 }
+# The cross-tenant role that `registers.access.system_scope` becomes (the worker role may; the
+# runtime role may not), and the role a tenant scope acts as: "none" is the role this process
+# logged in as (the test suite, logged in as the owner, acts as the runtime role "dsr_app").
+DSR_DB_SYSTEM_ROLE = "dsr_system"
+DSR_DB_TENANT_ROLE = env.str("DSR_DB_TENANT_ROLE", default="none")
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # No JIT compilation: it adds about 200 ms to each large report query and gains nothing on the

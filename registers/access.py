@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import CharField, IntegerField, Q, QuerySet, Value
@@ -98,10 +99,13 @@ class Scope:
             return qs
         return qs.filter(authority_id__in=self.authority_ids)
 
-    # The values written into PostgreSQL's transaction-local settings.
+    # The values written into PostgreSQL's transaction-local settings. The system scope is a
+    # database role (`dsr_system`), which only the worker role may become: in a web process,
+    # entering it fails. Every other scope acts as the role the process logged in as.
     def db_settings(self) -> dict[str, str]:
         mode = "system" if self.system else ("national" if self.national_analyst else "user")
         return {
+            "role": settings.DSR_DB_SYSTEM_ROLE if self.system else settings.DSR_DB_TENANT_ROLE,
             "dsr.scope": mode,
             "dsr.user_id": str(self.user_id or ""),
             "dsr.authorities": ",".join(str(a) for a in sorted(self.authority_ids)),
@@ -299,7 +303,12 @@ def request_scope(user: User | None) -> Iterator[Scope]:
                 yield scope
             return
         mode = "national" if user.is_national_analyst else "user"
-        values = {"dsr.scope": mode, "dsr.user_id": str(user.pk), "dsr.authorities": ""}
+        values = {
+            "role": settings.DSR_DB_TENANT_ROLE,
+            "dsr.scope": mode,
+            "dsr.user_id": str(user.pk),
+            "dsr.authorities": "",
+        }
         with _settings(values, restore=restore):
             _set_member_authorities(user)
             scope = _read_scope(user)
@@ -419,6 +428,41 @@ def template_flags(user: User | None, authority: IntegrationAuthority | None) ->
         # The lead here, or staff granted a locality to add people in.
         "can_add_people": is_lead_here or bool(scope.write_localities),
     }
+
+
+@contextmanager
+def transfer_acceptance(transfer_id: int, *, actor: User) -> Iterator[None]:
+    """Open the sending record of a pending transfer to the caller's authority, for the rest of
+    the block: the person, their history, and the sending authority's audit rows.
+
+    One named operation of the database (`dsr_open_transfer_for_acceptance`, owned by the owner)
+    checks, in the actor's own scope, that the transfer is pending and addressed to the actor's
+    authority, and grants this transaction those rows only; the grant ends with the block.
+    Audited.
+    """
+    with transaction.atomic(savepoint=False):
+        with using_scope(scope_for(actor)), connection.cursor() as cursor:
+            cursor.execute("SELECT dsr_open_transfer_for_acceptance(%s)", [transfer_id])
+        record_event(actor, "transfer.sending_record_opened", changes={"transfer": transfer_id})
+        yield
+        if not connection.needs_rollback:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT dsr_close_transaction_grants()")
+
+
+@contextmanager
+def return_decision(return_id: int, *, actor: User) -> Iterator[None]:
+    """In the national scope, open one submitted return for the national decision for the rest
+    of the block (`dsr_open_return_for_decision`): the return may be updated and its authority's
+    audit row appended. Audited."""
+    with transaction.atomic(savepoint=False):
+        with using_scope(scope_for(actor)), connection.cursor() as cursor:
+            cursor.execute("SELECT dsr_open_return_for_decision(%s)", [return_id])
+        record_event(actor, "return.opened_for_decision", changes={"return": return_id})
+        yield
+        if not connection.needs_rollback:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT dsr_close_transaction_grants()")
 
 
 # Helpers beside the views and the API: the object and the right to act, or 404/403.

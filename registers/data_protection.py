@@ -6,9 +6,9 @@ them: names, CHI number, local reference, key worker details, the day of the mon
 text of their history, reviews and transfers. What the census and the returns read stays: the
 register state of every history entry, sex, dates on the register, categories. Submitted returns
 hold aggregates only and are untouched. History is append-only by trigger; the one exception is
-this task, which runs in the audited system scope with the transaction-local setting
-`dsr.pseudonymise = on` and may change only an entry's `reason` and `changes` (the trigger checks
-that every other column is unchanged).
+this task, which runs in the audited system scope (the database role `dsr_system`, which only the
+worker role may become) and may change only an entry's `reason` and `changes`: that role alone
+holds UPDATE on those two columns, and the trigger checks that every other column is unchanged.
 
 Subject access. The authority's lead can download one person's full record, every history entry
 and review, their transfers and the audit trail of who viewed or changed the record, as a PDF.
@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -66,18 +64,6 @@ def due_for_pseudonymisation(today: dt.date) -> Q:
     return Q(date_left__lt=retention_cutoff(today), pseudonymised_at__isnull=True)
 
 
-@contextmanager
-def _history_may_be_pseudonymised() -> Iterator[None]:
-    """The one controlled way past the history's append-only trigger (see the module doc)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('dsr.pseudonymise', 'on', true)")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('dsr.pseudonymise', '', true)")
-
-
 def pseudonymise_leavers(*, today: dt.date | None = None) -> list[int]:
     """Pseudonymise everyone past the retention period, in the audited system scope. Idempotent:
     a person is done once (`pseudonymised_at`). Returns the ids done this time."""
@@ -92,9 +78,8 @@ def pseudonymise_leavers(*, today: dt.date | None = None) -> list[int]:
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        with _history_may_be_pseudonymised():
-            for pk in ids:
-                _pseudonymise(pk)
+        for pk in ids:
+            _pseudonymise(pk)
     return ids
 
 

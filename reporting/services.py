@@ -142,11 +142,12 @@ def submit_return(actor: User, ret: AuthorityReturn) -> AuthorityReturn:
 
 
 def _decide(actor: User, ret_pk: int, *, status: str, comment: str) -> AuthorityReturn:
-    # The national scope may only read returns; the decision is written in the named scope.
-    with access.system_scope("national decision on a return", actor=actor):
+    # The national scope may only read returns; the database opens this one submitted return for
+    # the decision (audited).
+    if AuthorityReturn.objects.get(pk=ret_pk).status != ReturnStatus.SUBMITTED:
+        raise ValidationError("Only a submitted return can be accepted or sent back.")
+    with access.return_decision(ret_pk, actor=actor):
         ret = AuthorityReturn.objects.select_for_update().get(pk=ret_pk)
-        if ret.status != ReturnStatus.SUBMITTED:
-            raise ValidationError("Only a submitted return can be accepted or sent back.")
         ret.status = status
         ret.decided_at = timezone.now()
         ret.decided_by = actor

@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Start a Celery worker and beat in the background and the web server in the foreground.
+# Start a Celery worker and beat in the background and the web server in the foreground. Each
+# process gets only its own database credentials: the worker and beat the worker role's
+# (DATABASE_WORKER_URL), the web server the runtime role's (DATABASE_URL); none the owner's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 mkdir -p var/log
-.venv/bin/celery -A dsr worker --loglevel=INFO --concurrency=2 >var/log/worker.log 2>&1 &
+: "${DATABASE_WORKER_URL:?set DATABASE_WORKER_URL (make run derives it from DATABASE_URL)}"
+AS_WORKER=(env -u DATABASE_OWNER_URL DATABASE_URL="$DATABASE_WORKER_URL")
+AS_RUNTIME=(env -u DATABASE_OWNER_URL -u DATABASE_WORKER_URL)
+"${AS_WORKER[@]}" .venv/bin/celery -A dsr worker --loglevel=INFO --concurrency=2 >var/log/worker.log 2>&1 &
 WORKER=$!
-.venv/bin/celery -A dsr beat --loglevel=INFO --schedule var/celerybeat-schedule >var/log/beat.log 2>&1 &
+"${AS_WORKER[@]}" .venv/bin/celery -A dsr beat --loglevel=INFO --schedule var/celerybeat-schedule >var/log/beat.log 2>&1 &
 BEAT=$!
 trap 'kill $WORKER $BEAT 2>/dev/null || true' EXIT INT TERM
 cat <<MSG
@@ -28,4 +33,4 @@ cat <<MSG
   Celery worker and beat logs: var/log/. Press Ctrl+C to stop.
 
 MSG
-.venv/bin/python manage.py runserver "$HOST:$PORT"
+"${AS_RUNTIME[@]}" .venv/bin/python manage.py runserver "$HOST:$PORT"

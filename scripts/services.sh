@@ -1,14 +1,29 @@
 #!/usr/bin/env bash
-# Start PostgreSQL and Redis when they are not running, and create the application's role and
-# database. Safe to run again. The role is an ordinary one (no superuser, no BYPASSRLS) so that
-# row-level security binds it.
+# Start PostgreSQL and Redis when they are not running, and create the database roles and the
+# database. Safe to run again. The roles (docs/security.md, "Database roles"):
+#   owner   (DATABASE_OWNER_URL)  owns the schema, runs migrations and set-up; CREATEDB for tests
+#   runtime (DATABASE_URL)        web and API requests: table privileges only
+#   worker  (DATABASE_WORKER_URL) Celery worker and beat, management commands; may become
+#                                 dsr_system (no login), the cross-tenant role
+# None is a superuser or has BYPASSRLS, so row-level security binds them all. The runtime and
+# worker role names are fixed (the migrations grant to them); the passwords come from the URLs.
 set -euo pipefail
 
-DB_NAME="${DSR_DB_NAME:-dsr}"
-DB_ROLE="${DSR_DB_ROLE:-dsr}"
+DATABASE_URL="${DATABASE_URL:-postgres://dsr_app:dsr_app@127.0.0.1:5432/dsr}"
 PG_HOST=127.0.0.1
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+# user, password and database name of a postgres:// URL
+url_user() { local u="${1#*://}"; u="${u%%@*}"; echo "${u%%:*}"; }
+url_password() { local u="${1#*://}"; u="${u%%@*}"; [[ "$u" == *:* ]] && echo "${u#*:}" || echo ""; }
+url_db() { local d="${1##*/}"; echo "${d%%\?*}"; }
+with_role() { echo "$1" | sed -E "s#//[^@]*@#//$2:$2@#"; }
+
+DATABASE_OWNER_URL="${DATABASE_OWNER_URL:-$(with_role "$DATABASE_URL" dsr_owner)}"
+DATABASE_WORKER_URL="${DATABASE_WORKER_URL:-$(with_role "$DATABASE_URL" dsr_worker)}"
+DB_NAME="$(url_db "$DATABASE_OWNER_URL")"
+OWNER="$(url_user "$DATABASE_OWNER_URL")"
 
 apt_install() {
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -33,10 +48,51 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
 fi
 
-psql_admin() { psql -h "$PG_HOST" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
-if [ "$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$DB_ROLE'")" != "1" ]; then
-  psql_admin -c "CREATE ROLE $DB_ROLE LOGIN CREATEDB NOSUPERUSER NOBYPASSRLS PASSWORD '$DB_ROLE'"
+psql_admin() { PGOPTIONS="-c client_min_messages=warning" psql -h "$PG_HOST" -U postgres -v ON_ERROR_STOP=1 -qtA "$@"; }
+ensure_role() {  # name, attributes, password (empty: no login)
+  local exists
+  exists="$(psql_admin -c "SELECT 1 FROM pg_roles WHERE rolname = '$1'")"
+  if [ "$exists" != "1" ]; then
+    psql_admin -c "CREATE ROLE $1"
+  fi
+  psql_admin -c "ALTER ROLE $1 $2 NOSUPERUSER NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+  if [ -n "$3" ]; then
+    psql_admin -c "ALTER ROLE $1 PASSWORD '$3'"
+  fi
+}
+ensure_role "$OWNER" "LOGIN CREATEDB INHERIT" "$(url_password "$DATABASE_OWNER_URL")"
+ensure_role dsr_app "LOGIN NOCREATEDB NOINHERIT" "$(url_password "$(with_role "$DATABASE_URL" dsr_app)")"
+ensure_role dsr_worker "LOGIN NOCREATEDB NOINHERIT" "$(url_password "$DATABASE_WORKER_URL")"
+ensure_role dsr_system "NOLOGIN NOCREATEDB NOINHERIT" ""
+# The worker may become the cross-tenant role (SET ROLE, audited); the owner may act as any of
+# them (the test suite logs in as the owner and acts as the runtime role). Never the reverse.
+psql_admin -c "GRANT dsr_system TO dsr_worker" >/dev/null
+psql_admin -c "GRANT dsr_app, dsr_worker, dsr_system TO $OWNER" >/dev/null
+
+owner_of() {
+  psql_admin -c "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '$1'"
+}
+
+# The test suite (logged in as the owner) creates and drops test_<name>; one left by a run before
+# the database roles belongs to another role and cannot be dropped by the owner. CI starts from
+# nothing of its own, so there it goes; elsewhere someone may be using it, so say what to do.
+test_owner="$(owner_of "test_$DB_NAME")"
+if [ -n "$test_owner" ] && [ "$test_owner" != "$OWNER" ]; then
+  if [ "${CI:-}" = "true" ]; then
+    psql_admin -c "DROP DATABASE test_$DB_NAME WITH (FORCE)"
+  else
+    echo "Note: test_$DB_NAME belongs to $test_owner, so the tests cannot recreate it; drop it" >&2
+    echo "(dropdb -h $PG_HOST -U postgres test_$DB_NAME) or choose another DATABASE_URL." >&2
+  fi
 fi
-if [ "$(psql_admin -c "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'")" != "1" ]; then
-  psql_admin -c "CREATE DATABASE $DB_NAME OWNER $DB_ROLE"
+
+owner_of_db="$(owner_of "$DB_NAME")"
+if [ -z "$owner_of_db" ]; then
+  psql_admin -c "CREATE DATABASE $DB_NAME OWNER $OWNER"
+elif [ "$owner_of_db" != "$OWNER" ]; then
+  echo "Database $DB_NAME belongs to $owner_of_db, not to the owner role $OWNER: it was made" >&2
+  echo "before the database roles. Drop it (dropdb -h $PG_HOST -U postgres $DB_NAME) or choose" >&2
+  echo "another name in DATABASE_URL." >&2
+  # Only migrating (make run, make migrate) needs it; the test suite makes its own database.
+  [ "${1:-}" = "--require-database" ] && exit 1
 fi

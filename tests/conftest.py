@@ -1,11 +1,14 @@
 import uuid
 
 import pytest
-from django.db import connection
+from django.conf import settings
+from django.db import connection, connections
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 from django.test import Client, override_settings
 
+from dsr.celery import app as celery_app
+from tests import db_roles
 from tests.factories import (
     AuthorityFactory,
     LocalityFactory,
@@ -15,27 +18,53 @@ from tests.factories import (
     pass_second_factor,
 )
 
+# The suite logs in as the owner role: it creates the test database and runs the migrations, and
+# it flushes the tables after a transactional test (TRUNCATE is the owner's alone). Everything else
+# acts as another role, set on the session: tests arrange their data as the cross-tenant role
+# `dsr_system` (as seeding does, in the worker); requests, tasks and services act as the runtime
+# role, because every scope they enter names it (DSR_DB_TENANT_ROLE). So what the application does
+# in a test, it does with the runtime role's privileges. tests/test_database_roles.py also logs in
+# as the runtime and worker roles themselves.
+RUNTIME_ROLE = "dsr_app"
+# The suite's Celery tasks go to a queue of this run's own, so that a service running on the same
+# Redis (`make run`) and the suite never take each other's tasks.
+celery_app.conf.task_default_queue = f"dsr-tests-{uuid.uuid4().hex[:12]}"
+settings.DATABASES["default"].update(db_roles.owner_credentials())
+settings.DSR_DB_TENANT_ROLE = RUNTIME_ROLE
+_act_as_runtime = False
 
-def _set_scope(value: str, *, local: bool) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('dsr.scope', %s, %s)", [value, local])
+
+def _set_role(role: str, *, conn=connection) -> None:
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT set_config('role', %s, false)", [role])
 
 
-@receiver(connection_created, dispatch_uid="dsr_tests_allow_truncate")
-def _allow_flush(sender, connection, **kwargs):
-    """Django empties the tables after a transactional test with TRUNCATE, which tenant, history
-    and audit tables refuse unless this session setting says so (dsr/rls.py). Every connection of
-    the test run gets it (workers' too); the tests of the refusal switch it off for themselves."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('dsr.allow_truncate', 'on', false)")
+@receiver(connection_created, dispatch_uid="dsr_tests_runtime_role")
+def _new_connections_act_as_the_runtime_role(sender, connection, **kwargs):
+    """Connections opened by the live server's and the Celery worker's threads too."""
+    if _act_as_runtime:
+        _set_role(RUNTIME_ROLE, conn=connection)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """After the owner has made the test database, every new connection acts as the runtime
+    role; the owner drops the database at the end."""
+    global _act_as_runtime
+    connections.close_all()
+    _act_as_runtime = True
+    yield
+    _act_as_runtime = False
+    connections.close_all()
 
 
 @pytest.fixture(autouse=True)
-def _setup_in_system_scope(request):
-    """Tests arrange their data in the system scope, as seeding does.
+def _arrange_as_the_system_role(request):
+    """Tests arrange their data as the cross-tenant role, as seeding does.
 
-    Requests made through the test client run in the signed-in user's scope (the middleware sets
-    it and restores this one afterwards), so row-level security still applies to what they do.
+    Requests made through the test client run in the signed-in user's scope as the runtime role
+    (the middleware enters it and restores this role afterwards), so row-level security and the
+    runtime role's grants still apply to what they do.
     """
     marker = request.node.get_closest_marker("django_db")
     wants_db = marker is not None or {"db", "transactional_db", "live_server"} & set(
@@ -50,11 +79,12 @@ def _setup_in_system_scope(request):
         or (marker is not None and marker.kwargs.get("transaction", False))
     )
     request.getfixturevalue("transactional_db" if transactional else "db")
-    _set_scope("system", local=False)
+    _set_role(settings.DSR_DB_SYSTEM_ROLE)
 
     yield
     if transactional:
-        _set_scope("", local=False)
+        # Django's flush after the test truncates every table: the owner's privilege.
+        _set_role("none")
 
 
 @pytest.fixture(autouse=True, scope="session")

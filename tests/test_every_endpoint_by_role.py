@@ -346,7 +346,8 @@ def world(django_db_setup, django_db_blocker) -> Iterator[World]:
         atomic.__enter__()
         try:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT set_config('dsr.scope', 'system', false)")
+                # Arranged as the cross-tenant role, as tests/conftest.py does.
+                cursor.execute("SELECT set_config('role', 'dsr_system', false)")
             yield _build_world()
         finally:
             transaction.set_rollback(True)

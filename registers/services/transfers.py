@@ -185,10 +185,10 @@ def _checked_acceptance(transfer: Transfer, *, locality: Locality, reference: st
 def _close_sending_entry(actor: User, transfer: Transfer, *, today: dt.date) -> _SentEntry:
     """Close the sending authority's entry, leaving as transferred today.
 
-    The sending record is outside the receiving lead's scope: close it in the (audited) system
-    scope, as one step of the accepting transaction."""
+    The sending record is outside the receiving lead's scope: the database opens it for this one
+    step of the accepting transaction (audited), and for nothing else."""
     receiving = transfer.to_authority
-    with access.system_scope(f"transfer {transfer.pk} accepted", actor=actor):
+    with access.transfer_acceptance(transfer.pk, actor=actor):
         sent = Person.objects.select_for_update().get(pk=transfer.person_id)
         if sent.date_left is not None:
             raise ValidationError("The person has already left the sending authority's register.")

@@ -80,7 +80,9 @@ def test_an_out_of_scope_person_page_records_no_read(client, practitioner, other
     assert not AuditEvent.objects.filter(action="person.viewed").exists()
 
 
-def test_the_system_scope_is_audited_with_its_actor_and_reason(lead, other_lead, person, authority):
+def test_opening_the_sending_record_of_a_transfer_is_audited_with_its_actor(
+    lead, other_lead, person, authority
+):
     transfer = services.request_transfer(
         lead,
         person,
@@ -88,10 +90,11 @@ def test_the_system_scope_is_audited_with_its_actor_and_reason(lead, other_lead,
         to_authority=other_lead.memberships.get().authority,
         reason="Moving to family",
     )
-    before = AuditEvent.objects.filter(action="system_scope").count()
+    action = "transfer.sending_record_opened"
+    before = AuditEvent.objects.filter(action=action).count()
     other_locality = other_lead.memberships.get().authority.localities.create(name="Leith")
     services.accept_transfer(other_lead, transfer, locality=other_locality, local_reference="EDI-1")
-    uses = AuditEvent.objects.filter(action="system_scope").order_by("-id")
+    uses = AuditEvent.objects.filter(action=action).order_by("-id")
     assert uses.count() == before + 1
     assert uses[0].actor == other_lead
-    assert uses[0].changes == {"reason": f"transfer {transfer.pk} accepted"}
+    assert uses[0].changes == {"transfer": transfer.pk}

@@ -164,12 +164,17 @@ def test_the_helper_gives_a_new_table_the_policy_the_migrations_wrote(existing, 
 
     forward, _reverse = tenant_policy_sql("rls_probe", **options)
     with transaction.atomic():
+        raw("SELECT set_config('role', 'none', true)")  # the owner, for this savepoint
         raw(
             "CREATE TABLE rls_probe (id bigint, authority_id bigint, to_authority_id bigint, "
             "user_id bigint)"
         )
         raw(forward)
         assert policies("rls_probe") == policies(existing) != {}
+        assert raw(
+            "SELECT roles FROM pg_policies WHERE tablename = 'rls_probe' AND policyname = "
+            "'system_all'"
+        ) == [(["dsr_system"],)]
         transaction.set_rollback(True)
 
 
@@ -398,7 +403,6 @@ def test_authority_b_rows_are_out_of_reach_inside_authority_a_scope(model, world
     quoted = ", ".join(f'"{c}"' for c in columns)
 
     with access.using_scope(access.scope_for(world.leads["A"])):
-        raw("SELECT set_config('dsr.allow_truncate', 'off', true)")
         seen = raw(f'SELECT count(*) FROM {table} WHERE "{pk}" = ANY(%s)', [b_ids])
         _, updated = _refused(
             f'UPDATE {table} SET "{column}" = "{column}" WHERE "{pk}" = ANY(%s)', [b_ids]

@@ -62,10 +62,17 @@ def test_accepting_moves_the_person_to_the_receiving_register_with_history(
     assert (transfer.status, transfer.new_person) == (TransferStatus.ACCEPTED, new)
 
 
-def test_accepting_is_audited_including_the_step_into_the_system_scope(transfer, other_lead, leith):
+def test_accepting_is_audited_including_the_step_that_opens_the_sending_record(
+    transfer, other_lead, leith
+):
     services.accept_transfer(other_lead, transfer, locality=leith, local_reference="ED-1")
     actions = set(AuditEvent.objects.filter(actor=other_lead).values_list("action", flat=True))
-    assert {"system_scope", "person.left", "person.added", "transfer.accepted"} <= actions
+    assert {
+        "transfer.sending_record_opened",
+        "person.left",
+        "person.added",
+        "transfer.accepted",
+    } <= actions
 
 
 def test_only_the_receiving_lead_can_accept(transfer, lead, leith):

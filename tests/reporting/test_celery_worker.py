@@ -21,10 +21,10 @@ def worker(monkeypatch):
     monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
     app.conf.task_always_eager = False
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-        # Starting the worker closes this thread's connection too: arrange data in the system
-        # scope again, as tests/conftest.py does.
+        # Starting the worker closes this thread's connection too: arrange data as the system
+        # role again, as tests/conftest.py does.
         with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('dsr.scope', 'system', false)")
+            cursor.execute("SELECT set_config('role', 'dsr_system', false)")
         yield
 
 
@@ -76,3 +76,21 @@ def test_a_task_delivered_twice_produces_one_result(worker, lead, nithsdale, aut
     finished = ReportJob.objects.get(pk=job.pk)
     assert (finished.status, finished.attempts) == ("done", 1)
     assert authority.returns.count() == 1
+
+
+def test_the_suite_sends_its_tasks_to_a_queue_of_its_own():
+    """A service running on the same Redis consumes the default queue ("celery"), never this
+    one, and the suite's worker consumes only this one."""
+    from reporting.tasks import run_report_job
+
+    queue = app.conf.task_default_queue
+    assert queue.startswith("dsr-tests-")
+    eager, app.conf.task_always_eager = app.conf.task_always_eager, False
+    with app.connection_for_write() as conn:
+        redis = conn.default_channel.client
+        try:
+            run_report_job.apply_async((0, None))
+            assert redis.llen(queue) == 1
+        finally:
+            redis.delete(queue)
+            app.conf.task_always_eager = eager
