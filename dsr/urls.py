@@ -1,14 +1,14 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views_signin
 from registers.api.errors import api_not_found
+from reporting import views as reporting_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="registers:person_list"), name="home"),
+    path("", reporting_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/second-factor/", views_signin.mfa_verify, name="mfa_verify"),

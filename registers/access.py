@@ -347,13 +347,13 @@ def localities(user: User, *, write: bool = False) -> QuerySet[Locality]:
 
 
 # Named questions: what the views, selectors, services, tasks and templates ask.
-def is_national(user: User) -> bool:
+def is_national(user: User | None) -> bool:
     """Whether the user is a national analyst (aggregate returns, never a person)."""
     return scope_for(user).national_analyst
 
 
-def require_national(user: User) -> None:
-    """National analysts only; anyone else is told there is no such page (404)."""
+def require_national(user: User | None) -> None:
+    """Pages and actions of the national team; anyone else gets 404 (they do not exist for them)."""
     if not is_national(user):
         raise Http404("No such page.")
 

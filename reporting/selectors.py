@@ -16,7 +16,7 @@ from django.utils import timezone
 from registers import access
 from registers.models import IntegrationAuthority
 
-from .census import recent_census_dates, return_deadline
+from .census import latest_census_date, recent_census_dates, return_deadline
 from .models import AuthorityReturn, CensusSnapshot, JobKind, ReportJob, SnapshotRow
 from .tables import WARNINGS, warning_codes
 
@@ -116,6 +116,18 @@ def national_status(
         for r in AuthorityReturn.objects.filter(census_date=census_date).defer("tables", "warnings")
     }
     return [(a, returns.get(a.pk)) for a in IntegrationAuthority.objects.order_by("name")]
+
+
+def national_landing_date(today: dt.date | None = None) -> dt.date:
+    """The census date the national analyst starts from: the latest with a return submitted or
+    accepted, else the latest census date."""
+    latest = (
+        AuthorityReturn.objects.filter(status__in=["submitted", "accepted"])
+        .order_by("-census_date")
+        .values_list("census_date", flat=True)
+        .first()
+    )
+    return latest or latest_census_date(today or timezone.localdate())
 
 
 def return_for_decision(user: User, pk: int) -> AuthorityReturn:

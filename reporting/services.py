@@ -141,6 +141,24 @@ def submit_return(actor: User, ret: AuthorityReturn) -> AuthorityReturn:
     return ret
 
 
+def national_build_blocker(census_date: dt.date, *, included: int | None = None) -> str:
+    """Why a national file cannot be built for this census date yet ("" when it can), so the
+    page can say so before anyone tries. `included`: the number of submitted or accepted
+    returns, when the caller has already counted them (else read in the national scope)."""
+    if included is None:
+        included = AuthorityReturn.objects.filter(
+            census_date=census_date, status__in=[ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED]
+        ).count()
+    if included >= documents.MINIMUM_RETURNS:
+        return ""
+    return (
+        f"National files cannot be built yet: {included} of the authorities' returns "
+        f"{'is' if included == 1 else 'are'} submitted or accepted for this census date, and at "
+        f"least {documents.MINIMUM_RETURNS} are needed so that no authority's own small counts "
+        "are published."
+    )
+
+
 def _decide(actor: User, ret_pk: int, *, status: str, comment: str) -> AuthorityReturn:
     # The national scope may only read returns; the database opens this one submitted return for
     # the decision (audited).
@@ -191,6 +209,9 @@ def _check_job_rights(
     if kind in NATIONAL_KINDS:
         access.require_national(actor)
         _check_census_date(census_date)
+        blocker = national_build_blocker(census_date)
+        if blocker:
+            raise ValidationError(blocker)
         return
     if kind == JobKind.PERSON_PROFILE:
         access.person_for_read(actor, person.pk)  # 404 for the national analyst too

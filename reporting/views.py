@@ -27,6 +27,15 @@ def _errors(exc: ValidationError) -> list[str]:
 
 
 @login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Where sign-in lands: the national page for the national analyst (who has no register),
+    the register for everyone else."""
+    if access.is_national(request.user):
+        return redirect("reporting:national", census_date=selectors.national_landing_date())
+    return redirect("registers:person_list")
+
+
+@login_required
 def index(request: HttpRequest) -> HttpResponse:
     lines = selectors.census_overview(request.user)
     return render(request, "reporting/index.html", {"lines": lines})
@@ -111,11 +120,13 @@ def submit_return(request: HttpRequest, authority_id: int, census_date: dt.date)
 @login_required
 def national(request: HttpRequest, census_date: dt.date) -> HttpResponse:
     statuses = selectors.national_status(request.user, census_date)
+    included = sum(1 for _, r in statuses if r and r.is_locked)
     context = {
         "census_date": census_date,
         "statuses": statuses,
-        "included": sum(1 for _, r in statuses if r and r.is_locked),
+        "included": included,
         "jobs": selectors.national_jobs(request.user, census_date),
+        "blocker": services.national_build_blocker(census_date, included=included),
         "file_kinds": [(k.value, k.label) for k in NATIONAL_KINDS],
     }
     return render(request, "reporting/national.html", context)

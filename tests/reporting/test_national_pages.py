@@ -14,11 +14,20 @@ def url(authority, census, suffix=""):
 
 
 def test_analyst_queues_a_national_file_and_accepts_or_sends_back_returns(
-    client, analyst, lead, known_register, authority, census, django_capture_on_commit_callbacks
+    client,
+    analyst,
+    lead,
+    other_lead,
+    leith,
+    known_register,
+    authority,
+    census,
+    django_capture_on_commit_callbacks,
 ):
     from reporting import services
 
     ret = services.submit_return(lead, build_return(authority))
+    services.submit_return(other_lead, build_return(leith.authority))
     client.force_login(analyst)
     page = client.get(f"/reporting/national/{census.isoformat()}/").content.decode()
     assert "Dumfries and Galloway" in page and "Accept" in page
@@ -74,3 +83,37 @@ def test_census_index_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(18):
         body = client.get("/reporting/").content.decode()
     assert body.count("Not built") == 8 * authorities
+
+
+def test_sign_in_lands_the_analyst_on_the_national_page_of_the_latest_submitted_census(
+    client, analyst, lead, known_register, authority, census
+):
+    from reporting import services
+
+    services.submit_return(lead, build_return(authority))
+    client.force_login(analyst)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.url == f"/reporting/national/{census.isoformat()}/"
+
+
+def test_sign_in_lands_staff_on_their_register(client, lead):
+    client.force_login(lead)
+    assert client.get("/").url == "/register/"
+
+
+def test_national_page_says_in_advance_why_files_cannot_be_built_and_queues_nothing(
+    client, analyst, lead, known_register, authority, census
+):
+    from reporting import services
+
+    services.submit_return(lead, build_return(authority))
+    client.force_login(analyst)
+    page = client.get(f"/reporting/national/{census.isoformat()}/").content.decode()
+    assert "National files cannot be built yet: 1 of the authorities" in page
+    assert "Build file" not in page
+    response = client.post(
+        f"/reporting/national/{census.isoformat()}/files/", {"kind": "national_csv"}, follow=True
+    )
+    assert "cannot be built yet" in response.content.decode()
+    assert not ReportJob.objects.filter(kind="national_csv").exists()
