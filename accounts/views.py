@@ -8,7 +8,7 @@ from collections import defaultdict
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -27,7 +27,7 @@ def _membership(request: HttpRequest, pk: int) -> tuple[IntegrationAuthority, Me
         Membership.objects.filter(authority=authority, pk=pk).select_related("user").first()
     )
     if membership is None:
-        raise Http404("No such member of your staff.")
+        raise access.out_of_scope(request.user, "membership", pk, "No such member of your staff.")
     return authority, membership
 
 
@@ -147,7 +147,9 @@ def _api_client(request: HttpRequest, pk: int) -> ApiClient:
     authority = access.led_authority(request)
     client = ApiClient.objects.filter(authority=authority, pk=pk).first()
     if client is None:
-        raise Http404("No such API client in your authority.")
+        raise access.out_of_scope(
+            request.user, "api_client", pk, "No such API client in your authority."
+        )
     return client
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import CharField, IntegerField, Q, QuerySet, Value
 from django.http import Http404, HttpRequest
@@ -170,10 +170,24 @@ def forget_scope(user: User) -> None:
     user.__dict__.pop("_dsr_scope", None)
 
 
+NATIONAL_MEMBER_MESSAGE = (
+    "This person is a national analyst: national analysts see aggregate returns for every "
+    "authority and cannot also be staff of one. Use a separate account for authority work."
+)
+
+
+def refuse_national_member(user: User, *, field: str) -> None:
+    """A national analyst never holds a membership (the database refuses one too: migration
+    accounts 0004). Every staff service asks this before it creates or changes a membership."""
+    if user.is_national_analyst:
+        raise ValidationError({field: [NATIONAL_MEMBER_MESSAGE]})
+
+
 def _resolve(user: User) -> Scope:
     """Read the user's scope inside a transaction bound to another scope, left as it was."""
     with _settings({"dsr.user_id": str(user.pk), "dsr.authorities": ""}):
-        _set_member_authorities(user)
+        if not user.is_national_analyst:
+            _set_member_authorities(user)
         return _read_scope(user)
 
 
@@ -191,6 +205,10 @@ def _set_member_authorities(user: User) -> None:
 def _read_scope(user: User) -> Scope:
     """The user's memberships and locality grants, in one statement; the transaction must already
     be bound to the user and their authorities (the grants' localities are tenant rows)."""
+    if user.is_national_analyst:
+        # National access is aggregate only: a membership (which the database refuses anyway)
+        # is never merged into it, so a national user never receives person rows.
+        return Scope(user_id=user.pk, national_analyst=True)
     blank_id = Value(None, output_field=IntegerField())
     blank_text = Value(None, output_field=CharField())
     memberships = Membership.objects.filter(user=user).values_list(
@@ -278,6 +296,26 @@ def system_scope(reason: str, *, actor: User | None = None) -> Iterator[Scope]:
         yield SYSTEM
 
 
+# Out-of-scope attempts: each 404 on an object outside the user's scope is recorded, in each of the
+# user's own authorities (their lead's audit log filters "access refused"), with what was asked
+# for. The refused object's own authority is not named: the user was not shown it.
+ACCESS_REFUSED = "access.refused"
+
+
+def out_of_scope(user: User | None, kind: str, pk: object, message: str) -> Http404:
+    """Record an out-of-scope attempt and return the 404 to raise."""
+    scope = scope_for(user)
+    if user is not None and user.is_authenticated and not scope.system:
+        for authority_id in sorted(scope.authority_ids) or [None]:
+            record_event(
+                user,
+                ACCESS_REFUSED,
+                authority_id=authority_id,
+                changes={"object": kind, "id": str(pk)[:40]},
+            )
+    return Http404(message)
+
+
 @contextmanager
 def user_scope(user: User | None) -> Iterator[Scope]:
     """Run a block (an account event) under the user's own scope, restoring the previous one."""
@@ -310,7 +348,8 @@ def request_scope(user: User | None) -> Iterator[Scope]:
             "dsr.authorities": "",
         }
         with _settings(values, restore=restore):
-            _set_member_authorities(user)
+            if not user.is_national_analyst:
+                _set_member_authorities(user)
             scope = _read_scope(user)
             user._dsr_scope = scope
             yield scope
@@ -384,7 +423,7 @@ def is_lead(user: User, authority_id: int | None) -> bool:
 def require_member(user: User, authority_id: int | None, *, message: str) -> None:
     """Staff of the authority in any role, or 404 with `message`."""
     if not is_member(user, authority_id):
-        raise Http404(message)
+        raise out_of_scope(user, "authority", authority_id, message)
 
 
 def authority_for_member(user: User, authority_id: int) -> IntegrationAuthority:
@@ -469,7 +508,7 @@ def return_decision(return_id: int, *, actor: User) -> Iterator[None]:
 def person_for_read(user: User, pk: int, queryset: PersonQuerySet | None = None) -> Person:
     person = visible_people(user, queryset).filter(pk=pk).first()
     if person is None:
-        raise Http404("No such person on your register.")
+        raise out_of_scope(user, "person", pk, "No such person on your register.")
     return person
 
 
@@ -482,7 +521,7 @@ def person_for_write(user: User, pk: int, *, lock: bool = False) -> Person:
     if person is None:
         if visible_people(user).filter(pk=pk).exists():
             raise PermissionDenied("You can read this record but not change it.")
-        raise Http404("No such person on your register.")
+        raise out_of_scope(user, "person", pk, "No such person on your register.")
     return person
 
 
@@ -492,7 +531,7 @@ def require_lead(user: User, authority_id: int) -> None:
         return
     if authority_id in scope.authority_ids:
         raise PermissionDenied("Only the authority's lead can do this.")
-    raise Http404("No such authority in your scope.")
+    raise out_of_scope(user, "authority", authority_id, "No such authority in your scope.")
 
 
 def require_lead_somewhere(user: User) -> None:
@@ -509,4 +548,4 @@ def require_locality_write(user: User, locality: Locality) -> None:
         return
     if scope.can_read_locality(locality):
         raise PermissionDenied("You can read this locality but not add or change people in it.")
-    raise Http404("No such locality in your scope.")
+    raise out_of_scope(user, "locality", locality.pk, "No such locality in your scope.")

@@ -11,10 +11,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import access, data_protection, imports, selectors
 from .models import ImportStatus
+from .validation import safe_download_name
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -32,7 +34,7 @@ class UploadForm(forms.Form):
 
 def _download(content: bytes, filename: str, file_format: str) -> HttpResponse:
     response = HttpResponse(content, content_type=CONTENT_TYPES.get(file_format, file_format))
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, safe_download_name(filename))
     response["Cache-Control"] = "no-store"
     return response
 

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet, Window
-from django.http import Http404
 from django.utils import timezone
 
 from . import access
@@ -133,7 +132,7 @@ def transfer_for_decision(user: User, pk: int) -> Transfer:
     """A pending transfer into an authority the user leads, or 404."""
     transfer = transfers_in_any(user).filter(pk=pk).first()
     if transfer is None:
-        raise Http404("No such transfer waiting for you.")
+        raise access.out_of_scope(user, "transfer", pk, "No such transfer waiting for you.")
     return transfer
 
 
@@ -298,7 +297,7 @@ def import_batch(user: User, pk: int) -> ImportBatch:
         .first()
     )
     if batch is None:
-        raise Http404("No such import.")
+        raise access.out_of_scope(user, "import", pk, "No such import.")
     return batch
 
 

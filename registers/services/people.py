@@ -24,6 +24,7 @@ from ..models import (
 from ..validation import (
     ADULT_AGE,
     age_on,
+    date_errors,
     identity_errors,
     normalise_status,
     raise_if,
@@ -104,6 +105,8 @@ def _new_person(
     errors.update(status_errors(fields, today=today, host_areas=host_areas))
     if date_added > today:
         errors.setdefault("date_added", []).append("The date added cannot be in the future.")
+    elif "date_added" in (added := date_errors({"date_added": date_added, **fields}, today=today)):
+        errors["date_added"] = added["date_added"]
     if reference_taken(fields.get("local_reference")):
         errors.setdefault("local_reference", []).append(
             CONSTRAINT_MESSAGES["person_local_reference_unique_in_ia"][1]
@@ -250,7 +253,9 @@ def _apply_status(
         risk_factors=list(person.risk_factors if risk_factors is None else risk_factors),
     )
     state = normalise_status(state)
-    errors.update(status_errors(state, today=today, host_areas=host_areas))
+    errors.update(
+        status_errors(state, today=today, host_areas=host_areas, born=person.date_of_birth)
+    )
     raise_if(errors)
     category_changed = (person.category, person.urgent_reason) != (category, state["urgent_reason"])
     for name, value in state.items():

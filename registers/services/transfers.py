@@ -19,7 +19,7 @@ from ..models import (
     Person,
     Transfer,
 )
-from ..validation import raise_if
+from ..validation import CONTROL_CHARACTER_MESSAGE, has_control_characters, raise_if
 from .people import _leave
 from .records import (
     CONSTRAINT_MESSAGES,
@@ -174,6 +174,8 @@ def _checked_acceptance(transfer: Transfer, *, locality: Locality, reference: st
         errors["locality"] = ["Choose a locality in your own authority."]
     if not reference:
         errors["local_reference"] = ["Give the person a local reference on your register."]
+    elif has_control_characters(reference):
+        errors["local_reference"] = [CONTROL_CHARACTER_MESSAGE]
     elif Person.objects.filter(
         authority_id=transfer.to_authority_id, local_reference=reference
     ).exists():

@@ -35,8 +35,8 @@ ALTER TABLE accounts_localityuserobjectpermission DISABLE ROW LEVEL SECURITY;
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0003_row_level_security"),
-        ("registers", "0005_locality_ordering_without_join"),
+        ("accounts", "0004_national_analyst_holds_no_membership"),
+        ("registers", "0006_locality_ordering_without_join"),
     ]
 
     operations = [migrations.RunSQL(FORWARD, REVERSE)]
