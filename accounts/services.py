@@ -20,6 +20,11 @@ from guardian.shortcuts import assign_perm, remove_perm
 from registers import access
 from registers.audit import record_event
 from registers.models import IntegrationAuthority, Locality
+from registers.validation import (
+    CONTROL_CHARACTER_MESSAGE,
+    has_control_characters,
+    refuse_control_characters,
+)
 
 from .models import ApiClient, ApiScope, LocalityUserObjectPermission, Membership, Role, User
 
@@ -63,8 +68,11 @@ def add_staff_member(
     email = User.objects.normalize_email(email.strip()).lower()
     if not email:
         raise ValidationError({"email": ["Enter an email address."]})
+    refuse_control_characters(email=email, first_name=first_name, last_name=last_name)
     user = User.objects.filter(email__iexact=email).first()
     invited = user is None
+    if user is not None:
+        access.refuse_national_member(user, field="email")
     if invited:
         user = User(
             username=email, email=email, first_name=first_name.strip(), last_name=last_name.strip()
@@ -110,6 +118,7 @@ def set_role(actor: User, membership: Membership, *, role: str) -> Membership:
         raise ValidationError({"role": ["Use 'hand over the lead role' to change the lead."]})
     if role not in (Role.PRACTITIONER, Role.VIEWER):
         raise ValidationError({"role": ["Choose practitioner or viewer."]})
+    access.refuse_national_member(membership.user, field="role")
     old = membership.role
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
@@ -139,6 +148,7 @@ def grant_locality(actor: User, membership: Membership, locality: Locality) -> N
     _own_locality(membership.authority, locality)
     if membership.role == Role.LEAD:
         raise ValidationError("The lead already has every locality.")
+    access.refuse_national_member(membership.user, field="localities")
     for perm in _locality_perms(membership.role):
         assign_perm(perm, membership.user, locality)
     record_event(
@@ -199,6 +209,7 @@ def hand_over_lead(
         access.require_lead(actor, authority.pk)
     elif not _in_system_scope():
         raise PermissionDenied("Only the system scope may appoint a lead without an actor.")
+    access.refuse_national_member(to_user, field="to_user")
     current = Membership.objects.filter(authority=authority, role=Role.LEAD).first()
     if current and current.user_id == to_user.pk:
         raise ValidationError({"to_user": ["This person is already the lead."]})
@@ -264,6 +275,8 @@ def create_api_client(
     errors: dict[str, list[str]] = {}
     if not name:
         errors["name"] = ["Name the system that will use this client."]
+    elif has_control_characters(name):
+        errors["name"] = [CONTROL_CHARACTER_MESSAGE]
     elif ApiClient.objects.filter(authority=authority, name__iexact=name).exists():
         errors["name"] = ["Your authority already has an API client with this name."]
     try:

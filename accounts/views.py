@@ -36,7 +36,7 @@ def _membership(request: HttpRequest, pk: int) -> tuple[IntegrationAuthority, Me
         Membership.objects.filter(authority=authority, pk=pk).select_related("user").first()
     )
     if membership is None:
-        raise Http404("No such member of your staff.")
+        raise access.out_of_scope(request.user, "membership", pk, "No such member of your staff.")
     return authority, membership
 
 
@@ -156,7 +156,9 @@ def _api_client(request: HttpRequest, pk: int) -> ApiClient:
     authority = _lead_authority(request)
     client = ApiClient.objects.filter(authority=authority, pk=pk).first()
     if client is None:
-        raise Http404("No such API client in your authority.")
+        raise access.out_of_scope(
+            request.user, "api_client", pk, "No such API client in your authority."
+        )
     return client
 
 

@@ -58,6 +58,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.security.SecurityHeadersMiddleware",
+    # Oversized API bodies: a problem-details 413 before anything reads them.
+    "registers.api.errors.ApiBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -178,10 +180,14 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["registers.api.throttling.ApiClientRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG and not PRODUCTION else []),
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["registers.api.parsers.LimitedJSONParser"],
     "EXCEPTION_HANDLER": "registers.api.errors.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "registers.api.schema.ProblemAutoSchema",
 }
+# Deepest nesting of arrays and objects an API request body may have (deeper is a 400).
+DSR_API_MAX_JSON_DEPTH = env.int("DSR_API_MAX_JSON_DEPTH", default=20)
+# Request bodies (forms and API alike) are limited by Django's DATA_UPLOAD_MAX_MEMORY_SIZE.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DSR_MAX_BODY_BYTES", default=2_621_440)
 # Requests per API client (DRF rate: N/second, minute, hour or day).
 DSR_API_RATE = env.str("DSR_API_RATE", default="600/min")
 
@@ -213,6 +219,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
+# A report job still queued this long after it was queued lost its task: it is marked failed, with
+# the reason, and can be retried or cancelled from its page.
+DSR_JOB_QUEUED_LIMIT_SECONDS = env.int("DSR_JOB_QUEUED_LIMIT_SECONDS", default=600)
 # Each morning: if yesterday was a census date, freeze every authority's snapshot.
 CELERY_BEAT_SCHEDULE = {
     "census-snapshots": {

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -155,9 +155,26 @@ def forget_scope(user: User) -> None:
     user.__dict__.pop("_dsr_scope", None)
 
 
+NATIONAL_MEMBER_MESSAGE = (
+    "This person is a national analyst: national analysts see aggregate returns for every "
+    "authority and cannot also be staff of one. Use a separate account for authority work."
+)
+
+
+def refuse_national_member(user: User, *, field: str) -> None:
+    """A national analyst never holds a membership (the database refuses one too: migration
+    accounts 0004). Every staff service asks this before it creates or changes a membership."""
+    if user.is_national_analyst:
+        raise ValidationError({field: [NATIONAL_MEMBER_MESSAGE]})
+
+
 def _resolve(user: User) -> Scope:
     from accounts.models import LocalityUserObjectPermission, Membership
 
+    if user.is_national_analyst:
+        # National access is aggregate only: a membership (which the database refuses anyway)
+        # is never merged into it, so a national user never receives person rows.
+        return Scope(user_id=user.pk, national=True)
     # Memberships are readable by their own user; locality grants then need the authorities.
     with _settings({"dsr.user_id": str(user.pk)}):
         roles = dict(
@@ -244,6 +261,28 @@ def system_scope(reason: str, *, actor: User | None = None) -> Iterator[Scope]:
         yield SYSTEM
 
 
+# Out-of-scope attempts: each 404 on an object outside the user's scope is recorded, in each of the
+# user's own authorities (their lead's audit log filters "access refused"), with what was asked
+# for. The refused object's own authority is not named: the user was not shown it.
+ACCESS_REFUSED = "access.refused"
+
+
+def out_of_scope(user: User | None, kind: str, pk: object, message: str) -> Http404:
+    """Record an out-of-scope attempt and return the 404 to raise."""
+    from .audit import record_event
+
+    scope = scope_for(user)
+    if user is not None and user.is_authenticated and not scope.system:
+        for authority_id in sorted(scope.authority_ids) or [None]:
+            record_event(
+                user,
+                ACCESS_REFUSED,
+                authority_id=authority_id,
+                changes={"object": kind, "id": str(pk)[:40]},
+            )
+    return Http404(message)
+
+
 @contextmanager
 def transfer_acceptance(transfer_id: int, *, actor: User) -> Iterator[None]:
     """Open the sending record of a pending transfer to the caller's authority, for the rest of
@@ -290,7 +329,7 @@ def person_for_read(user: User, pk: int, queryset: QuerySet | None = None) -> Pe
     qs = queryset if queryset is not None else Person.objects.all()
     person = qs.visible_to(user).filter(pk=pk).first()
     if person is None:
-        raise Http404("No such person on your register.")
+        raise out_of_scope(user, "person", pk, "No such person on your register.")
     return person
 
 
@@ -305,7 +344,7 @@ def person_for_write(user: User, pk: int, *, lock: bool = False) -> Person:
     if person is None:
         if Person.objects.visible_to(user).filter(pk=pk).exists():
             raise PermissionDenied("You can read this record but not change it.")
-        raise Http404("No such person on your register.")
+        raise out_of_scope(user, "person", pk, "No such person on your register.")
     return person
 
 
@@ -326,7 +365,7 @@ def require_lead(user: User, authority_id: int) -> None:
         return
     if authority_id in scope.authority_ids:
         raise PermissionDenied("Only the authority's lead can do this.")
-    raise Http404("No such authority in your scope.")
+    raise out_of_scope(user, "authority", authority_id, "No such authority in your scope.")
 
 
 def require_locality_write(user: User, locality: Locality) -> None:
@@ -335,4 +374,4 @@ def require_locality_write(user: User, locality: Locality) -> None:
         return
     if scope.can_read_locality(locality):
         raise PermissionDenied("You can read this locality but not add or change people in it.")
-    raise Http404("No such locality in your scope.")
+    raise out_of_scope(user, "locality", locality.pk, "No such locality in your scope.")

@@ -8,8 +8,12 @@ row can be read only in its authority's scope (national-level rows in the nation
 Actions (the `action` column), by area:
 - people: person.added, person.details, person.status, person.review_scheduled,
   person.review_recorded, person.locality, person.left (the kinds of `StatusChange`), and reads:
-  person.viewed, person.profile_viewed, person.profile_generated; transfers:
-  transfer.requested / accepted / declined / cancelled;
+  person.viewed, person.edit_viewed (the edit page, with date of birth and CHI number),
+  person.profile_viewed, person.profile_generated, people.searched (one per results page of a
+  search by name, reference or CHI number); transfers: transfer.requested / accepted / declined /
+  cancelled, transfer.summary_viewed (the receiving lead's decision page);
+- access.refused: a 404 on an object outside the user's scope (another authority's person, ...),
+  recorded in each of the user's own authorities;
 - staff: staff.added, staff.role_changed, staff.locality_granted, staff.locality_revoked,
   staff.removed, staff.lead_handed_over;
 - sign-in: login, login.failed, logout, login.second_factor, login.second_factor_failed,

@@ -18,7 +18,6 @@ Each download is audited.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
@@ -30,6 +29,7 @@ from django.utils import timezone
 from . import access, selectors
 from .audit import record_event
 from .models import AuditEvent, Person, Review, StatusChange, Transfer
+from .validation import safe_download_name
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -203,6 +203,7 @@ def subject_access_report(actor: User, pk: int) -> tuple[bytes, str]:
         "generated_at": generated_at,
         "generated_by": actor,
     }
-    reference = re.sub(r"[^A-Za-z0-9_-]", "_", person.local_reference)
-    filename = f"dsr-subject-access-{reference}-{generated_at:%Y-%m-%d}.pdf"
+    filename = safe_download_name(
+        f"dsr-subject-access-{person.local_reference}-{generated_at:%Y-%m-%d}.pdf"
+    )
     return render_pdf("registers/pdf/subject_access.html", context), filename

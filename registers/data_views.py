@@ -11,11 +11,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import access, data_protection, imports, selectors
 from .models import ImportStatus, IntegrationAuthority
 from .session import current_authority
+from .validation import safe_download_name
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -41,7 +43,7 @@ def _lead_authority(request: HttpRequest) -> IntegrationAuthority:
 
 def _download(content: bytes, filename: str, file_format: str) -> HttpResponse:
     response = HttpResponse(content, content_type=CONTENT_TYPES.get(file_format, file_format))
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Content-Disposition"] = content_disposition_header(True, safe_download_name(filename))
     response["Cache-Control"] = "no-store"
     return response
 

@@ -101,6 +101,8 @@ AUDIT_ACTION_GROUPS = [
     ("report.", "Files built and downloaded"),
     ("return.", "Census returns"),
     ("system_scope", "System scope used"),
+    ("access.refused", "Access refused (outside the user's scope)"),
+    ("people.searched", "Register searched"),
 ]
 
 

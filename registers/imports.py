@@ -29,14 +29,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
+from defusedxml import DefusedXmlException
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from openpyxl import Workbook, load_workbook
+from openpyxl import xml as openpyxl_xml
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils.exceptions import InvalidFileException
 
 from . import access, selectors, services
 from .audit import record_event
@@ -198,27 +199,55 @@ def _xlsx_table(content: bytes) -> Iterable[list[str]]:
         raise ImportRefused("The workbook is damaged and cannot be opened.") from exc
     if unpacked > 20 * max_bytes():
         raise ImportRefused("The workbook unpacks to far more data than a register holds.")
+    # openpyxl parses the workbook's XML through defusedxml (installed with the service, and
+    # required here): a document type declaration, an entity (billion laughs) or an external
+    # reference is refused instead of expanded or fetched. Parsing is lazy in read-only mode, so
+    # the rows are read inside the same error handling as the opening.
+    if not openpyxl_xml.DEFUSEDXML:
+        raise ImportRefused("Spreadsheets cannot be read safely here: import a CSV instead.")
     try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        return _xlsx_rows(content)
+    except ImportRefused:
+        raise
+    except Exception as exc:  # any failure to parse a damaged file is the file's fault
+        if _caused_by(exc, DefusedXmlException):  # openpyxl wraps it in a ValueError
+            raise ImportRefused(
+                "The workbook contains XML entity declarations or external references, which "
+                "are refused: save it again from your spreadsheet program, or export it as CSV."
+            ) from exc
         raise ImportRefused("The workbook is damaged and cannot be opened.") from exc
-    sheet = book.worksheets[0]
-    table: list[list[str]] = []
-    limit = settings.DSR_IMPORT_MAX_ROWS + 1
-    for number, cells in enumerate(sheet.iter_rows(), start=1):
-        if number > limit + 1:
-            break
-        values = []
-        for cell in cells:
-            if cell.data_type == "f":
-                raise ImportRefused(
-                    f"Cell {cell.coordinate} holds a formula. Formulas are not imported: "
-                    "copy the sheet and paste values only."
-                )
-            values.append(_cell_text(cell.value))
-        table.append(values)
-    book.close()
-    return table
+
+
+def _caused_by(exc: BaseException | None, kind: type[BaseException]) -> bool:
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, kind):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _xlsx_rows(content: bytes) -> list[list[str]]:
+    book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    try:
+        sheet = book.worksheets[0]
+        table: list[list[str]] = []
+        limit = settings.DSR_IMPORT_MAX_ROWS + 1
+        for number, cells in enumerate(sheet.iter_rows(), start=1):
+            if number > limit + 1:
+                break
+            values = []
+            for cell in cells:
+                if cell.data_type == "f":
+                    raise ImportRefused(
+                        f"Cell {cell.coordinate} holds a formula. Formulas are not imported: "
+                        "copy the sheet and paste values only."
+                    )
+                values.append(_cell_text(cell.value))
+            table.append(values)
+        return table
+    finally:
+        book.close()
 
 
 def _cell_text(value: Any) -> str:

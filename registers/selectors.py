@@ -131,11 +131,11 @@ def transfers_out(user: User, *, authority_id: int | None) -> QuerySet[Transfer]
 
 def transfer_for_decision(user: User, pk: int) -> Transfer:
     """A pending transfer into an authority the user leads, or 404."""
-    from django.http import Http404
+    from .access import out_of_scope
 
     transfer = transfers_in_any(user).filter(pk=pk).first()
     if transfer is None:
-        raise Http404("No such transfer waiting for you.")
+        raise out_of_scope(user, "transfer", pk, "No such transfer waiting for you.")
     return transfer
 
 
@@ -305,7 +305,6 @@ def import_batch(user: User, pk: int) -> ImportBatch:
     before any lookup, so the answer never tells them whether an import exists; anyone else gets
     404 for another authority's imports and for ones that do not exist alike."""
     from django.core.exceptions import PermissionDenied
-    from django.http import Http404
 
     from .access import scope_for
 
@@ -318,7 +317,9 @@ def import_batch(user: User, pk: int) -> ImportBatch:
         .first()
     )
     if batch is None:
-        raise Http404("No such import.")
+        from .access import out_of_scope
+
+        raise out_of_scope(user, "import", pk, "No such import.")
     return batch
 
 

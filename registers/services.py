@@ -27,7 +27,16 @@ from .models import (
     StatusChange,
     Transfer,
 )
-from .validation import chi_errors, normalise_status, raise_if, status_errors
+from .validation import (
+    CONTROL_CHARACTER_MESSAGE,
+    chi_errors,
+    date_errors,
+    has_control_characters,
+    identity_extra_errors,
+    normalise_status,
+    raise_if,
+    status_errors,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -124,6 +133,8 @@ def _identity_errors(fields: dict[str, Any], *, today: dt.date) -> dict[str, lis
             errors["chi_number"] = problems
     if fields.get("info_sharing_date") and not fields.get("info_sharing_recorded"):
         errors["info_sharing_date"] = ["A date needs the information-sharing basis recorded."]
+    for name, messages in identity_extra_errors(fields, today=today).items():
+        errors[name] = errors.get(name) or messages
     return errors
 
 
@@ -349,6 +360,8 @@ def _new_person(
     errors.update(status_errors(fields, today=today, host_areas=host_areas))
     if date_added > today:
         errors.setdefault("date_added", []).append("The date added cannot be in the future.")
+    elif "date_added" in (added := date_errors({"date_added": date_added, **fields}, today=today)):
+        errors["date_added"] = added["date_added"]
     if reference_taken(fields.get("local_reference")):
         errors.setdefault("local_reference", []).append(
             CONSTRAINT_MESSAGES["person_local_reference_unique_in_ia"][1]
@@ -493,7 +506,9 @@ def _apply_status(
         risk_factors=list(risk_factors),
     )
     state = normalise_status(state)
-    errors.update(status_errors(state, today=today, host_areas=host_areas))
+    errors.update(
+        status_errors(state, today=today, host_areas=host_areas, born=person.date_of_birth)
+    )
     raise_if(errors)
     category_changed = (person.category, person.urgent_reason) != (category, state["urgent_reason"])
     for name, value in state.items():
@@ -734,6 +749,8 @@ def accept_transfer(
         errors["locality"] = ["Choose a locality in your own authority."]
     if not local_reference:
         errors["local_reference"] = ["Give the person a local reference on your register."]
+    elif has_control_characters(local_reference):
+        errors["local_reference"] = [CONTROL_CHARACTER_MESSAGE]
     elif Person.objects.filter(
         authority_id=transfer.to_authority_id, local_reference=local_reference
     ).exists():

@@ -28,6 +28,118 @@ from .models import HOSPITAL_FIELDS, PLACEMENT_FIELDS
 
 CHI_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 
+# --- Text: names and references ----------------------------------------------------------------
+# Characters that change how text is shown without being visible, or that are not text at all:
+# C0 and C1 controls (tabs and line breaks included: a name is one line), DEL, the bidirectional
+# embeddings, overrides and isolates (which can make "evil.exe" read as "exe.live"), the implicit
+# direction marks, and the zero-width characters (which make two references that look the same
+# differ). Free text such as a reason may hold line breaks; names and references may not.
+INVISIBLE_OR_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u115f\u1160\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\u3164\ufeff\ufff9-\ufffb]"
+)
+# Person fields that are names or references (shown in lists, used in file names and searches).
+NAME_AND_REFERENCE_FIELDS = (
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "local_reference",
+    "key_worker_name",
+    "key_worker_contact",
+    "lead_professional_team",
+    "hospital_name",
+)
+CONTROL_CHARACTER_MESSAGE = (
+    "Remove the control or invisible characters (such as direction marks, zero-width spaces or "
+    "line breaks): type the text again rather than pasting it."
+)
+
+
+def has_control_characters(value: object) -> bool:
+    return isinstance(value, str) and INVISIBLE_OR_CONTROL.search(value) is not None
+
+
+def control_character_errors(
+    fields: dict[str, Any], names: tuple[str, ...] = NAME_AND_REFERENCE_FIELDS
+) -> dict[str, list[str]]:
+    """field -> message for each name or reference holding a control or invisible character."""
+    return {
+        name: [CONTROL_CHARACTER_MESSAGE]
+        for name in names
+        if has_control_characters(fields.get(name))
+    }
+
+
+def refuse_control_characters(**values: str | None) -> None:
+    """ValidationError naming each given field (a staff name, an API client's name, ...) that
+    holds a control or invisible character."""
+    raise_if(control_character_errors(values, tuple(values)))
+
+
+def safe_download_name(name: str, *, fallback: str = "download") -> str:
+    """A file name safe to send in Content-Disposition and to save on any system: ASCII letters,
+    digits, '.', '_' and '-' only (anything else, a local reference's slash or quote included,
+    becomes '_'), no leading dots, at most 120 characters with the extension kept."""
+    match = re.search(r"\.([A-Za-z0-9]{1,10})$", name)
+    stem, extension = (name[: match.start()], match[1]) if match else (name, "")
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", re.sub(r"[^\x20-\x7e]", "_", stem)).strip("_.-")
+    stem = stem[: 120 - len(extension) - 1] or fallback
+    return f"{stem}.{extension}" if extension else stem
+
+
+# --- Dates that can be true ---------------------------------------------------------------------
+EARLIEST_DATE = dt.date(1900, 1, 1)
+# A plan further ahead than this is a typing mistake (a year of 2205 for 2025).
+LATEST_PLAN_YEARS = 10
+# Dates of something that happened to the person: none can come before they were born.
+EVENT_DATES_AFTER_BIRTH = {
+    "date_added": "The date added cannot be before the date of birth.",
+    "admission_date": "The admission date cannot be before the date of birth.",
+    "ready_for_discharge_date": "Ready for discharge cannot be before the date of birth.",
+    "placement_start_date": "The placement start date cannot be before the date of birth.",
+    "info_sharing_date": "The information-sharing date cannot be before the date of birth.",
+}
+PLAN_DATES = ("planned_return_date", "planned_move_date", "ready_for_discharge_date")
+DATE_FIELDS = (
+    "date_of_birth",
+    *EVENT_DATES_AFTER_BIRTH,
+    "planned_return_date",
+    "planned_move_date",
+    "next_review_due",
+    "effective_date",
+)
+
+
+def date_errors(
+    fields: dict[str, Any], *, today: dt.date, born: dt.date | None = None
+) -> dict[str, list[str]]:
+    """Dates that cannot be true: before 1900, an event before the person's birth, a plan more
+    than ten years ahead. `born` defaults to the fields' own date of birth."""
+    errors: dict[str, list[str]] = {}
+    born = born or fields.get("date_of_birth")
+    latest_plan = _years_after(today, LATEST_PLAN_YEARS)
+    for name in DATE_FIELDS:
+        value = fields.get(name)
+        if not isinstance(value, dt.date):
+            continue
+        if value < EARLIEST_DATE:
+            errors[name] = ["Dates before 1900 are not accepted: check the year."]
+        elif name in EVENT_DATES_AFTER_BIRTH and isinstance(born, dt.date) and value < born:
+            errors[name] = [EVENT_DATES_AFTER_BIRTH[name]]
+        elif name in PLAN_DATES and value > latest_plan:
+            errors[name] = [
+                f"A planned date more than {LATEST_PLAN_YEARS} years ahead is not accepted: "
+                "check the year."
+            ]
+    return errors
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
 
 def chi_check_digit(first_nine: str) -> int | None:
     """The modulus-11 check digit, or None where no valid digit exists (remainder gives 10)."""
@@ -99,9 +211,15 @@ def normalise_status(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def status_errors(
-    state: dict[str, Any], *, today: dt.date, host_areas: list[str]
+    state: dict[str, Any],
+    *,
+    today: dt.date,
+    host_areas: list[str],
+    born: dt.date | None = None,
 ) -> dict[str, list[str]]:
-    """Every rule the register status must meet (domain.md), as field -> messages."""
+    """Every rule the register status must meet (domain.md), as field -> messages.
+
+    `born`: the person's date of birth, when `state` does not hold it (no event before birth)."""
     errors: dict[str, list[str]] = {}
 
     def add(field: str, message: str) -> None:
@@ -156,6 +274,21 @@ def status_errors(
         planned = state.get("planned_return_date")
         if planned and start and planned < start:
             add("planned_return_date", "The planned return cannot be before the placement began.")
+    # The date of birth itself is checked with the person's details (identity_extra_errors).
+    for name, messages in date_errors(state, today=today, born=born).items():
+        if name != "date_of_birth" and name not in errors:
+            errors[name] = messages
+    for name, messages in control_character_errors(state, ("hospital_name",)).items():
+        errors.setdefault(name, []).extend(messages)
+    return errors
+
+
+def identity_extra_errors(fields: dict[str, Any], *, today: dt.date) -> dict[str, list[str]]:
+    """The person's details beyond presence and format: dates that can be true, names and
+    references without control or invisible characters."""
+    errors = date_errors(fields, today=today)
+    for name, messages in control_character_errors(fields).items():
+        errors.setdefault(name, []).extend(messages)
     return errors
 
 

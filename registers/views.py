@@ -85,6 +85,18 @@ def person_list(request: HttpRequest) -> HttpResponse:
         # Unfiltered, the list is the whole register: its size is the counts' total.
         count=None if filtered else counts["total"],
     )
+    search = filters.form.cleaned_data.get("q") if filters.is_bound and filters.is_valid() else ""
+    if search:
+        # A search, by CHI number above all, reads identifying data: one event per results page.
+        record_event(
+            request.user,
+            "people.searched",
+            authority_id=_authority_id(request),
+            changes={
+                "by_chi_number": any(word.isdigit() for word in search.split()),
+                "people": [person.pk for person in page],
+            },
+        )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -192,6 +204,7 @@ def _person_form_page(
     save: Any,
     success: str,
     form_kwargs: Any = None,
+    audit_view: str | None = None,
 ) -> HttpResponse:
     """The shared shape of the person's edit pages: load for writing, bind, save, explain."""
     person = access.person_for_write(request.user, pk)
@@ -212,6 +225,8 @@ def _person_form_page(
         else:
             messages.success(request, success)
             return redirect("registers:person_detail", pk=person.pk)
+    if audit_view:  # the page shows identifying fields: one event each time it is shown
+        record_event(request.user, audit_view, obj=person)
     return render(request, template, {"form": form, "person": person, **extra})
 
 
@@ -237,6 +252,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
         initial=_details_initial,
         save=save,
         success="The person's details were saved.",
+        audit_view="person.edit_viewed",
     )
 
 
@@ -542,6 +558,13 @@ def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "The transfer was declined.")
             return redirect("registers:transfers")
+    # The page shows the person summary (name, date of birth, CHI number) to the receiving lead.
+    record_event(
+        request.user,
+        "transfer.summary_viewed",
+        authority_id=transfer.to_authority_id,
+        obj=transfer,
+    )
     return render(
         request,
         "registers/transfer_decide.html",

@@ -175,6 +175,7 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class ReportJob(models.Model):
@@ -201,6 +202,9 @@ class ReportJob(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # When the job was last put on the queue (created or retried): a job still queued long after
+    # this lost its task (see reporting.services.fail_if_stuck).
+    queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -242,7 +246,7 @@ class ReportJob(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (JobStatus.DONE, JobStatus.FAILED)
+        return self.status in (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED)
 
     @property
     def has_file(self) -> bool:

@@ -171,13 +171,13 @@ def job_for_user(user: User, pk: int) -> ReportJob:
     """
     job = ReportJob.objects.filter(pk=pk).select_related("authority").first()
     if job is None:
-        raise Http404("No such file.")
+        raise access.out_of_scope(user, "report_job", pk, "No such file.")
     if job.is_national:
         if not access.is_national(user):
             raise Http404("No such file.")
         return job
     if job.authority_id not in access.scope_for(user).authority_ids:
-        raise Http404("No such file.")
+        raise access.out_of_scope(user, "report_job", pk, "No such file.")
     if job.kind == JobKind.PERSON_PROFILE:
         access.person_for_read(user, job.person_id)
     return job

@@ -258,7 +258,7 @@ def request_job(
         person=person,
         status__in=[JobStatus.QUEUED, JobStatus.RUNNING],
     ).first()
-    if pending is not None:
+    if pending is not None and fail_if_stuck(pending).status != JobStatus.FAILED:
         return pending
     job = ReportJob.objects.create(
         kind=kind,
@@ -286,10 +286,58 @@ def retry_job(actor: User, job: ReportJob) -> ReportJob:
         raise ValidationError("Only a failed build can be retried.")
     _check_job_rights(actor, job.kind, job.authority, job.census_date, job.person)
     job.status, job.progress, job.error = JobStatus.QUEUED, 0, ""
-    job.finished_at = None
-    job.save(update_fields=["status", "progress", "error", "finished_at"])
+    job.finished_at, job.queued_at = None, timezone.now()
+    job.save(update_fields=["status", "progress", "error", "finished_at", "queued_at"])
     record_event(actor, "report.retried", authority_id=job.authority_id, obj=job)
     _enqueue(job)
+    return job
+
+
+@transaction.atomic
+def cancel_job(actor: User, job: ReportJob) -> ReportJob:
+    """Give up a queued or failed build (the caller has already checked the actor may see it).
+
+    A cancelled job is finished: its task, should it still arrive, leaves it alone, and building
+    the same file again queues a new job."""
+    job = ReportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status not in (JobStatus.QUEUED, JobStatus.FAILED):
+        raise ValidationError("Only a queued or failed build can be cancelled.")
+    _check_job_rights(actor, job.kind, job.authority, job.census_date, job.person)
+    job.status, job.finished_at = JobStatus.CANCELLED, timezone.now()
+    job.save(update_fields=["status", "finished_at"])
+    record_event(actor, "report.cancelled", authority_id=job.authority_id, obj=job)
+    return job
+
+
+def stuck_message() -> str:
+    minutes = max(settings.DSR_JOB_QUEUED_LIMIT_SECONDS // 60, 1)
+    return (
+        f"No worker started this build within {minutes} minutes of it being queued: the "
+        "background worker may be stopped, or its task was lost. Retry it, or cancel it."
+    )
+
+
+def fail_if_stuck(job: ReportJob) -> ReportJob:
+    """A job still queued past DSR_JOB_QUEUED_LIMIT_SECONDS lost its task (no worker, a worker
+    of another database took it, the broker dropped it): mark it failed, with the reason, so its
+    page offers Retry and Cancel and building the same file again queues a fresh job."""
+    limit = dt.timedelta(seconds=settings.DSR_JOB_QUEUED_LIMIT_SECONDS)
+    if job.status != JobStatus.QUEUED or timezone.now() - job.queued_at < limit:
+        return job
+    with transaction.atomic():
+        updated = ReportJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+            status=JobStatus.FAILED, error=stuck_message(), finished_at=timezone.now()
+        )
+        if updated:
+            logger.warning("report job %s failed: still queued after %s", job.pk, limit)
+            record_event(
+                None,
+                "report.stuck",
+                authority_id=job.authority_id,
+                obj=job,
+                changes={"queued_at": job.queued_at.isoformat()},
+            )
+    job.refresh_from_db()
     return job
 
 
@@ -321,13 +369,19 @@ def _step(scope: access.Scope, job_id: int, **changes: Any) -> ReportJob:
         return job
 
 
-def run_job(job_id: int, *, authority_id: int | None) -> ReportJob:
+def run_job(job_id: int, *, authority_id: int | None) -> ReportJob | None:
     """Run one build to the end. Safe to run twice: a finished job is left as it is, and a job
     whose worker died mid-way (Celery redelivers it, acks_late) is run again from the start and
     overwrites its own partial output."""
     scope = task_scope(authority_id)
     with transaction.atomic(), access.using_scope(scope):
-        job = ReportJob.objects.select_for_update().get(pk=job_id)
+        job = ReportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None:
+            # Not this database's job (a worker sharing the broker with another instance took
+            # it) or a job since removed: nothing to do here. The job itself, wherever it is,
+            # is marked failed once it has sat queued past the limit (fail_if_stuck).
+            logger.warning("report job %s not found: task ignored", job_id)
+            return None
         if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
             return job
         job.status, job.progress, job.error = JobStatus.RUNNING, 10, ""

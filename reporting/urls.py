@@ -54,4 +54,5 @@ urlpatterns = [
     path("jobs/<int:pk>/", views.job_detail, name="job"),
     path("jobs/<int:pk>/download/", views.job_download, name="job_download"),
     path("jobs/<int:pk>/retry/", views.job_retry, name="job_retry"),
+    path("jobs/<int:pk>/cancel/", views.job_cancel, name="job_cancel"),
 ]

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from registers import access
 from registers.audit import record_event
+from registers.validation import safe_download_name
 
 from . import selectors, services
 from .documents import grid_sheet
@@ -192,7 +193,7 @@ def person_profile(request: HttpRequest, person_id: int) -> HttpResponse:
 
 @login_required
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = selectors.job_for_user(request.user, pk)
+    job = services.fail_if_stuck(selectors.job_for_user(request.user, pk))
     template = "reporting/_job.html" if request.htmx else "reporting/job.html"
     return render(request, template, {"job": job})
 
@@ -212,7 +213,9 @@ def job_download(request: HttpRequest, pk: int) -> HttpResponse:
             obj=job.person,
             changes={"job": job.pk},
         )
-    return FileResponse(job.output.open("rb"), as_attachment=True, filename=job.filename)
+    return FileResponse(
+        job.output.open("rb"), as_attachment=True, filename=safe_download_name(job.filename)
+    )
 
 
 @login_required
@@ -224,4 +227,18 @@ def job_retry(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as exc:
         for message in _errors(exc):
             messages.error(request, message)
+    return redirect("reporting:job", pk=job.pk)
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    job = selectors.job_for_user(request.user, pk)
+    try:
+        services.cancel_job(request.user, job)
+    except ValidationError as exc:
+        for message in _errors(exc):
+            messages.error(request, message)
+    else:
+        messages.success(request, "The build was cancelled.")
     return redirect("reporting:job", pk=job.pk)

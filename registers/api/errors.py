@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from registers.services import BulkErrors, StaleVersion, VersionRequired
+
+from .parsers import too_large_detail
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -55,6 +58,7 @@ TITLES = {
     406: "Not acceptable",
     409: "Conflict",
     412: "Precondition failed",
+    413: "Request body too large",
     415: "Unsupported media type",
     428: "Precondition required",
     429: "Too many requests",
@@ -68,6 +72,7 @@ TYPES = {
     406: "not-acceptable",
     409: "conflict",
     412: "stale-version",
+    413: "payload-too-large",
     415: "unsupported-media-type",
     428: "if-match-required",
     429: "rate-limited",
@@ -152,18 +157,39 @@ class ProblemSerializer(serializers.Serializer):
     )
 
 
-def api_not_found(request: Any, *args: Any, **kwargs: Any) -> Any:
-    """Any other address under /api/: a problem-details 404 rather than the HTML page."""
-    from django.http import JsonResponse
-
+def problem_response(request: HttpRequest, code: int, detail: str) -> JsonResponse:
+    """A problem-details answer outside DRF's views (URL resolution, middleware)."""
     return JsonResponse(
         {
-            "type": problem_type(404),
-            "title": TITLES[404],
-            "status": 404,
-            "detail": "There is no API endpoint at this address.",
+            "type": problem_type(code),
+            "title": TITLES[code],
+            "status": code,
+            "detail": detail,
             "instance": request.get_full_path(),
         },
-        status=404,
+        status=code,
         content_type=PROBLEM_CONTENT_TYPE,
     )
+
+
+def api_not_found(request: Any, *args: Any, **kwargs: Any) -> Any:
+    """Any other address under /api/: a problem-details 404 rather than the HTML page."""
+    return problem_response(request, 404, "There is no API endpoint at this address.")
+
+
+class ApiBodyLimitMiddleware:
+    """Under /api/, a body whose declared length is over DATA_UPLOAD_MAX_MEMORY_SIZE is answered
+    413 in problem details before anything reads it (Django's own refusal is an HTML 400), and a
+    Content-Length that is not a number is a problem-details 400."""
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            declared = request.META.get("CONTENT_LENGTH") or "0"
+            if not declared.isdigit():
+                return problem_response(request, 400, "The Content-Length header is not a number.")
+            if int(declared) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+                return problem_response(request, 413, too_large_detail())
+        return self.get_response(request)

@@ -19,6 +19,7 @@ DETAILS = {
     404: "No such person on your register.",
     412: "The record has changed since the version given in If-Match. "
     'The current version is 4 (ETag "4").',
+    413: "The request body is larger than 2621440 bytes: send fewer items per request.",
     428: "Send If-Match with the ETag of the version you read.",
     429: "Request was throttled. Expected available in 12 seconds.",
 }
@@ -92,6 +93,8 @@ class ProblemAutoSchema(AutoSchema):
     def _problem_codes(self) -> list[int]:
         # 400 everywhere: bodies, but also query filters (a malformed `updated_since`).
         codes = [400, 401, 403, 404, 429]
+        if self.method in ("POST", "PUT", "PATCH"):
+            codes.append(413)  # a body over DATA_UPLOAD_MAX_MEMORY_SIZE
         preconditions = getattr(self.view, "precondition_actions", ())
         if self._needs_if_match() or self._action() in preconditions:
             codes += [412, 428]
