@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -201,6 +202,10 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def job_download(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.job_for_user(request.user, pk)
+    if job.is_expired:
+        # Gone for good (personal data is not kept): say so, and where to build it again.
+        context = {"job": job, "retention_days": settings.DSR_FILE_RETENTION_DAYS}
+        return render(request, "reporting/job_expired.html", context, status=410)
     if not job.has_file:
         raise Http404("This file is not ready.")
     record_event(request.user, "report.downloaded", authority_id=job.authority_id, obj=job)
