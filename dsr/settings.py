@@ -232,6 +232,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registers.tasks.pseudonymise_leavers",
         "schedule": crontab(hour=3, minute=30),
     },
+    "expire-generated-files": {
+        "task": "reporting.tasks.expire_generated_files",
+        "schedule": crontab(minute=5),
+    },
     "discard-unconfirmed-imports": {
         "task": "registers.tasks.discard_unconfirmed_imports",
         "schedule": crontab(hour=3, minute=45),
@@ -252,6 +256,12 @@ DSR_IMPORT_MAX_ROWS = env.int("DSR_IMPORT_MAX_ROWS", default=1000)
 # Data protection: people who left the register more than this many years ago are pseudonymised
 # by the daily retention task.
 DSR_RETENTION_YEARS = env.int("DSR_RETENTION_YEARS", default=7)
+# Generated files that hold personal data (person profiles, authority returns) are deleted this
+# many days after they are built (hourly task); national files, aggregates only, are kept.
+DSR_FILE_RETENTION_DAYS = env.int("DSR_FILE_RETENTION_DAYS", default=7)
+# The lead can erase an entry added in error (wrong person, duplicate) for this many days after it
+# was made, unless it has been counted in a submitted return.
+DSR_ERASURE_WINDOW_DAYS = env.int("DSR_ERASURE_WINDOW_DAYS", default=30)
 # Returns: deadline after the census date, and the disclosure-control threshold (counts from 1 to
 # threshold-1 are suppressed below Scotland level).
 DSR_RETURN_DEADLINE_DAYS = env.int("DSR_RETURN_DEADLINE_DAYS", default=28)

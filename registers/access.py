@@ -542,6 +542,14 @@ def require_lead_somewhere(user: User) -> None:
         raise PermissionDenied("Only the authority's lead can do this.")
 
 
+def person_for_erasure(user: User, pk: int) -> Person:
+    """A register entry the user may erase as added in error: the authority's lead only. Out of
+    scope is 404; other staff who can read the record get 403."""
+    person = person_for_read(user, pk)
+    require_lead(user, person.authority_id)
+    return person
+
+
 def require_locality_write(user: User, locality: Locality) -> None:
     scope = scope_for(user)
     if scope.can_write_locality(locality):

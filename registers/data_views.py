@@ -1,11 +1,15 @@
-"""Pages for the register's files and data protection: import, export, subject access. Lead only.
+"""Pages for the register's files and data protection: import, export, subject access, erasing an
+entry added in error. Lead only.
 
 Thin, like registers/views.py: the work is in registers/imports.py and registers/data_protection.py.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,7 +18,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import access, data_protection, imports, selectors
+from . import access, data_protection, imports, selectors, services
+from .forms import EraseEntryForm, attach_errors
 from .models import ImportStatus
 from .validation import safe_download_name
 
@@ -132,3 +137,41 @@ def subject_access(request: HttpRequest, pk: int) -> HttpResponse:
         content, filename = data_protection.subject_access_report(request.user, pk)
         return _download(content, filename, "application/pdf")
     return render(request, "registers/subject_access.html", {"person": person})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def erase_entry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Erasing an entry added in error takes two steps: the reason, then a confirmation page.
+    When the entry can no longer be erased, the page says why and what to do instead."""
+    person = access.person_for_erasure(request.user, pk)
+    refusal = data_protection.erasure_refusal(person)
+    form = EraseEntryForm(request.POST or None, initial={"version": person.version})
+    context: dict[str, Any] = {
+        "person": person,
+        "form": form,
+        "refusal": refusal,
+        "erasable_until": data_protection.erasable_until(person),
+        "window_days": settings.DSR_ERASURE_WINDOW_DAYS,
+    }
+    if refusal is not None or request.method != "POST" or not form.is_valid():
+        return render(request, "registers/erase_entry.html", context)
+    if request.POST.get("confirmed") != "yes":
+        return render(request, "registers/erase_entry_confirm.html", context)
+    try:
+        data_protection.erase_entry(
+            request.user,
+            person,
+            version=form.cleaned_data["version"],
+            reason=form.cleaned_data["reason"],
+        )
+    except services.StaleVersion as exc:
+        form.add_error(None, str(exc))
+    except ValidationError as exc:
+        attach_errors(form, exc)
+    else:
+        messages.success(
+            request, "The entry was erased. The audit log records the erasure and why."
+        )
+        return redirect("registers:person_list")
+    return render(request, "registers/erase_entry.html", context)

@@ -351,6 +351,18 @@ class LeaveForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
+class EraseEntryForm(forms.Form):
+    reason = forms.CharField(
+        label="Why was this entry added in error?",
+        help_text="For example: someone else's CHI number was used, or the person was already on "
+        "the register. Do not repeat the person's name or CHI number: the reason is kept.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        error_messages={"required": "Say why this entry was added in error."},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
 class MoveLocalityForm(forms.Form):
     locality = forms.ModelChoiceField(
         label="New locality",

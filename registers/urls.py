@@ -24,6 +24,7 @@ urlpatterns = [
     path("people/<int:pk>/locality/", views.person_move, name="person_move"),
     path("people/<int:pk>/transfer/", views.transfer_request, name="transfer_request"),
     path("people/<int:pk>/subject-access/", data_views.subject_access, name="subject_access"),
+    path("people/<int:pk>/erase/", data_views.erase_entry, name="erase_entry"),
     path("files/", data_views.register_files, name="register_files"),
     re_path(
         r"^files/template\.(?P<file_format>csv|xlsx)$",

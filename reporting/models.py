@@ -168,6 +168,10 @@ FILE_KINDS = (
     JobKind.PERSON_PROFILE,
     *NATIONAL_KINDS,
 )
+# Files that hold personal data (a person's profile; an authority's unsuppressed return with its
+# data-quality lists) are deleted DSR_FILE_RETENTION_DAYS after they are built. National files
+# hold suppressed aggregates only and are kept.
+EXPIRING_KINDS = tuple(kind for kind in FILE_KINDS if kind not in NATIONAL_KINDS)
 
 
 class JobStatus(models.TextChoices):
@@ -208,12 +212,24 @@ class ReportJob(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the file (personal data) is deleted"
+    )
+    expired_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the file was deleted from storage"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["authority", "census_date", "kind"], name="job_authority_census"),
             models.Index(fields=["census_date", "kind"], name="job_census_kind"),
+            # The expiry task's sweep: files still stored, oldest expiry first.
+            models.Index(
+                fields=["expires_at"],
+                condition=Q(expires_at__isnull=False, expired_at__isnull=True),
+                name="job_file_expiry_due",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=values(JobKind)), name="job_kind_known"),
@@ -250,4 +266,8 @@ class ReportJob(models.Model):
 
     @property
     def has_file(self) -> bool:
-        return self.status == JobStatus.DONE and bool(self.output)
+        return self.status == JobStatus.DONE and bool(self.output) and self.expired_at is None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expired_at is not None

@@ -31,6 +31,7 @@ from .builders import pdf, tabular
 from .builders.charts import stacked_bars
 from .census import is_census_date
 from .models import (
+    EXPIRING_KINDS,
     NATIONAL_KINDS,
     AuthorityReturn,
     CensusSnapshot,
@@ -410,6 +411,45 @@ def _save_output(job: ReportJob, filename: str, data: bytes) -> None:
         default_storage.delete(path)
     job.output.name = default_storage.save(path, ContentFile(data))
     job.filename = filename
+    if job.kind in EXPIRING_KINDS:
+        job.expires_at = timezone.now() + dt.timedelta(days=settings.DSR_FILE_RETENTION_DAYS)
+
+
+def expire_files(*, now: dt.datetime | None = None) -> list[int]:
+    """Delete every stored file holding personal data whose time is up (Celery beat, hourly).
+
+    Runs in the audited system scope (files of every authority) and audits each deletion
+    (`report.file_expired`) in the file's authority. Idempotent: a file is deleted once
+    (`expired_at`); if the transaction fails after some files left storage, the next run finds
+    them gone and records them. Returns the ids of the jobs whose files went this time.
+    """
+    now = now or timezone.now()
+    reason = "retention: delete generated files past DSR_FILE_RETENTION_DAYS"
+    with transaction.atomic(), access.system_scope(reason):
+        due = list(
+            ReportJob.objects.select_for_update()
+            .filter(expires_at__lte=now, expired_at__isnull=True, kind__in=EXPIRING_KINDS)
+            .order_by("expires_at", "pk")
+        )
+        for job in due:
+            delete_job_file(job, action="report.file_expired", now=now)
+    return [job.pk for job in due]
+
+
+def delete_job_file(
+    job: ReportJob, *, action: str, now: dt.datetime | None = None, actor: User | None = None
+) -> None:
+    """Delete a job's stored file and record that it is gone (in the caller's transaction)."""
+    if job.output and default_storage.exists(job.output.name):
+        default_storage.delete(job.output.name)
+    ReportJob.objects.filter(pk=job.pk).update(output="", expired_at=now or timezone.now())
+    record_event(
+        actor,
+        action,
+        authority_id=job.authority_id,
+        obj=job,
+        changes={"kind": job.kind, "built": job.finished_at.isoformat() if job.finished_at else ""},
+    )
 
 
 # What each kind of job builds: (file bytes or None, file name).

@@ -22,3 +22,9 @@ def run_report_job(job_id: int, authority_id: int | None) -> None:
 def take_due_census_snapshots() -> int:
     """Daily (Celery beat): the day after a census date, queue every authority's snapshot."""
     return len(services.schedule_due_snapshots(today=timezone.localdate()))
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def expire_generated_files() -> int:
+    """Hourly (Celery beat): delete generated files holding personal data once they expire."""
+    return len(services.expire_files())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -146,15 +147,33 @@ def request_national_file(request: HttpRequest, census_date: dt.date) -> HttpRes
 
 
 @login_required
+def national_return(request: HttpRequest, pk: int) -> HttpResponse:
+    """One authority's return as the national team receives it (aggregates only), with the
+    decision forms: the analyst sees the figures before accepting or sending back."""
+    ret = selectors.return_for_decision(request.user, pk)
+    context = {"ret": ret, "sheets": [grid_sheet(t) for t in ret.tables]}
+    return render(request, "reporting/national_return.html", context)
+
+
+@login_required
 @require_POST
 def decide_return(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accept or send back, after a confirmation page (nothing changes until it is confirmed)."""
     ret = selectors.return_for_decision(request.user, pk)
+    decision = "accept" if request.POST.get("decision") == "accept" else "send_back"
+    comment = request.POST.get("comment", "").strip()
+    if decision == "send_back" and not comment:
+        messages.error(request, f"{ret.authority.name}: Say what the authority needs to correct.")
+        return redirect("reporting:national_return", pk=ret.pk)
+    if request.POST.get("confirmed") != "yes":
+        context = {"ret": ret, "decision": decision, "comment": comment}
+        return render(request, "reporting/decide_confirm.html", context)
     try:
-        if request.POST.get("decision") == "accept":
+        if decision == "accept":
             services.accept_return(request.user, ret)
             messages.success(request, f"{ret.authority.name}: return accepted.")
         else:
-            services.send_back_return(request.user, ret, comment=request.POST.get("comment", ""))
+            services.send_back_return(request.user, ret, comment=comment)
             messages.success(request, f"{ret.authority.name}: return sent back.")
     except ValidationError as exc:
         for message in _errors(exc):
@@ -182,6 +201,10 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def job_download(request: HttpRequest, pk: int) -> HttpResponse:
     job = selectors.job_for_user(request.user, pk)
+    if job.is_expired:
+        # Gone for good (personal data is not kept): say so, and where to build it again.
+        context = {"job": job, "retention_days": settings.DSR_FILE_RETENTION_DAYS}
+        return render(request, "reporting/job_expired.html", context, status=410)
     if not job.has_file:
         raise Http404("This file is not ready.")
     record_event(request.user, "report.downloaded", authority_id=job.authority_id, obj=job)

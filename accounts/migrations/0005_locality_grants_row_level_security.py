@@ -36,7 +36,7 @@ ALTER TABLE accounts_localityuserobjectpermission DISABLE ROW LEVEL SECURITY;
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0004_national_analyst_holds_no_membership"),
-        ("registers", "0006_locality_ordering_without_join"),
+        ("registers", "0007_locality_ordering_without_join"),
     ]
 
     operations = [migrations.RunSQL(FORWARD, REVERSE)]

@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-    dependencies = [("registers", "0005_decided_transfer_hidden_from_receiver")]
+    dependencies = [("registers", "0006_audit_redaction_and_entry_erasure")]
 
     # Localities sort by their authority's id, not its name: no join to the authority table.
     operations = [
