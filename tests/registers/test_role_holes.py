@@ -65,7 +65,7 @@ def test_a_national_scope_never_merges_a_membership(authority, nithsdale):
     scope = access.scope_for(analyst)
     assert scope.national_analyst
     assert not scope.authority_ids and not scope.read_localities
-    assert not Person.objects.visible_to(analyst).exists()
+    assert not access.visible_people(analyst).exists()
 
 
 # --- Pages with identifying fields are audited -------------------------------------------------
