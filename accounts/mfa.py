@@ -40,20 +40,12 @@ DEVICE_NAME = "Authenticator app"
 OPEN_PREFIXES = ("/accounts/", "/static/")
 
 
-def roles_of(user: User) -> set[str]:
-    scope = access.scope_for(user)
-    roles = set(scope.roles.values())
-    if user.is_national_analyst:
-        roles.add("national_analyst")
-    return roles
-
-
 def mfa_required(user: User) -> bool:
     """Whether the user must use a second factor: their roles oblige them to, or theirs was reset
     (by their lead, or by themselves replacing it) and a new one must be set up."""
     if user.second_factor_reset_at is not None:
         return True
-    return bool(roles_of(user) & set(settings.DSR_MFA_REQUIRED_ROLES))
+    return bool(access.roles_of(user) & set(settings.DSR_MFA_REQUIRED_ROLES))
 
 
 def confirmed_device(user: User) -> TOTPDevice | None:
@@ -62,12 +54,12 @@ def confirmed_device(user: User) -> TOTPDevice | None:
 
 def _authority_ids(user: User) -> list[int | None]:
     """Sign-in events go to every authority the user works in, so each lead sees them."""
-    return sorted(access.scope_for(user).authority_ids) or [None]
+    return sorted(access.member_authority_ids(user)) or [None]
 
 
 def record_account_event(user: User, action: str, **changes: object) -> None:
     """An account event (sign-in, second factor) recorded in each of the user's authorities."""
-    with access.using_scope(access.scope_for(user)):
+    with access.user_scope(user):
         for authority_id in _authority_ids(user):
             record_event(user, action, authority_id=authority_id, obj=user, changes=changes)
 
@@ -121,7 +113,7 @@ def remove_device(actor: User | None, user: User) -> int:
     `actor=None` is the system (the `reset_second_factor` command, in the audited system scope).
     """
     removed, _ = TOTPDevice.objects.filter(user=user).delete()
-    with access.using_scope(access.scope_for(user)):
+    with access.user_scope(user):
         for authority_id in _authority_ids(user):
             record_event(actor, "mfa.removed", authority_id=authority_id, obj=user)
     return removed

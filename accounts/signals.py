@@ -45,8 +45,8 @@ def audit_login_failed(
     email = str(credentials.get("username") or credentials.get("email") or "")[:200]
     locked = bool(getattr(request, "axes_locked_out", False))
     target = User.objects.filter(email__iexact=email).first() if email else None
-    authorities = sorted(access.scope_for(target).authority_ids) if target else []
-    with access.using_scope(access.scope_for(target)) if target else nullcontext():
+    authorities = sorted(access.member_authority_ids(target)) if target else []
+    with access.user_scope(target) if target else nullcontext():
         for authority_id in authorities or [None]:
             record_event(
                 None,

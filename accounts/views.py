@@ -15,23 +15,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from registers import access
 from registers.forms import attach_errors
 from registers.models import IntegrationAuthority
-from registers.session import current_authority
 
 from . import services
 from .forms import AddStaffForm, ApiClientForm, GrantsForm, HandOverForm, RoleForm
 from .models import ApiClient, LocalityUserObjectPermission, Membership
 
 
-def _lead_authority(request: HttpRequest) -> IntegrationAuthority:
-    authority = current_authority(request)
-    if authority is None:
-        raise Http404("No authority in your scope.")
-    access.require_lead(request.user, authority.pk)
-    return authority
-
-
 def _membership(request: HttpRequest, pk: int) -> tuple[IntegrationAuthority, Membership]:
-    authority = _lead_authority(request)
+    authority = access.led_authority(request)
     membership = (
         Membership.objects.filter(authority=authority, pk=pk).select_related("user").first()
     )
@@ -52,7 +43,7 @@ def _granted(authority: IntegrationAuthority) -> dict[int, list[str]]:
 
 @login_required
 def staff_list(request: HttpRequest) -> HttpResponse:
-    authority = _lead_authority(request)
+    authority = access.led_authority(request)
     members = Membership.objects.filter(authority=authority).select_related("user")
     grants = _granted(authority)
     rows = [(m, grants.get(m.user_id, []), services.invitation_status(m.user)) for m in members]
@@ -62,7 +53,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def staff_add(request: HttpRequest) -> HttpResponse:
-    authority = _lead_authority(request)
+    authority = access.led_authority(request)
     form = AddStaffForm(request.POST or None, authority_id=authority.pk)
     if request.method == "POST" and form.is_valid():
         try:
@@ -166,7 +157,7 @@ def staff_remove(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def hand_over(request: HttpRequest) -> HttpResponse:
-    authority = _lead_authority(request)
+    authority = access.led_authority(request)
     form = HandOverForm(request.POST or None, authority_id=authority.pk)
     if request.method == "POST" and form.is_valid():
         to_user = form.cleaned_data["to_membership"].user
@@ -183,7 +174,7 @@ def hand_over(request: HttpRequest) -> HttpResponse:
 # API clients: the lead's local case-management systems. A token is shown once, on the page that
 # answers its creation or rotation, and never again (only its hash is kept).
 def _api_client(request: HttpRequest, pk: int) -> ApiClient:
-    authority = _lead_authority(request)
+    authority = access.led_authority(request)
     client = ApiClient.objects.filter(authority=authority, pk=pk).first()
     if client is None:
         raise access.out_of_scope(
@@ -206,7 +197,7 @@ def _show_token(
 
 @login_required
 def api_client_list(request: HttpRequest) -> HttpResponse:
-    authority = _lead_authority(request)
+    authority = access.led_authority(request)
     clients = ApiClient.objects.filter(authority=authority).select_related("created_by")
     return render(
         request, "accounts/api_clients.html", {"clients": clients, "authority": authority}
@@ -216,7 +207,7 @@ def api_client_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def api_client_add(request: HttpRequest) -> HttpResponse:
-    authority = _lead_authority(request)
+    authority = access.led_authority(request)
     form = ApiClientForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -33,7 +33,7 @@ from django.db.models import Count, Q
 from accounts.models import User
 from registers import access
 from registers.demo import DEMO_EMAIL_DOMAIN, slug
-from registers.models import IntegrationAuthority, Person
+from registers.models import IntegrationAuthority
 
 from .config import Config
 
@@ -92,7 +92,7 @@ def _plan(config: Config) -> tuple[dict[str, Any], list[str]]:
         )
         with access.using_scope(access.scope_for(practitioner)):
             rows = list(
-                Person.objects.writable_by(practitioner)
+                access.writable_people(practitioner)
                 .on_register()
                 .order_by("pk")
                 .values_list("pk", "category", "urgent_reason", "risk_rating")

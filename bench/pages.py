@@ -55,7 +55,7 @@ def actor(role: str, authority: IntegrationAuthority, *, sample: int, seed: int)
     scope = access.scope_for(user)
     with access.using_scope(scope):
         ids = list(
-            Person.objects.writable_by(user)
+            access.writable_people(user)
             .on_register()
             .filter(authority=authority)
             .order_by("pk")

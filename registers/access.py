@@ -1,13 +1,19 @@
 """Who may see and change what: the one place that turns a user into a scope.
 
 Two layers apply the same scope:
-- the ORM: `Person.objects.visible_to(user)` / `writable_by(user)` filter by the scope built here;
+- the ORM: `visible_people(user)` / `writable_people(user)` narrow the register to the scope built
+  here (through the queryset's plain `in_scope`);
 - PostgreSQL row-level security: `activate()` writes the scope's authorities into transaction-local
   settings that every tenant table's policy reads (see dsr/rls.py). A query that forgets the first
   layer still cannot read or write another authority's rows.
 
 Leads see everything in their authority; practitioners read and change people in the localities
 granted to them; viewers read there. National analysts get no person rows at all.
+
+It is the only door: views, selectors, services, templates and tasks ask it a named question
+(`require_national`, `authority_for_member`, `led_authority`, `can_change`, ...) and never test
+roles, national flags or authority lists themselves; tests/registers/test_access_door.py keeps
+it so.
 """
 
 from __future__ import annotations
@@ -17,18 +23,21 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.db.models import CharField, IntegerField, Q, QuerySet, Value
+from django.http import Http404, HttpRequest
+
+from accounts.models import ApiClient, LocalityUserObjectPermission, Membership
+
+from .audit import record_event
+from .models import IntegrationAuthority, Locality, Person, PersonQuerySet
 
 if TYPE_CHECKING:
-    from accounts.models import ApiClient, User
-
-    from .models import Locality, Person
+    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +52,7 @@ class Scope:
     roles: dict[int, str] = field(default_factory=dict)  # authority id -> role
     read_localities: frozenset[int] = frozenset()
     write_localities: frozenset[int] = frozenset()
-    national: bool = False
+    national_analyst: bool = False
     system: bool = False
 
     @property
@@ -66,13 +75,23 @@ class Scope:
     def can_write_locality(self, locality: Locality) -> bool:
         return self.is_lead_of(locality.authority_id) or locality.pk in self.write_localities
 
-    def filter_people(self, qs: QuerySet, *, write: bool = False) -> QuerySet:
+    def is_member_of(self, authority_id: int | None) -> bool:
+        return self.system or authority_id in self.authority_ids
+
+    def can_change(self, person: Person) -> bool:
+        """Whether this scope may change the person (decided in memory: no query per row)."""
+        return self.is_lead_of(person.authority_id) or person.locality_id in self.write_localities
+
+    def localities(self, *, write: bool = False) -> QuerySet[Locality]:
+        """The localities this scope may read in (or, with `write`, add and change people in)."""
         if self.system:
-            return qs
-        localities = self.write_localities if write else self.read_localities
-        if not (self.lead_authorities or localities):
-            return qs.none()
-        return qs.filter(Q(authority_id__in=self.lead_authorities) | Q(locality_id__in=localities))
+            return Locality.objects.all()
+        ids = self.write_localities if write else self.read_localities
+        return Locality.objects.filter(Q(authority_id__in=self.lead_authorities) | Q(pk__in=ids))
+
+    def role_names(self) -> set[str]:
+        """Every role held, the national analyst's included (what the second-factor rule reads)."""
+        return {*self.roles.values(), *(["national_analyst"] if self.national_analyst else [])}
 
     def filter_tenant_rows(self, qs: QuerySet) -> QuerySet:
         """Rows of any tenant-owned model in the authorities this user belongs to."""
@@ -84,7 +103,7 @@ class Scope:
     # database role (`dsr_system`), which only the worker role may become: in a web process,
     # entering it fails. Every other scope acts as the role the process logged in as.
     def db_settings(self) -> dict[str, str]:
-        mode = "system" if self.system else ("national" if self.national else "user")
+        mode = "system" if self.system else ("national" if self.national_analyst else "user")
         return {
             "role": settings.DSR_DB_SYSTEM_ROLE if self.system else settings.DSR_DB_TENANT_ROLE,
             "dsr.scope": mode,
@@ -121,8 +140,6 @@ def api_client_for_token(token: str) -> ApiClient | None:
     Row-level security admits a client row by the hash of its token alone (the `token_lookup`
     policy), so this reads nothing but the one row whose token the caller presented.
     """
-    from accounts.models import ApiClient
-
     digest = token_hash(token)
     with _settings({"dsr.api_token_hash": digest}):
         return ApiClient.objects.select_related("service_user").filter(token_hash=digest).first()
@@ -131,8 +148,6 @@ def api_client_for_token(token: str) -> ApiClient | None:
 def scope_for_api_client(client: ApiClient) -> Scope:
     """An API client reads (and, with the write scope, changes) people in every locality of its
     one authority. It is never a lead: staff, grants and returns workflow stay out of reach."""
-    from .models import Locality
-
     with _settings({"dsr.authorities": str(client.authority_id)}):
         localities = frozenset(
             Locality.objects.filter(authority_id=client.authority_id)
@@ -169,71 +184,91 @@ def refuse_national_member(user: User, *, field: str) -> None:
 
 
 def _resolve(user: User) -> Scope:
-    from accounts.models import LocalityUserObjectPermission, Membership
+    """Read the user's scope inside a transaction bound to another scope, left as it was."""
+    with _settings({"dsr.user_id": str(user.pk), "dsr.authorities": ""}):
+        if not user.is_national_analyst:
+            _set_member_authorities(user)
+        return _read_scope(user)
 
+
+def _set_member_authorities(user: User) -> None:
+    """Bind the transaction to the authorities the user is a member of, read from their own
+    memberships (readable by their own user) in the same statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('dsr.authorities', COALESCE((SELECT string_agg(authority_id::text,"
+            " ',' ORDER BY authority_id) FROM accounts_membership WHERE user_id = %s), ''), true)",
+            [user.pk],
+        )
+
+
+def _read_scope(user: User) -> Scope:
+    """The user's memberships and locality grants, in one statement; the transaction must already
+    be bound to the user and their authorities (the grants' localities are tenant rows)."""
     if user.is_national_analyst:
         # National access is aggregate only: a membership (which the database refuses anyway)
         # is never merged into it, so a national user never receives person rows.
-        return Scope(user_id=user.pk, national=True)
-    # Memberships are readable by their own user; locality grants then need the authorities.
-    with _settings({"dsr.user_id": str(user.pk)}):
-        # A deactivated membership keeps its row (history) but grants nothing.
-        roles = dict(
-            Membership.objects.filter(user=user, deactivated_at__isnull=True)
-            .order_by()
-            .values_list("authority_id", "role")
-        )
-        staff_of = [a for a, role in roles.items() if role != "lead"]
-        grants: list[tuple[int, int, str]] = []
-        if staff_of:
-            with _settings({"dsr.authorities": ",".join(map(str, roles))}):
-                grants = list(
-                    LocalityUserObjectPermission.objects.filter(
-                        user=user,
-                        content_object__authority_id__in=staff_of,
-                        permission__codename__in=[READ_LOCALITY, WRITE_LOCALITY],
-                    ).values_list(
-                        "content_object_id", "content_object__authority_id", "permission__codename"
-                    )
-                )
+        return Scope(user_id=user.pk, national_analyst=True)
+    blank_id = Value(None, output_field=IntegerField())
+    blank_text = Value(None, output_field=CharField())
+    # A deactivated membership keeps its row (history) but grants nothing.
+    memberships = Membership.objects.filter(user=user, deactivated_at__isnull=True).values_list(
+        "authority_id", "role", blank_id, blank_text
+    )
+    grants = LocalityUserObjectPermission.objects.filter(
+        user=user, permission__codename__in=[READ_LOCALITY, WRITE_LOCALITY]
+    ).values_list(
+        "content_object__authority_id", blank_text, "content_object_id", "permission__codename"
+    )
+    rows = list(memberships.order_by().union(grants.order_by(), all=True))
+    roles = {authority_id: role for authority_id, role, _, _ in rows if role is not None}
+    # A lead's grants add nothing; a grant outside the user's authorities counts for nothing.
+    grants_held = [
+        (locality_id, authority_id, perm)
+        for authority_id, role, locality_id, perm in rows
+        if role is None and roles.get(authority_id) not in (None, "lead")
+    ]
     # Writing implies reading; only a practitioner's write grant counts.
     return Scope(
         user_id=user.pk,
         roles=roles,
-        read_localities=frozenset(loc for loc, _, _ in grants),
+        read_localities=frozenset(loc for loc, _, _ in grants_held),
         write_localities=frozenset(
             loc
-            for loc, authority_id, perm in grants
+            for loc, authority_id, perm in grants_held
             if perm == WRITE_LOCALITY and roles.get(authority_id) == "practitioner"
         ),
-        national=user.is_national_analyst,
+        national_analyst=user.is_national_analyst,
     )
 
 
-def _apply(values: dict[str, str]) -> dict[str, str]:
-    """Set transaction-local settings; return what they were."""
+def _apply(values: dict[str, str], *, remember: bool = True) -> dict[str, str] | None:
+    """Set transaction-local settings in one statement; return what they were (if `remember`)."""
     keys = list(values)
+    reads = ["current_setting(%s, true)" for _ in keys] if remember else []
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT "
-            + ", ".join("current_setting(%s, true)" for _ in keys)
-            + ", "
-            + ", ".join("set_config(%s, %s, true)" for _ in keys),
-            [*keys, *[x for k in keys for x in (k, values[k])]],
+            "SELECT " + ", ".join([*reads, *("set_config(%s, %s, true)" for _ in keys)]),
+            [*(keys if remember else []), *[x for k in keys for x in (k, values[k])]],
         )
         previous = cursor.fetchone()[: len(keys)]
+    if not remember:
+        return None
     return {k: (v or "") for k, v in zip(keys, previous, strict=True)}
 
 
 @contextmanager
-def _settings(values: dict[str, str]) -> Iterator[None]:
+def _settings(values: dict[str, str], *, restore: bool | None = None) -> Iterator[None]:
+    # A block that opens the transaction itself has nothing to restore: its end discards them.
+    if restore is None:
+        restore = connection.in_atomic_block
     with transaction.atomic(savepoint=False):
-        previous = _apply(values)
+        previous = _apply(values, remember=restore)
         yield
         # Only on a clean exit, and not when the block is marked for rollback (a request that
         # ended in a 500): the rollback undoes the settings anyway, and no query may run before it.
-        if not connection.needs_rollback:
-            _apply(previous)
+        if previous is not None and not connection.needs_rollback:
+            _apply(previous, remember=False)
 
 
 def activate(scope: Scope) -> None:
@@ -256,8 +291,6 @@ def system_scope(reason: str, *, actor: User | None = None) -> Iterator[Scope]:
 
     Every use is audited, because it steps around the per-tenant policy.
     """
-    from .audit import record_event
-
     with using_scope(SYSTEM):
         record_event(actor, "system_scope", changes={"reason": reason})
         logger.info("system scope entered: %s", reason)
@@ -272,8 +305,6 @@ ACCESS_REFUSED = "access.refused"
 
 def out_of_scope(user: User | None, kind: str, pk: object, message: str) -> Http404:
     """Record an out-of-scope attempt and return the 404 to raise."""
-    from .audit import record_event
-
     scope = scope_for(user)
     if user is not None and user.is_authenticated and not scope.system:
         for authority_id in sorted(scope.authority_ids) or [None]:
@@ -287,6 +318,159 @@ def out_of_scope(user: User | None, kind: str, pk: object, message: str) -> Http
 
 
 @contextmanager
+def user_scope(user: User | None) -> Iterator[Scope]:
+    """Run a block (an account event) under the user's own scope, restoring the previous one."""
+    with using_scope(scope_for(user)) as scope:
+        yield scope
+
+
+@contextmanager
+def request_scope(user: User | None) -> Iterator[Scope]:
+    """A request's transaction, bound to the signed-in user's scope.
+
+    As the outermost block (in production) it opens the transaction and binds it to the user while
+    it reads their scope, three statements in all, with nothing to restore at the end: the
+    transaction's end discards the settings. Inside an enclosing transaction (a test sharing the
+    connection) it is a savepoint, and the enclosing scope comes back after.
+    """
+    restore = connection.in_atomic_block
+    with transaction.atomic():
+        signed_in = user is not None and user.is_authenticated and user.is_active
+        if not signed_in or getattr(user, "_dsr_scope", None) is not None:
+            scope = scope_for(user)
+            with _settings(scope.db_settings(), restore=restore):
+                yield scope
+            return
+        mode = "national" if user.is_national_analyst else "user"
+        values = {
+            "role": settings.DSR_DB_TENANT_ROLE,
+            "dsr.scope": mode,
+            "dsr.user_id": str(user.pk),
+            "dsr.authorities": "",
+        }
+        with _settings(values, restore=restore):
+            if not user.is_national_analyst:
+                _set_member_authorities(user)
+            scope = _read_scope(user)
+            user._dsr_scope = scope
+            yield scope
+
+
+def task_scope(authority_id: int | None) -> Scope:
+    """The scope a background job runs in: one authority as its lead, or (None) national."""
+    if authority_id is None:
+        return Scope(national_analyst=True)
+    return Scope(roles={authority_id: "lead"})
+
+
+# The register: every read of people starts here.
+def visible_people(user: User, queryset: PersonQuerySet | None = None) -> PersonQuerySet:
+    """The people this user may read (leavers included)."""
+    qs = queryset if queryset is not None else Person.objects.all()
+    return qs.in_scope(scope_for(user))
+
+
+def writable_people(user: User, queryset: PersonQuerySet | None = None) -> PersonQuerySet:
+    """The people this user may change."""
+    qs = queryset if queryset is not None else Person.objects.all()
+    return qs.in_scope(scope_for(user), write=True)
+
+
+def in_member_authorities(user: User, qs: QuerySet) -> QuerySet:
+    """Rows of any tenant-owned model in the authorities this user belongs to."""
+    return scope_for(user).filter_tenant_rows(qs)
+
+
+def localities(user: User, *, write: bool = False) -> QuerySet[Locality]:
+    """The localities the user may read in (or, with `write`, add and change people in)."""
+    return scope_for(user).localities(write=write)
+
+
+# Named questions: what the views, selectors, services, tasks and templates ask.
+def is_national(user: User | None) -> bool:
+    """Whether the user is a national analyst (aggregate returns, never a person)."""
+    return scope_for(user).national_analyst
+
+
+def require_national(user: User | None) -> None:
+    """Pages and actions of the national team; anyone else gets 404 (they do not exist for them)."""
+    if not is_national(user):
+        raise Http404("No such page.")
+
+
+def roles_of(user: User) -> set[str]:
+    """Every role the user holds in any authority, and `national_analyst` if they are one."""
+    return scope_for(user).role_names()
+
+
+def member_authority_ids(user: User) -> frozenset[int]:
+    """The authorities the user works in, in any role."""
+    return scope_for(user).authority_ids
+
+
+def led_authority_ids(user: User) -> frozenset[int]:
+    """The authorities the user leads."""
+    return scope_for(user).lead_authorities
+
+
+def is_member(user: User, authority_id: int | None) -> bool:
+    return scope_for(user).is_member_of(authority_id)
+
+
+def is_lead(user: User, authority_id: int | None) -> bool:
+    return authority_id is not None and scope_for(user).is_lead_of(authority_id)
+
+
+def require_member(user: User, authority_id: int | None, *, message: str) -> None:
+    """Staff of the authority in any role, or 404 with `message`."""
+    if not is_member(user, authority_id):
+        raise out_of_scope(user, "authority", authority_id, message)
+
+
+def authority_for_member(user: User, authority_id: int) -> IntegrationAuthority:
+    """An authority the user works in, or 404 (the national analyst works in none)."""
+    require_member(user, authority_id, message="No such authority in your scope.")
+    return IntegrationAuthority.objects.get(pk=authority_id)
+
+
+def led_authority(request: HttpRequest) -> IntegrationAuthority:
+    """The authority the user is working in, for its lead only: 404 without one, 403 for staff
+    who do not lead it."""
+    # The current-authority module asks this one for the user's authorities: imported here.
+    from .current_authority import current_authority
+
+    authority = current_authority(request)
+    if authority is None:
+        raise Http404("No authority in your scope.")
+    require_lead(request.user, authority.pk)
+    return authority
+
+
+def can_change(user: User, person: Person) -> bool:
+    """Whether the user may change this (readable) person."""
+    return scope_for(user).can_change(person)
+
+
+def can_see_viewers(user: User, person: Person) -> bool:
+    """Who has read a record is shown to the staff who can change it."""
+    return can_change(user, person)
+
+
+def template_flags(user: User | None, authority: IntegrationAuthority | None) -> dict[str, Any]:
+    """The named answers the page templates show or hide things by (see context_processors)."""
+    scope = scope_for(user)
+    is_lead_here = bool(authority and scope.is_lead_of(authority.pk))
+    return {
+        "dsr_scope": scope,
+        "is_national": scope.national_analyst,
+        "current_role": scope.role_in(authority.pk) if authority else None,
+        "is_lead_here": is_lead_here,
+        # The lead here, or staff granted a locality to add people in.
+        "can_add_people": is_lead_here or bool(scope.write_localities),
+    }
+
+
+@contextmanager
 def transfer_acceptance(transfer_id: int, *, actor: User) -> Iterator[None]:
     """Open the sending record of a pending transfer to the caller's authority, for the rest of
     the block: the person, their history, and the sending authority's audit rows.
@@ -296,8 +480,6 @@ def transfer_acceptance(transfer_id: int, *, actor: User) -> Iterator[None]:
     authority, and grants this transaction those rows only; the grant ends with the block.
     Audited.
     """
-    from .audit import record_event
-
     with transaction.atomic(savepoint=False):
         with using_scope(scope_for(actor)), connection.cursor() as cursor:
             cursor.execute("SELECT dsr_open_transfer_for_acceptance(%s)", [transfer_id])
@@ -313,8 +495,6 @@ def return_decision(return_id: int, *, actor: User) -> Iterator[None]:
     """In the national scope, open one submitted return for the national decision for the rest
     of the block (`dsr_open_return_for_decision`): the return may be updated and its authority's
     audit row appended. Audited."""
-    from .audit import record_event
-
     with transaction.atomic(savepoint=False):
         with using_scope(scope_for(actor)), connection.cursor() as cursor:
             cursor.execute("SELECT dsr_open_return_for_decision(%s)", [return_id])
@@ -326,11 +506,8 @@ def return_decision(return_id: int, *, actor: User) -> Iterator[None]:
 
 
 # Helpers beside the views and the API: the object and the right to act, or 404/403.
-def person_for_read(user: User, pk: int, queryset: QuerySet | None = None) -> Person:
-    from .models import Person
-
-    qs = queryset if queryset is not None else Person.objects.all()
-    person = qs.visible_to(user).filter(pk=pk).first()
+def person_for_read(user: User, pk: int, queryset: PersonQuerySet | None = None) -> Person:
+    person = visible_people(user, queryset).filter(pk=pk).first()
     if person is None:
         raise out_of_scope(user, "person", pk, "No such person on your register.")
     return person
@@ -338,28 +515,15 @@ def person_for_read(user: User, pk: int, queryset: QuerySet | None = None) -> Pe
 
 def person_for_write(user: User, pk: int, *, lock: bool = False) -> Person:
     """A person the user may change. Out of scope is 404; readable but not writable is 403."""
-    from .models import Person
-
-    qs = Person.objects.writable_by(user)
+    qs = writable_people(user)
     if lock:
         qs = qs.select_for_update()
     person = qs.filter(pk=pk).first()
     if person is None:
-        if Person.objects.visible_to(user).filter(pk=pk).exists():
+        if visible_people(user).filter(pk=pk).exists():
             raise PermissionDenied("You can read this record but not change it.")
         raise out_of_scope(user, "person", pk, "No such person on your register.")
     return person
-
-
-def is_national(user: User | None) -> bool:
-    """The national analyst: aggregates of every authority, never a person row."""
-    return scope_for(user).national
-
-
-def require_national(user: User | None) -> None:
-    """Pages and actions of the national team; anyone else gets 404 (they do not exist for them)."""
-    if not is_national(user):
-        raise Http404("No such page.")
 
 
 def require_lead(user: User, authority_id: int) -> None:
@@ -369,6 +533,14 @@ def require_lead(user: User, authority_id: int) -> None:
     if authority_id in scope.authority_ids:
         raise PermissionDenied("Only the authority's lead can do this.")
     raise out_of_scope(user, "authority", authority_id, "No such authority in your scope.")
+
+
+def require_lead_somewhere(user: User) -> None:
+    """Staff who lead no authority are refused (403); the national analyst and strangers pass on
+    to a lookup that finds nothing of theirs (404)."""
+    scope = scope_for(user)
+    if scope.authority_ids and not scope.lead_authorities:
+        raise PermissionDenied("Only the authority's lead can do this.")
 
 
 def person_for_erasure(user: User, pk: int) -> Person:
@@ -386,18 +558,9 @@ def localities_for_lead(user: User) -> QuerySet[Locality]:
     return Locality.objects.filter(authority_id__in=scope_for(user).lead_authorities)
 
 
-def member_authority_ids(user: User) -> frozenset[int]:
-    """The authorities the user works in, in any role."""
-    return scope_for(user).authority_ids
-
-
-def is_lead(user: User, authority_id: int | None) -> bool:
-    return authority_id is not None and scope_for(user).is_lead_of(authority_id)
-
-
 def authority_task_scope(authority_id: int) -> Scope:
     """The scope of background work confined to one authority (as its lead would see it)."""
-    return Scope(roles={authority_id: "lead"})
+    return task_scope(authority_id)
 
 
 def is_national_administrator(user: User) -> bool:

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from . import reminders
-from .session import current_authority
+from .current_authority import current_authority
 
 
 @login_required

@@ -32,12 +32,12 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import models
 
+from .models import AuditEvent
+
 if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from accounts.models import User
-
-    from .models import AuditEvent
 
 # Set by the request middleware so services need not pass the request around.
 client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
@@ -97,8 +97,6 @@ def _event(
     obj: models.Model | None = None,
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    from .models import AuditEvent
-
     label = actor_label_override.get() or (str(actor.email) if actor else "system")
     return AuditEvent(
         authority_id=authority_id
@@ -115,7 +113,5 @@ def _event(
 
 
 def _insert(events: list[AuditEvent]) -> None:
-    from .models import AuditEvent
-
     fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
     AuditEvent._base_manager._insert(events, fields=fields, returning_fields=None)

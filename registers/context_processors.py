@@ -1,19 +1,17 @@
 from django.http import HttpRequest
 
-from .access import scope_for
-from .session import current_authority, user_authorities
+from . import access
+from .current_authority import current_authority, user_authorities
 
 
 def scope(request: HttpRequest) -> dict:
+    """The current authority and the access module's named answers for the page templates."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"dsr_scope": scope_for(user) if user is not None else None}
-    scope = scope_for(user)
+        return access.template_flags(user, None)
     authority = current_authority(request)
     return {
-        "dsr_scope": scope,
+        **access.template_flags(user, authority),
         "current_authority": authority,
         "my_authorities": user_authorities(request),
-        "current_role": scope.role_in(authority.pk) if authority else None,
-        "is_lead_here": bool(authority and scope.is_lead_of(authority.pk)),
     }

@@ -13,15 +13,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import access, data_protection, imports, selectors, services
 from .forms import EraseEntryForm, attach_errors
-from .models import ImportStatus, IntegrationAuthority
-from .session import current_authority
+from .models import ImportStatus
 from .validation import safe_download_name
 
 CONTENT_TYPES = {
@@ -38,14 +37,6 @@ class UploadForm(forms.Form):
     )
 
 
-def _lead_authority(request: HttpRequest) -> IntegrationAuthority:
-    authority = current_authority(request)
-    if authority is None:
-        raise Http404("No authority in your scope.")
-    access.require_lead(request.user, authority.pk)
-    return authority
-
-
 def _download(content: bytes, filename: str, file_format: str) -> HttpResponse:
     response = HttpResponse(content, content_type=CONTENT_TYPES.get(file_format, file_format))
     response["Content-Disposition"] = content_disposition_header(True, safe_download_name(filename))
@@ -57,7 +48,7 @@ def _download(content: bytes, filename: str, file_format: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def register_files(request: HttpRequest) -> HttpResponse:
     """Import a register file (check, then confirm), download the template, export."""
-    authority = _lead_authority(request)
+    authority = access.led_authority(request)
     posted = request.method == "POST"
     form = UploadForm(request.POST if posted else None, request.FILES if posted else None)
     if posted and form.is_valid():
@@ -122,7 +113,7 @@ def import_errors(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def import_template(request: HttpRequest, file_format: str) -> HttpResponse:
-    _lead_authority(request)
+    access.led_authority(request)
     rows = imports.template_rows()
     build = imports.render_csv if file_format == "csv" else imports.render_xlsx
     content = build(rows)
@@ -131,7 +122,7 @@ def import_template(request: HttpRequest, file_format: str) -> HttpResponse:
 
 @login_required
 def register_export(request: HttpRequest, file_format: str) -> HttpResponse:
-    authority = _lead_authority(request)
+    authority = access.led_authority(request)
     content = imports.export_register(request.user, authority, file_format=file_format)
     return _download(content, f"dsr-register-{authority.code}.{file_format}", file_format)
 

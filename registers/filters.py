@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from .codes import Category, RiskRating, UrgentReason
 from .forms import DATE_FORMATS
+from .models import Person
 
 YES = [("yes", "Yes")]
 HOSPITAL_CHOICES = [("in_hospital", "In hospital"), ("delayed", "Delayed discharge")]
@@ -146,8 +147,6 @@ class AuditEventFilter(django_filters.FilterSet):
         return queryset.filter(action=value)
 
     def by_person(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        from .models import Person
-
         ids = (
             Person.objects.filter(
                 authority_id=self.authority_id, local_reference__iexact=value.strip()

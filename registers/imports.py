@@ -455,7 +455,7 @@ def _run(
     host_areas = host_area_choices(authority.pk)
     existing = {
         p.local_reference: p
-        for p in Person.objects.writable_by(actor).filter(
+        for p in access.writable_people(actor).filter(
             authority=authority, local_reference__in=[r for r in references if r]
         )
     }
@@ -661,7 +661,7 @@ def export_rows(actor: User, authority: IntegrationAuthority) -> list[dict[str, 
     """Everyone on the authority's register now, in the import layout (one query)."""
     access.require_lead(actor, authority.pk)
     people = (
-        Person.objects.visible_to(actor)
+        access.visible_people(actor)
         .on_register()
         .filter(authority=authority)
         .select_related("locality")

@@ -143,7 +143,7 @@ def move_people(
     step: `people` (ids in `from_locality`) or, when None, everyone there. Each person gets a
     locality entry in their history and a new version; a fixed number of queries however many
     move. Returns how many moved."""
-    from .services import _bump, _comparable, _history_row
+    from .services.records import _bump, _comparable, _history_row
 
     source = _locked(actor, from_locality)
     target = _locked(actor, to_locality)

@@ -11,9 +11,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from . import access, localities, selectors
+from .current_authority import current_authority
 from .forms import LocalityNameForm, MovePeopleForm, attach_errors
 from .models import IntegrationAuthority, Locality
-from .session import current_authority
 
 
 def _led_authority(request: HttpRequest) -> IntegrationAuthority:

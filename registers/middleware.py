@@ -11,8 +11,9 @@ class TenantScopeMiddleware:
     """Runs each request in one transaction bound to the signed-in user's scope.
 
     Row-level security reads that scope, so even a query that skipped the selectors sees only the
-    user's authorities. The API narrows it again after token authentication; the previous scope
-    comes back when the request ends (which matters where a test shares the connection).
+    user's authorities. The API narrows it again after token authentication. The scope opens the
+    transaction and ends with it; inside an enclosing transaction (a test sharing the connection)
+    the previous scope comes back when the request ends.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -23,7 +24,7 @@ class TenantScopeMiddleware:
         # An API client's token sets the audit label for its own request only.
         label = actor_label_override.set(None)
         try:
-            with transaction.atomic(), access.using_scope(access.scope_for(request.user)):
+            with access.request_scope(request.user):
                 response = self.get_response(request)
                 if response.status_code >= 500:
                     # Nothing half-saved when a request fails (the scope's restore then skips

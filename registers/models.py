@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -28,7 +28,7 @@ from .codes import (
 )
 
 if TYPE_CHECKING:
-    from accounts.models import User
+    pass
 
 
 class IntegrationAuthority(models.Model):
@@ -71,7 +71,9 @@ class Locality(models.Model):
     objects = LocalityQuerySet.as_manager()
 
     class Meta:
-        ordering = ["authority", "name"]
+        # By the authority's id, not its name: ordering by name would join the authority table
+        # into every list of localities.
+        ordering = ["authority_id", "name"]
         verbose_name_plural = "localities"
         constraints = [
             models.UniqueConstraint(fields=["authority", "name"], name="locality_name_unique_in_ia")
@@ -85,17 +87,28 @@ class Locality(models.Model):
         return self.name
 
 
+class ScopeLike(Protocol):
+    """What a queryset needs of a scope (registers.access.Scope) to narrow itself to it."""
+
+    system: bool
+    lead_authorities: frozenset[int]
+    read_localities: frozenset[int]
+    write_localities: frozenset[int]
+
+
 class PersonQuerySet(models.QuerySet["Person"]):
-    def visible_to(self, user: User) -> PersonQuerySet:
-        """The only way into the register: people this user may read."""
-        from .access import scope_for
-
-        return scope_for(user).filter_people(self)
-
-    def writable_by(self, user: User) -> PersonQuerySet:
-        from .access import scope_for
-
-        return scope_for(user).filter_people(self, write=True)
+    def in_scope(self, scope: ScopeLike, *, write: bool = False) -> PersonQuerySet:
+        """People the scope may read (or, with `write`, change): everyone in the authorities it
+        leads, and the people in its granted localities. Who gets which scope is decided in
+        registers/access.py, whose `visible_people` / `writable_people` are the way in."""
+        if scope.system:
+            return self
+        localities = scope.write_localities if write else scope.read_localities
+        if not (scope.lead_authorities or localities):
+            return self.none()
+        return self.filter(
+            Q(authority_id__in=scope.lead_authorities) | Q(locality_id__in=localities)
+        )
 
     def on_register(self) -> PersonQuerySet:
         return self.filter(date_left__isnull=True)

@@ -352,9 +352,7 @@ def needs_attention(
             )
     if authority_id is None:
         return items
-    counts = _review_counts(
-        Person.objects.visible_to(user).filter(authority_id=authority_id), today
-    )
+    counts = _review_counts(access.visible_people(user).filter(authority_id=authority_id), today)
     reviews = reverse("registers:reviews_due")
     if counts["overdue"]:
         items.append(

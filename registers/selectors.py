@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet, Window
 from django.utils import timezone
 
+from . import access
 from .codes import TransferStatus
 from .models import AuditEvent, ImportBatch, Locality, Person, Review, StatusChange, Transfer
 
@@ -21,13 +22,13 @@ if TYPE_CHECKING:
 
 
 def visible_people(user: User, *, include_left: bool = False) -> QuerySet[Person]:
-    people = Person.objects.visible_to(user).select_related("locality", "authority")
+    people = access.visible_people(user).select_related("locality", "authority")
     return people if include_left else people.on_register()
 
 
 def category_counts(user: User, *, authority_id: int | None = None) -> dict[str, int]:
     """People on the register by category, and by urgent reason under `urgent:<reason>`."""
-    people = Person.objects.visible_to(user).on_register()
+    people = access.visible_people(user).on_register()
     if authority_id is not None:
         people = people.filter(authority_id=authority_id)
     rows = people.order_by().values("category", "urgent_reason").annotate(n=Count("id"))
@@ -104,7 +105,7 @@ def reviews_due(user: User, *, authority_id: int | None, within_days: int) -> Qu
 def changes_since(user: User, person: Person, version: int) -> list[StatusChange]:
     """What others changed after the version a form was opened at (to explain a refusal)."""
     return list(
-        StatusChange.objects.filter(person__in=Person.objects.visible_to(user))
+        StatusChange.objects.filter(person__in=access.visible_people(user))
         .filter(person=person, version__gt=version)
         .select_related("changed_by")
         .order_by("version")
@@ -113,9 +114,7 @@ def changes_since(user: User, person: Person, version: int) -> list[StatusChange
 
 def transfers_in(user: User, *, authority_id: int | None) -> QuerySet[Transfer]:
     """Transfers waiting for this authority's lead to decide."""
-    from .access import scope_for
-
-    if authority_id is None or authority_id not in scope_for(user).lead_authorities:
+    if not access.is_lead(user, authority_id):
         return Transfer.objects.none()
     return Transfer.objects.filter(
         to_authority_id=authority_id, status=TransferStatus.PENDING
@@ -125,25 +124,21 @@ def transfers_in(user: User, *, authority_id: int | None) -> QuerySet[Transfer]:
 def transfers_out(user: User, *, authority_id: int | None) -> QuerySet[Transfer]:
     """Transfers of people the user can see, sent from this authority, newest first."""
     return Transfer.objects.filter(
-        authority_id=authority_id, person__in=Person.objects.visible_to(user)
+        authority_id=authority_id, person__in=access.visible_people(user)
     ).select_related("to_authority", "person", "requested_by", "decided_by")
 
 
 def transfer_for_decision(user: User, pk: int) -> Transfer:
     """A pending transfer into an authority the user leads, or 404."""
-    from .access import out_of_scope
-
     transfer = transfers_in_any(user).filter(pk=pk).first()
     if transfer is None:
-        raise out_of_scope(user, "transfer", pk, "No such transfer waiting for you.")
+        raise access.out_of_scope(user, "transfer", pk, "No such transfer waiting for you.")
     return transfer
 
 
 def transfers_in_any(user: User) -> QuerySet[Transfer]:
-    from .access import scope_for
-
     return Transfer.objects.filter(
-        to_authority_id__in=scope_for(user).lead_authorities, status=TransferStatus.PENDING
+        to_authority_id__in=access.led_authority_ids(user), status=TransferStatus.PENDING
     ).select_related("authority", "to_authority", "requested_by")
 
 
@@ -218,7 +213,7 @@ def monthly_trend(user: User, *, authority_id: int, months: int = 12) -> list[Tr
     rebuilt from the history (each person's state as of their last entry on or before the date).
     One query, counted in the database, reading only the entries that can matter (above)."""
     ends = _month_ends(timezone.localdate(), months)
-    visible = Person.objects.visible_to(user).filter(authority_id=authority_id).order_by()
+    visible = access.visible_people(user).filter(authority_id=authority_id).order_by()
     visible_sql, visible_params = visible.values("pk").query.sql_with_params()
     names = {f"visible{i}": value for i, value in enumerate(visible_params)}
     sql = TREND_SQL.format(visible=visible_sql % tuple(f"%({name})s" for name in names))
@@ -235,8 +230,6 @@ def long_stay_days() -> int:
 
 def person_detail(user: User, pk: int) -> Person:
     """One person with their history and reviews, in a fixed number of queries."""
-    from .access import person_for_read
-
     queryset = Person.objects.select_related(
         "locality", "authority", "created_by"
     ).prefetch_related(
@@ -248,17 +241,16 @@ def person_detail(user: User, pk: int) -> Person:
         ),
         Prefetch("reviews", queryset=Review.objects.select_related("recorded_by")),
     )
-    return person_for_read(user, pk, queryset)
+    return access.person_for_read(user, pk, queryset)
+
+
+def person_row(user: User, pk: int) -> Person:
+    """One person as a row of the register list shows them (with their locality)."""
+    return access.person_for_read(user, pk, Person.objects.select_related("locality"))
 
 
 def localities_for(user: User, *, write: bool = False) -> QuerySet[Locality]:
-    from .access import scope_for
-
-    scope = scope_for(user)
-    ids = scope.write_localities if write else scope.read_localities
-    return Locality.objects.filter(
-        authority_id__in=scope.lead_authorities
-    ) | Locality.objects.filter(pk__in=ids)
+    return access.localities(user, write=write)
 
 
 # The audit trail's reads of a person: the page, the profile page and the profile PDF.
@@ -267,17 +259,13 @@ VIEW_ACTIONS = ("person.viewed", "person.profile_viewed", "person.profile_downlo
 
 def audit_events(user: User, *, authority_id: int) -> QuerySet[AuditEvent]:
     """The authority's audit trail, newest first: for its lead only (403 for other staff)."""
-    from .access import require_lead
-
-    require_lead(user, authority_id)
+    access.require_lead(user, authority_id)
     return AuditEvent.objects.filter(authority_id=authority_id).order_by("-at", "-id")
 
 
 def recent_viewers(user: User, person: Person, *, limit: int = 10) -> list[AuditEvent]:
     """Who has recently read the person's record (the page, the profile page or its PDF)."""
-    from .access import scope_for
-
-    if not scope_for(user).can_write_locality(person.locality):
+    if not access.can_see_viewers(user, person):
         return []
     return list(
         AuditEvent.objects.filter(
@@ -291,9 +279,7 @@ def recent_viewers(user: User, person: Person, *, limit: int = 10) -> list[Audit
 
 def import_batches(user: User, *, authority_id: int | None, limit: int = 10) -> list[ImportBatch]:
     """The latest imports of an authority the user leads (lead only; others get none)."""
-    from .access import scope_for
-
-    if authority_id is None or not scope_for(user).is_lead_of(authority_id):
+    if not access.is_lead(user, authority_id):
         return []
     return list(
         ImportBatch.objects.filter(authority_id=authority_id).select_related("uploaded_by")[:limit]
@@ -304,47 +290,31 @@ def import_batch(user: User, pk: int) -> ImportBatch:
     """One import of an authority the user leads. Staff who lead no authority are refused (403)
     before any lookup, so the answer never tells them whether an import exists; anyone else gets
     404 for another authority's imports and for ones that do not exist alike."""
-    from django.core.exceptions import PermissionDenied
-
-    from .access import scope_for
-
-    scope = scope_for(user)
-    if scope.authority_ids and not scope.lead_authorities:
-        raise PermissionDenied("Only the authority's lead can do this.")
+    access.require_lead_somewhere(user)
     batch = (
-        ImportBatch.objects.filter(pk=pk, authority_id__in=scope.lead_authorities)
+        ImportBatch.objects.filter(pk=pk, authority_id__in=access.led_authority_ids(user))
         .select_related("authority", "uploaded_by")
         .first()
     )
     if batch is None:
-        from .access import out_of_scope
-
-        raise out_of_scope(user, "import", pk, "No such import.")
+        raise access.out_of_scope(user, "import", pk, "No such import.")
     return batch
 
 
 def api_people(user: User, *, authority_id: int) -> QuerySet[Person]:
     """An API client's register, leavers included (a sync needs to learn who left)."""
-    return (
-        Person.objects.visible_to(user)
-        .filter(authority_id=authority_id)
-        .select_related("authority")
-    )
+    return access.visible_people(user).filter(authority_id=authority_id).select_related("authority")
 
 
 def person_history(user: User, person_id: int) -> QuerySet[StatusChange]:
-    from .access import person_for_read
-
-    person = person_for_read(user, person_id)
+    person = access.person_for_read(user, person_id)
     return StatusChange.objects.filter(
         authority_id=person.authority_id, person=person
     ).select_related("changed_by")
 
 
 def person_reviews(user: User, person_id: int) -> QuerySet[Review]:
-    from .access import person_for_read
-
-    person = person_for_read(user, person_id)
+    person = access.person_for_read(user, person_id)
     return Review.objects.filter(authority_id=person.authority_id, person=person)
 
 
@@ -399,7 +369,7 @@ def people_in_locality(user: User, locality: Locality) -> QuerySet[Person]:
     """Everyone on the register in the locality (for the lead moving people between
     localities), by family name."""
     return (
-        Person.objects.visible_to(user)
+        access.visible_people(user)
         .on_register()
         .filter(authority_id=locality.authority_id, locality=locality)
         .only("pk", "given_name", "family_name", "preferred_name", "local_reference")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Container
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -27,6 +28,9 @@ from .codes import (
 from .models import HOSPITAL_FIELDS, PLACEMENT_FIELDS
 
 CHI_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
+# The register is for adults; people from 16 may be recorded while in transition to adult services.
+MINIMUM_AGE = 16
+ADULT_AGE = 18
 
 # --- Text: names and references ----------------------------------------------------------------
 # Characters that change how text is shown without being visible, or that are not text at all:
@@ -248,7 +252,7 @@ def status_errors(
     state: dict[str, Any],
     *,
     today: dt.date,
-    host_areas: list[str],
+    host_areas: Container[str],
     born: dt.date | None = None,
 ) -> dict[str, list[str]]:
     """Every rule the register status must meet (domain.md), as field -> messages.
@@ -296,7 +300,8 @@ def status_errors(
         category == Category.APPROPRIATE_OUT_OF_AREA
         or reason == UrgentReason.INAPPROPRIATE_OUT_OF_AREA
     ):
-        if state.get("host_area") not in host_areas:
+        # The host areas are only looked at when one is given.
+        if not state.get("host_area") or state["host_area"] not in host_areas:
             add("host_area", "Choose the host area: another IA, or a nation outside Scotland.")
         if state.get("placement_type") not in values(PlacementType):
             add("placement_type", "Choose the type of placement.")
@@ -324,6 +329,44 @@ def identity_extra_errors(fields: dict[str, Any], *, today: dt.date) -> dict[str
     for name, messages in control_character_errors(fields).items():
         errors.setdefault(name, []).extend(messages)
     return errors
+
+
+def identity_errors(
+    fields: dict[str, Any], *, today: dt.date, chi_mismatch_allowed: bool = False
+) -> dict[str, list[Any]]:
+    """Who the person is: names, reference, an adult's (or a 16 or 17 year old's) date of birth,
+    sex, and a CHI number that agrees with them."""
+    errors: dict[str, list[str]] = {}
+    for name in ("given_name", "family_name", "local_reference"):
+        if not (fields.get(name) or "").strip():
+            errors[name] = ["This field is required."]
+    born = fields.get("date_of_birth")
+    if not born:
+        errors["date_of_birth"] = ["Enter the date of birth."]
+    elif born > today:
+        errors["date_of_birth"] = ["The date of birth cannot be in the future."]
+    elif age_on(born, today) < MINIMUM_AGE:
+        errors["date_of_birth"] = [
+            "The register is for adults; people from 16 may be recorded while in transition."
+        ]
+    if fields.get("sex") not in ("male", "female", "not_known"):
+        errors["sex"] = ["Choose male, female or not known."]
+    if fields.get("chi_number"):
+        problems = chi_errors(fields["chi_number"])
+        mismatches = chi_mismatches(fields["chi_number"], date_of_birth=born, sex=fields.get("sex"))
+        if problems:
+            errors["chi_number"] = problems
+        elif mismatches and not chi_mismatch_allowed:
+            errors["chi_number"] = [chi_mismatch_error(mismatches)]
+    if fields.get("info_sharing_date") and not fields.get("info_sharing_recorded"):
+        errors["info_sharing_date"] = ["A date needs the information-sharing basis recorded."]
+    for name, messages in identity_extra_errors(fields, today=today).items():
+        errors[name] = errors.get(name) or messages
+    return errors
+
+
+def age_on(born: dt.date, on: dt.date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def raise_if(errors: dict[str, list[str]]) -> None:

@@ -1,7 +1,7 @@
 """The register's pages. Thin: parse the form, call a selector or a service, render.
 
 Every person is reached through `access.person_for_read/_for_write` (out of scope is 404); every
-change goes through registers/services.py, with the version the form was opened at, so a
+change goes through registers/services/, with the version the form was opened at, so a
 concurrent edit is refused and explained instead of overwritten.
 """
 
@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from . import access, charts, selectors, services
 from .audit import record_event
 from .codes import Category, UrgentReason
+from .current_authority import choose_authority, current_authority
 from .filters import AuditEventFilter, PersonFilter
 from .forms import (
     AcceptTransferForm,
@@ -40,7 +41,6 @@ from .forms import (
     status_value,
 )
 from .models import Locality, Person
-from .session import choose_authority, current_authority
 
 REVIEW_WINDOW_DAYS = 28
 
@@ -116,7 +116,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
 
 
 def _detail_context(request: HttpRequest, person: Person) -> dict[str, Any]:
-    writable = access.scope_for(request.user).can_write_locality(person.locality)
+    writable = access.can_change(request.user, person)
     return {
         "person": person,
         "can_write": writable,
@@ -141,7 +141,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def person_viewers(request: HttpRequest, pk: int) -> HttpResponse:
     """Who has recently read the record: loaded into the person page (htmx), or its own page."""
     person = access.person_for_read(request.user, pk)
-    if not access.scope_for(request.user).can_write_locality(person.locality):
+    if not access.can_see_viewers(request.user, person):
         raise PermissionDenied("Staff who can change this record see who has read it.")
     viewers = selectors.recent_viewers(request.user, person)
     template = "registers/_viewers.html" if request.htmx else "registers/person_viewers.html"
@@ -300,13 +300,20 @@ def person_status(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _quick_form(person: Person, data: Any = None) -> QuickStatusForm:
+def _quick_form(person: Person) -> QuickStatusForm:
     # Ids unique per person: the form sits in a list row beside the filter form's own fields.
-    return QuickStatusForm(data, initial=_quick_initial(person), auto_id=_quick_ids(person))
+    return QuickStatusForm(initial=_quick_initial(person), auto_id=_quick_ids(person.pk))
 
 
-def _quick_ids(person: Person) -> str:
-    return f"quick{person.pk}_%s"
+def _quick_ids(pk: int) -> str:
+    return f"quick{pk}_%s"
+
+
+def _open_for_quick_update(request: HttpRequest, pk: int) -> Person:
+    person = access.person_for_write(request.user, pk)
+    if person.date_left is not None:
+        raise Http404("This person has left the register.")
+    return person
 
 
 def _quick_initial(person: Person) -> dict[str, Any]:
@@ -325,36 +332,40 @@ def person_quick_status(request: HttpRequest, pk: int) -> HttpResponse:
     With htmx the form opens in place and the answer replaces the list row or the person's status
     and timeline; without JavaScript it is an ordinary page that returns where it came from.
     """
-    person = access.person_for_write(request.user, pk)
-    if person.date_left is not None:
-        raise Http404("This person has left the register.")
     origin = request.POST.get("from") or request.GET.get("from") or "person"
-    form = _quick_form(person, request.POST or None)
     extra: dict[str, Any] = {}
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        category, _, urgent_reason = data["status"].partition(":")
-        try:
-            services.record_status_change(
-                request.user,
-                person,
-                version=data["version"],
-                category=category,
-                urgent_reason=urgent_reason or None,
-                risk_rating=data.get("risk_rating") or None,
-                risk_factors=person.risk_factors,
-                reason=data["reason"],
-            )
-        except services.StaleVersion:
-            person.refresh_from_db()
-            form, extra = _stale_context(
-                request, person, QuickStatusForm, data["version"], auto_id=_quick_ids(person)
-            )
-        except ValidationError as exc:
-            attach_errors(form, exc)
-            extra["needs_full_form"] = True
-        else:
-            return _quick_done(request, pk, origin)
+    person: Person | None = None
+    if request.method == "POST":
+        # The service reads and locks the person; the page reads them only to show the form again.
+        form = QuickStatusForm(request.POST, auto_id=_quick_ids(pk))
+        if form.is_valid():
+            data = form.cleaned_data
+            category, _, urgent_reason = data["status"].partition(":")
+            try:
+                services.record_status_change(
+                    request.user,
+                    pk,
+                    version=data["version"],
+                    category=category,
+                    urgent_reason=urgent_reason or None,
+                    risk_rating=data.get("risk_rating") or None,
+                    risk_factors=None,
+                    reason=data["reason"],
+                )
+            except services.StaleVersion:
+                person = _open_for_quick_update(request, pk)
+                form, extra = _stale_context(
+                    request, person, QuickStatusForm, data["version"], auto_id=_quick_ids(pk)
+                )
+            except ValidationError as exc:
+                attach_errors(form, exc)
+                extra["needs_full_form"] = True
+            else:
+                return _quick_done(request, pk, origin)
+        person = person or _open_for_quick_update(request, pk)
+    else:
+        person = _open_for_quick_update(request, pk)
+        form = _quick_form(person)
     context = {
         "form": form,
         "person": person,
@@ -379,13 +390,17 @@ def _quick_done(request: HttpRequest, pk: int, origin: str) -> HttpResponse:
         if origin == "list":
             return redirect(_safe_next(request, reverse("registers:person_list")))
         return redirect("registers:person_detail", pk=pk)
-    person = selectors.person_detail(request.user, pk)
     if origin == "list":
         return render(
             request,
             "registers/_person_row.html",
-            {"person": person, "today": timezone.localdate(), "updated": message},
+            {
+                "person": selectors.person_row(request.user, pk),
+                "today": timezone.localdate(),
+                "updated": message,
+            },
         )
+    person = selectors.person_detail(request.user, pk)
     context = _detail_context(request, person) | {"updated": message}
     return render(request, "registers/_status_and_timeline.html", context)
 
@@ -603,10 +618,7 @@ def transfer_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    authority = current_authority(request)
-    if authority is None:
-        raise Http404("No authority in your scope.")
-    access.require_lead(request.user, authority.pk)
+    authority = access.led_authority(request)
     counts = _counts(request)
     trend = selectors.monthly_trend(request.user, authority_id=authority.pk)
     return render(
@@ -638,9 +650,7 @@ def switch_authority(request: HttpRequest) -> HttpResponse:
 @login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     """The authority's audit trail for its lead: filter by who, what, person and dates."""
-    authority = current_authority(request)
-    if authority is None:
-        raise Http404("No authority in your scope.")
+    authority = access.led_authority(request)
     events = selectors.audit_events(request.user, authority_id=authority.pk)
     filters = AuditEventFilter(request.GET or None, queryset=events, authority_id=authority.pk)
     page = Paginator(filters.qs, settings.DSR_PAGE_SIZE).get_page(request.GET.get("page"))

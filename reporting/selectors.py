@@ -38,7 +38,6 @@ def census_overview(
     """Recent census dates: for staff, their authorities' returns; for the analyst, counts."""
     today = today or timezone.localdate()
     dates = recent_census_dates(today, count)
-    scope = access.scope_for(user)
     lines = []
     if access.is_national(user):
         counts: dict[dt.date, dict[str, int]] = {}
@@ -53,10 +52,14 @@ def census_overview(
         for day in dates:
             lines.append(CensusLine(day, return_deadline(day), [], counts.get(day, {})))
         return lines
-    authorities = list(IntegrationAuthority.objects.filter(pk__in=scope.authority_ids))
+    authorities = list(
+        IntegrationAuthority.objects.filter(pk__in=access.member_authority_ids(user))
+    )
     returns = {
         (r.authority_id, r.census_date): r
-        for r in scope.filter_tenant_rows(AuthorityReturn.objects.filter(census_date__in=dates))
+        for r in access.in_member_authorities(
+            user, AuthorityReturn.objects.filter(census_date__in=dates)
+        )
     }
     for day in dates:
         pairs = [(a, returns.get((a.pk, day))) for a in authorities]
@@ -64,15 +67,8 @@ def census_overview(
     return lines
 
 
-def authority_for_staff(user: User, authority_id: int) -> IntegrationAuthority:
-    """An authority the user is staff of, or 404 (the national analyst is staff of none)."""
-    if authority_id not in access.scope_for(user).authority_ids:
-        raise Http404("No such authority in your scope.")
-    return IntegrationAuthority.objects.get(pk=authority_id)
-
-
 def authority_return(user: User, authority_id: int, census_date: dt.date) -> AuthorityReturn | None:
-    authority_for_staff(user, authority_id)
+    access.require_member(user, authority_id, message="No such authority in your scope.")
     return (
         AuthorityReturn.objects.filter(authority_id=authority_id, census_date=census_date)
         .select_related("authority", "submitted_by", "decided_by")
@@ -82,13 +78,13 @@ def authority_return(user: User, authority_id: int, census_date: dt.date) -> Aut
 
 def returns_for_authority(user: User, authority_id: int) -> QuerySet[AuthorityReturn]:
     """Every return of one authority, newest first (status and aggregates)."""
-    authority_for_staff(user, authority_id)
+    access.require_member(user, authority_id, message="No such authority in your scope.")
     return AuthorityReturn.objects.filter(authority_id=authority_id).order_by("-census_date")
 
 
 def people_with_warnings(user: User, ret: AuthorityReturn) -> list[dict[str, Any]]:
     """Who is behind each data-quality warning: the lead only (it names people)."""
-    if not access.scope_for(user).is_lead_of(ret.authority_id):
+    if not access.is_lead(user, ret.authority_id):
         return []
     snapshot = CensusSnapshot.objects.filter(
         authority_id=ret.authority_id, census_date=ret.census_date
@@ -143,7 +139,7 @@ def return_for_decision(user: User, pk: int) -> AuthorityReturn:
 
 
 def jobs_for_return(user: User, authority_id: int, census_date: dt.date) -> QuerySet[ReportJob]:
-    authority_for_staff(user, authority_id)
+    access.require_member(user, authority_id, message="No such authority in your scope.")
     return ReportJob.objects.filter(
         authority_id=authority_id, census_date=census_date, person__isnull=True
     ).select_related("requested_by")[:20]
@@ -176,7 +172,7 @@ def job_for_user(user: User, pk: int) -> ReportJob:
         if not access.is_national(user):
             raise Http404("No such file.")
         return job
-    if job.authority_id not in access.scope_for(user).authority_ids:
+    if not access.is_member(user, job.authority_id):
         raise access.out_of_scope(user, "report_job", pk, "No such file.")
     if job.kind == JobKind.PERSON_PROFILE:
         access.person_for_read(user, job.person_id)

@@ -19,7 +19,6 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 
 from dsr.bulk import insert_rows
@@ -59,9 +58,7 @@ LANDSCAPE_COLUMNS = 10
 
 def task_scope(authority_id: int | None) -> access.Scope:
     """The scope a job runs in: one authority's rows, or the national (aggregate-only) scope."""
-    if authority_id is None:
-        return access.Scope(national=True)
-    return access.Scope(roles={authority_id: "lead"})
+    return access.task_scope(authority_id)
 
 
 def _check_census_date(census_date: dt.date) -> None:
@@ -145,10 +142,6 @@ def submit_return(actor: User, ret: AuthorityReturn) -> AuthorityReturn:
     return ret
 
 
-def _require_national(actor: User) -> None:
-    access.require_national(actor)
-
-
 def national_build_blocker(census_date: dt.date, *, included: int | None = None) -> str:
     """Why a national file cannot be built for this census date yet ("" when it can), so the
     page can say so before anyone tries. `included`: the number of submitted or accepted
@@ -185,13 +178,13 @@ def _decide(actor: User, ret_pk: int, *, status: str, comment: str) -> Authority
 
 @transaction.atomic
 def accept_return(actor: User, ret: AuthorityReturn) -> AuthorityReturn:
-    _require_national(actor)
+    access.require_national(actor)
     return _decide(actor, ret.pk, status=ReturnStatus.ACCEPTED, comment="")
 
 
 @transaction.atomic
 def send_back_return(actor: User, ret: AuthorityReturn, *, comment: str) -> AuthorityReturn:
-    _require_national(actor)
+    access.require_national(actor)
     comment = (comment or "").strip()
     if not comment:
         raise ValidationError({"comment": ["Say what the authority needs to correct."]})
@@ -214,9 +207,8 @@ def _check_job_rights(
     census_date: dt.date | None,
     person: Person | None,
 ) -> None:
-    scope = access.scope_for(actor)
     if kind in NATIONAL_KINDS:
-        _require_national(actor)
+        access.require_national(actor)
         _check_census_date(census_date)
         blocker = national_build_blocker(census_date)
         if blocker:
@@ -225,8 +217,9 @@ def _check_job_rights(
     if kind == JobKind.PERSON_PROFILE:
         access.person_for_read(actor, person.pk)  # 404 for the national analyst too
         return
-    if authority is None or authority.pk not in scope.authority_ids:
-        raise Http404("No such authority in your scope.")
+    access.require_member(
+        actor, authority.pk if authority else None, message="No such authority in your scope."
+    )
     _check_census_date(census_date)
     if kind in (JobKind.SNAPSHOT, JobKind.AUTHORITY_RETURN):
         access.require_lead(actor, authority.pk)

@@ -48,6 +48,7 @@ urlpatterns = [
         views.request_national_file,
         name="national_file",
     ),
+    path("national/returns/<int:pk>/", views.national_return, name="national_return"),
     path("national/returns/<int:pk>/decide/", views.decide_return, name="decide_return"),
     path("people/<int:person_id>/profile/", views.person_profile, name="person_profile"),
     path("jobs/<int:pk>/", views.job_detail, name="job"),

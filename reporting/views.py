@@ -45,16 +45,15 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def authority_return(request: HttpRequest, authority_id: int, census_date: dt.date) -> HttpResponse:
-    authority = selectors.authority_for_staff(request.user, authority_id)
+    authority = access.authority_for_member(request.user, authority_id)
     ret = selectors.authority_return(request.user, authority_id, census_date)
-    scope = access.scope_for(request.user)
     context = {
         "authority": authority,
         "census_date": census_date,
         "ret": ret,
         "sheets": [grid_sheet(t) for t in ret.tables] if ret else [],
         "people_with_warnings": selectors.people_with_warnings(request.user, ret) if ret else [],
-        "is_lead": scope.is_lead_of(authority_id),
+        "is_lead": access.is_lead(request.user, authority_id),
         "jobs": selectors.jobs_for_return(request.user, authority_id, census_date),
         "file_kinds": [(k.value, k.label) for k in AUTHORITY_FILES],
     }
@@ -75,7 +74,7 @@ def _queue(request: HttpRequest, back: str, **kwargs) -> HttpResponse:
 @login_required
 @require_POST
 def build_return(request: HttpRequest, authority_id: int, census_date: dt.date) -> HttpResponse:
-    authority = selectors.authority_for_staff(request.user, authority_id)
+    authority = access.authority_for_member(request.user, authority_id)
     return _queue(
         request,
         reverse("reporting:return", args=[authority_id, census_date]),
@@ -90,7 +89,7 @@ def build_return(request: HttpRequest, authority_id: int, census_date: dt.date) 
 def request_authority_file(
     request: HttpRequest, authority_id: int, census_date: dt.date
 ) -> HttpResponse:
-    authority = selectors.authority_for_staff(request.user, authority_id)
+    authority = access.authority_for_member(request.user, authority_id)
     kind = request.POST.get("kind")
     if kind not in AUTHORITY_FILES:
         messages.error(request, "Choose a file to build.")
@@ -148,15 +147,33 @@ def request_national_file(request: HttpRequest, census_date: dt.date) -> HttpRes
 
 
 @login_required
+def national_return(request: HttpRequest, pk: int) -> HttpResponse:
+    """One authority's return as the national team receives it (aggregates only), with the
+    decision forms: the analyst sees the figures before accepting or sending back."""
+    ret = selectors.return_for_decision(request.user, pk)
+    context = {"ret": ret, "sheets": [grid_sheet(t) for t in ret.tables]}
+    return render(request, "reporting/national_return.html", context)
+
+
+@login_required
 @require_POST
 def decide_return(request: HttpRequest, pk: int) -> HttpResponse:
+    """Accept or send back, after a confirmation page (nothing changes until it is confirmed)."""
     ret = selectors.return_for_decision(request.user, pk)
+    decision = "accept" if request.POST.get("decision") == "accept" else "send_back"
+    comment = request.POST.get("comment", "").strip()
+    if decision == "send_back" and not comment:
+        messages.error(request, f"{ret.authority.name}: Say what the authority needs to correct.")
+        return redirect("reporting:national_return", pk=ret.pk)
+    if request.POST.get("confirmed") != "yes":
+        context = {"ret": ret, "decision": decision, "comment": comment}
+        return render(request, "reporting/decide_confirm.html", context)
     try:
-        if request.POST.get("decision") == "accept":
+        if decision == "accept":
             services.accept_return(request.user, ret)
             messages.success(request, f"{ret.authority.name}: return accepted.")
         else:
-            services.send_back_return(request.user, ret, comment=request.POST.get("comment", ""))
+            services.send_back_return(request.user, ret, comment=comment)
             messages.success(request, f"{ret.authority.name}: return sent back.")
     except ValidationError as exc:
         for message in _errors(exc):

@@ -1,5 +1,5 @@
 """The register's REST API for local case-management systems. Thin: parse, call a selector or a
-service, render. Scope, rules, history and audit live in access.py, selectors.py and services.py."""
+service, render. Scope, rules, history and audit live in access.py, selectors.py and services/."""
 
 from __future__ import annotations
 

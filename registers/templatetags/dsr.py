@@ -95,11 +95,3 @@ def change_lines(
             old, new = names.get(old, old), names.get(new, new)
         lines.append((_label(name), _show(old), _show(new)))
     return lines
-
-
-@register.filter
-def writable_by(person: Person, scope: Any) -> bool:
-    """Whether the scope may change this person (in memory: no query per row)."""
-    if scope is None:
-        return False
-    return scope.can_write_locality(person.locality)

@@ -7,7 +7,6 @@ from django.http import Http404
 from accounts import services
 from accounts.models import Membership, Role
 from registers import access
-from registers.models import Person
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +28,7 @@ def test_lead_adds_a_practitioner_who_can_then_change_people_in_granted_localiti
     assert not user.has_usable_password()
     assert "Set your password" in mail.outbox[0].body
     assert user.has_perm("registers.change_people_in_locality", nithsdale)
-    assert person in Person.objects.writable_by(user)
+    assert person in access.writable_people(user)
 
 
 def test_only_the_lead_manages_staff(practitioner, authority, other_lead):
@@ -56,14 +55,14 @@ def test_revoking_a_locality_removes_access(lead, practitioner, nithsdale, perso
     membership = Membership.objects.get(user=practitioner)
     services.revoke_locality(lead, membership, nithsdale)
     access.forget_scope(practitioner)
-    assert person not in Person.objects.visible_to(practitioner)
+    assert person not in access.visible_people(practitioner)
 
 
 def test_changing_a_practitioner_to_viewer_keeps_localities_read_only(lead, practitioner, person):
     services.set_role(lead, Membership.objects.get(user=practitioner), role=Role.VIEWER)
     access.forget_scope(practitioner)
-    assert person in Person.objects.visible_to(practitioner)
-    assert person not in Person.objects.writable_by(practitioner)
+    assert person in access.visible_people(practitioner)
+    assert person not in access.writable_people(practitioner)
 
 
 def test_handing_over_the_lead_keeps_exactly_one_named_lead(
@@ -92,7 +91,7 @@ def test_the_lead_cannot_be_removed_before_handing_over(lead, authority):
 def test_removing_staff_removes_their_grants(lead, viewer, person):
     services.remove_staff_member(lead, Membership.objects.get(user=viewer))
     access.forget_scope(viewer)
-    assert not Person.objects.visible_to(viewer).exists()
+    assert not access.visible_people(viewer).exists()
 
 
 def test_a_first_lead_needs_the_system_scope(authority):

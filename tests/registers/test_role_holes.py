@@ -63,9 +63,9 @@ def test_a_national_scope_never_merges_a_membership(authority, nithsdale):
     analyst.is_national_analyst = True  # flagged in memory: the database refuses to store it
     PersonFactory(locality=nithsdale)
     scope = access.scope_for(analyst)
-    assert scope.national
+    assert scope.national_analyst
     assert not scope.authority_ids and not scope.read_localities
-    assert not Person.objects.visible_to(analyst).exists()
+    assert not access.visible_people(analyst).exists()
 
 
 # --- Pages with identifying fields are audited -------------------------------------------------

@@ -30,14 +30,16 @@ def test_analyst_queues_a_national_file_and_accepts_or_sends_back_returns(
     services.submit_return(other_lead, build_return(leith.authority))
     client.force_login(analyst)
     page = client.get(f"/reporting/national/{census.isoformat()}/").content.decode()
-    assert "Dumfries and Galloway" in page and "Accept" in page
+    assert "Dumfries and Galloway" in page and "Review the return and decide" in page
     response = client.post(
         f"/reporting/national/returns/{ret.pk}/decide/",
         {"decision": "send_back", "comment": ""},
         follow=True,
     )
     assert "Say what the authority needs to correct" in response.content.decode()
-    client.post(f"/reporting/national/returns/{ret.pk}/decide/", {"decision": "accept"})
+    client.post(
+        f"/reporting/national/returns/{ret.pk}/decide/", {"decision": "accept", "confirmed": "yes"}
+    )
     ret.refresh_from_db()
     assert ret.status == "accepted"
     with django_capture_on_commit_callbacks() as callbacks:
@@ -117,3 +119,35 @@ def test_national_page_says_in_advance_why_files_cannot_be_built_and_queues_noth
     )
     assert "cannot be built yet" in response.content.decode()
     assert not ReportJob.objects.filter(kind="national_csv").exists()
+
+
+def test_analyst_sees_a_returns_tables_before_deciding_and_each_decision_asks_to_confirm(
+    client, analyst, lead, known_register, authority, census
+):
+    from reporting import services
+
+    ret = services.submit_return(lead, build_return(authority))
+    client.force_login(analyst)
+    page = client.get(f"/reporting/national/returns/{ret.pk}/").content.decode()
+    assert "People on the register by category" in page and "Urgent" in page
+    assert "<td>5</td>" in page  # 5 urgent in the known register
+    decide = f"/reporting/national/returns/{ret.pk}/decide/"
+    confirm = client.post(decide, {"decision": "send_back", "comment": "Check the delays"})
+    assert "Send back Dumfries and Galloway" in confirm.content.decode()
+    ret.refresh_from_db()
+    assert ret.status == "submitted"
+    confirm = client.post(decide, {"decision": "accept"})
+    assert "Yes, accept" in confirm.content.decode()
+    ret.refresh_from_db()
+    assert ret.status == "submitted"
+    client.post(
+        decide, {"decision": "send_back", "comment": "Check the delays", "confirmed": "yes"}
+    )
+    ret.refresh_from_db()
+    assert (ret.status, ret.comment) == ("returned", "Check the delays")
+
+
+def test_staff_cannot_open_the_national_view_of_a_return(client, lead, known_register, authority):
+    ret = build_return(authority)
+    client.force_login(lead)
+    assert client.get(f"/reporting/national/returns/{ret.pk}/").status_code == 404

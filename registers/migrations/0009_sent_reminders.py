@@ -26,7 +26,7 @@ ALTER TABLE registers_sentreminder DISABLE ROW LEVEL SECURITY;
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registers", "0007_locality_created_and_retired"),
+        ("registers", "0008_locality_created_and_retired"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

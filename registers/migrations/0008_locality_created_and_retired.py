@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registers", "0006_audit_redaction_and_entry_erasure"),
+        ("registers", "0007_locality_ordering_without_join"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0004_national_analyst_holds_no_membership"),
+        ("accounts", "0005_locality_grants_row_level_security"),
     ]
 
     operations = [

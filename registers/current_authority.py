@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from .access import scope_for
+from . import access
 from .models import IntegrationAuthority
 
 SESSION_KEY = "dsr_authority_id"
@@ -17,7 +17,7 @@ SESSION_KEY = "dsr_authority_id"
 def user_authorities(request: HttpRequest) -> list[IntegrationAuthority]:
     cached = getattr(request, "_dsr_authorities", None)
     if cached is None:
-        ids = scope_for(request.user).authority_ids
+        ids = access.member_authority_ids(request.user)
         cached = list(IntegrationAuthority.objects.filter(pk__in=ids)) if ids else []
         request._dsr_authorities = cached
     return cached

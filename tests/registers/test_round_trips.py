@@ -1,0 +1,93 @@
+"""The busiest pages make few round trips to the database, whatever the register's size.
+
+The requests run as in production, each in its own transaction (these tests do not wrap them in
+one), and every statement counts, the scope's `set_config` calls included; transaction control
+(BEGIN, COMMIT, savepoints) aside.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.factories import PersonFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+REGISTER_LIST_STATEMENTS = 11
+QUICK_UPDATE_STATEMENTS = 13
+
+
+@pytest.fixture
+def register(nithsdale):
+    return PersonFactory.create_batch(30, locality=nithsdale)
+
+
+def _statements(call):
+    with CaptureQueriesContext(connection) as captured:
+        response = call()
+    sent = [query["sql"] for query in captured.captured_queries]
+    control = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
+    return response, [sql for sql in sent if not sql.startswith(control)]
+
+
+def test_a_practitioners_register_list_takes_at_most_eleven_statements(
+    client, practitioner, register
+):
+    client.force_login(practitioner)
+    client.get("/register/")  # the session's first page settles the current authority
+    response, statements = _statements(lambda: client.get("/register/"))
+    assert response.status_code == 200
+    assert len(statements) <= REGISTER_LIST_STATEMENTS, "\n".join(statements)
+
+
+def test_the_scope_is_set_in_one_statement_before_the_requests_own(client, practitioner, register):
+    client.force_login(practitioner)
+    client.get("/register/")
+    _, statements = _statements(lambda: client.get("/register/"))
+    assert sum("set_config" in sql for sql in statements) == 2, "\n".join(statements)
+
+
+def test_a_quick_status_update_from_the_list_takes_at_most_thirteen_statements(
+    client, practitioner, register
+):
+    person = register[0]
+    client.force_login(practitioner)
+    client.get("/register/")
+    response, statements = _statements(
+        lambda: client.post(
+            f"/register/people/{person.pk}/quick-status/",
+            {
+                "from": "list",
+                "status": "enhanced_monitoring",
+                "risk_rating": "red",
+                "reason": "Carer unwell",
+                "version": person.version,
+            },
+            HTTP_HX_REQUEST="true",
+        )
+    )
+    assert response.status_code == 200
+    assert "Updated" in response.content.decode()
+    assert len(statements) <= QUICK_UPDATE_STATEMENTS, "\n".join(statements)
+
+
+def test_a_quick_status_update_without_javascript_takes_at_most_thirteen_statements(
+    client, practitioner, register
+):
+    person = register[0]
+    client.force_login(practitioner)
+    client.get("/register/")
+    response, statements = _statements(
+        lambda: client.post(
+            f"/register/people/{person.pk}/quick-status/",
+            {
+                "from": "list",
+                "status": "enhanced_monitoring",
+                "risk_rating": "amber",
+                "reason": "Rising risk",
+                "version": person.version,
+            },
+        )
+    )
+    assert response.status_code == 302
+    assert len(statements) <= QUICK_UPDATE_STATEMENTS, "\n".join(statements)
