@@ -52,7 +52,7 @@ def request_password_reset(email: str, *, client_ip: str | None) -> None:
     user = User.objects.filter(email__iexact=email, is_active=True).first() if email else None
     sent = bool(user is not None and not throttled)
     authorities = sorted(access.member_authority_ids(user)) if user else []
-    with access.using_scope(access.scope_for(user)) if user else nullcontext():
+    with access.user_scope(user) if user else nullcontext():
         for authority_id in authorities or [None]:
             record_event(
                 None,

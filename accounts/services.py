@@ -471,7 +471,7 @@ def invite_national_analyst(
     if not email:
         raise ValidationError({"email": ["Enter an email address."]})
     user = User.objects.filter(email__iexact=email).first()
-    if user is not None and user.is_national_analyst:
+    if user is not None and access.is_national_analyst_account(user):
         raise ValidationError({"email": ["This person is already a national analyst."]})
     invited = user is None
     if invited:
@@ -479,7 +479,7 @@ def invite_national_analyst(
             username=email, email=email, first_name=first_name.strip(), last_name=last_name.strip()
         )
         user.set_unusable_password()
-    user.is_national_analyst = True
+    access.set_national_analyst(user, granted=True)
     user.save()
     record_event(actor, "national.analyst_added", obj=user, changes={"email": email})
     if invited:
@@ -532,7 +532,7 @@ def remove_national_analyst(actor: User, analyst: User) -> User:
     analyst = _analyst(actor, analyst)
     if analyst.pk == actor.pk:
         raise ValidationError("You cannot remove yourself.")
-    analyst.is_national_analyst = False
+    access.set_national_analyst(analyst, granted=False)
     analyst.save(update_fields=["is_national_analyst"])
     record_event(actor, "national.analyst_removed", obj=analyst, changes={"email": analyst.email})
     access.forget_scope(analyst)

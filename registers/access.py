@@ -581,3 +581,14 @@ def require_locality_write(user: User, locality: Locality) -> None:
     if scope.can_read_locality(locality):
         raise PermissionDenied("You can read this locality but not add or change people in it.")
     raise out_of_scope(user, "locality", locality.pk, "No such locality in your scope.")
+
+
+def is_national_analyst_account(user: User) -> bool:
+    """Whether the account holds the national analyst role (active or not)."""
+    return bool(user.is_national_analyst)
+
+
+def set_national_analyst(user: User, *, granted: bool) -> None:
+    """Give the account the national analyst role, or take it away (the caller saves)."""
+    user.is_national_analyst = granted
+    forget_scope(user)

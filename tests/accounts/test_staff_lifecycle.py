@@ -14,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import mfa, services
 from accounts.models import Membership, User
 from registers import access
-from registers.models import AuditEvent, Person
+from registers.models import AuditEvent
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -132,9 +132,9 @@ def test_a_deactivated_member_keeps_their_row_and_history_but_sees_nothing(
     assert client.get(f"/register/people/{person.pk}/").status_code == 404
     assert Membership.objects.filter(pk=staff.pk).exists()
     assert AuditEvent.objects.filter(action="staff.deactivated").exists()
-    assert not Person.objects.visible_to(User.objects.get(pk=practitioner.pk)).exists()
+    assert not access.visible_people(User.objects.get(pk=practitioner.pk)).exists()
     services.reactivate_staff_member(lead, staff)
-    assert Person.objects.visible_to(User.objects.get(pk=practitioner.pk)).exists()
+    assert access.visible_people(User.objects.get(pk=practitioner.pk)).exists()
 
 
 def test_deactivating_from_the_member_page(client, lead, staff):

@@ -32,7 +32,7 @@ class Command(BaseCommand):
                 user.save()
             user.is_national_administrator = not revoke
             if not revoke:
-                user.is_national_analyst = True
+                access.set_national_analyst(user, granted=True)
             user.save()
             record_event(
                 None,
