@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from registers import services
@@ -14,12 +15,30 @@ pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
 
 
-def test_history_rows_cannot_be_rewritten(practitioner, person):
-    services.update_person_details(practitioner, person, version=1, key_worker_name="Sam")
-    from django.db import DatabaseError, transaction
+def _as_role(role: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('role', %s, true)", [role])
 
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+
+def test_history_rows_cannot_be_rewritten_by_the_role_that_serves_requests(practitioner, person):
+    services.update_person_details(practitioner, person, version=1, key_worker_name="Sam")
+
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+        _as_role("dsr_app")
         StatusChange.objects.update(reason="rewritten")
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+        _as_role("dsr_app")
+        StatusChange.objects.all().delete()
+    assert not StatusChange.objects.filter(reason="rewritten").exists()
+
+
+def test_history_rows_cannot_be_rewritten_even_by_the_cross_tenant_role(practitioner, person):
+    """Retention (as the cross-tenant role) may blank an entry's free text; nothing else."""
+    services.update_person_details(practitioner, person, version=1, key_worker_name="Sam")
+
+    # Only the free-text columns are granted to it; the trigger refuses the rest of a row.
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
+        StatusChange.objects.update(new_category="urgent")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         StatusChange.objects.all().delete()
 
