@@ -23,6 +23,7 @@ from .codes import (
     UrgentReason,
 )
 from .models import IntegrationAuthority, Locality
+from .services.records import DETAIL_FIELDS
 from .validation import CHI_MISMATCH
 
 DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%y", "%Y-%m-%d", "%d-%m-%Y", "%d %m %Y"]
@@ -126,23 +127,7 @@ class DetailsForm(forms.Form):
     info_sharing_date = date_field("Date information sharing recorded (optional)", required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    detail_fields = (
-        "given_name",
-        "family_name",
-        "preferred_name",
-        "date_of_birth",
-        "sex",
-        "chi_number",
-        "local_reference",
-        "key_worker_name",
-        "key_worker_contact",
-        "lead_professional_team",
-        "referral_source",
-        "planned_move_date",
-        "guardianship_or_poa",
-        "info_sharing_recorded",
-        "info_sharing_date",
-    )
+    detail_fields = DETAIL_FIELDS
 
     # Set when the service asked for a CHI mismatch to be confirmed: the page then shows the box.
     chi_mismatch = False
