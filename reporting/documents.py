@@ -26,7 +26,7 @@ from .disclosure import (
     attack,
     protect_release,
 )
-from .tables import TABLE_LINKS, selected_cells
+from .tables import SCOTLAND_ONLY_TABLES, TABLE_LINKS, selected_cells
 
 Value = int | str
 MINIMUM_RETURNS = 2
@@ -97,6 +97,9 @@ DEFINITIONS = [
     "Movement in the quarter: people added or leaving after the previous census date up to this "
     "one; 'moved between categories' counts people on the register on both dates whose category "
     "or urgent reason differs.",
+    "Movement between census dates: each adult counted on either census date, by where they "
+    "stood at the previous census date (or not on the register) and where they stand at this "
+    "one (or left the register); urgent is split by its reason.",
 ]
 
 
@@ -136,6 +139,18 @@ def authority_document(ret: Any, *, authority_name: str) -> Document:
     )
 
 
+def align_tables(returns: list[Any]) -> list[Any]:
+    """Keep, in each return (in memory, never saved), the tables every return has: a return
+    built before a table was added to the return lacks it, and a release is one shape."""
+    if not returns:
+        return returns
+    common = set.intersection(*({t["key"] for t in ret.tables} for ret in returns))
+    for ret in returns:
+        if len(common) != len(ret.tables):
+            ret.tables = [t for t in ret.tables if t["key"] in common]
+    return returns
+
+
 def sum_tables(returns: list[Any]) -> list[dict[str, Any]]:
     """Scotland's tables: every return's cells added up (same shape in every return)."""
     totals = [dict(t, cells=[list(r) for r in t["cells"]]) for t in returns[0].tables]
@@ -171,6 +186,8 @@ def linked_release(returns: list[Any]) -> Release:
     shape = returns[0].tables
     for a, ret in enumerate(returns):
         for t, table in enumerate(ret.tables):
+            if table["key"] in SCOTLAND_ONLY_TABLES:
+                continue  # published for Scotland only: no cell below Scotland level
             flat = _flat(table)
             for k, v in enumerate(flat):
                 values[(a, t, k)] = v
@@ -179,6 +196,8 @@ def linked_release(returns: list[Any]) -> Release:
                 terms = [((a, t, k), 1) for k in range(len(flat))] + [((a, t, TOTAL), -1)]
                 constraints.append(Constraint(tuple(terms)))
     for t, table in enumerate(shape):
+        if table["key"] in SCOTLAND_ONLY_TABLES:
+            continue
         columns = list(range(len(_flat(table)))) + ([TOTAL] if table["additive"] else [])
         for k in columns:
             terms = tuple(((a, t, k), 1) for a in range(len(returns)))
@@ -278,8 +297,9 @@ def national_document(
         )
     ]
     sheets += [grid_sheet(t, prefix="Scotland: ") for t in sum_tables(returns)]
-    for index in range(len(returns[0].tables)):
-        sheets.append(by_authority_sheet(index, returns, names, protection))
+    for index, table in enumerate(returns[0].tables):
+        if table["key"] not in SCOTLAND_ONLY_TABLES:
+            sheets.append(by_authority_sheet(index, returns, names, protection))
     notes = [
         *DEFINITIONS,
         f"Returns included: {len(returns)} of {all_authorities} Integration Authorities "

@@ -539,6 +539,7 @@ def _included_returns(job: ReportJob) -> tuple[list[AuthorityReturn], int]:
             .select_related("authority")
             .order_by("authority__name")
         )
+        documents.align_tables(returns)
         record_event(
             job.requested_by,
             "national.aggregated",
