@@ -16,12 +16,22 @@ from django.utils import timezone
 from registers import access
 from registers.models import IntegrationAuthority
 
+from . import documents
 from .census import latest_census_date, recent_census_dates, return_deadline
-from .models import AuthorityReturn, CensusSnapshot, JobKind, ReportJob, SnapshotRow
+from .models import (
+    AuthorityReturn,
+    CensusSnapshot,
+    JobKind,
+    ReportJob,
+    ReturnStatus,
+    SnapshotRow,
+)
 from .tables import WARNINGS, warning_codes
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+TREND_QUARTERS = 8
 
 
 @dataclass
@@ -177,3 +187,45 @@ def job_for_user(user: User, pk: int) -> ReportJob:
     if job.kind == JobKind.PERSON_PROFILE:
         access.person_for_read(user, job.person_id)
     return job
+
+
+# National figures on screen -----------------------------------------------------------------------
+
+DONE = (ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED)
+
+
+def return_flag(ret: AuthorityReturn | None, census_date: dt.date, today: dt.date) -> str:
+    """ "overdue" (the deadline, domain.md, has passed and the return is not submitted or
+    accepted), "due" (not yet submitted, deadline still ahead) or "" (submitted or accepted)."""
+    if ret is not None and ret.status in DONE:
+        return ""
+    return "overdue" if today > return_deadline(census_date) else "due"
+
+
+@dataclass
+class NationalFigures:
+    census_date: dt.date
+    dates: list[dt.date]
+    returns: list[AuthorityReturn]  # accepted, of the census date
+    authorities: list[IntegrationAuthority]
+    history: list[AuthorityReturn]  # accepted, of every date in `dates`
+
+
+def national_figures(
+    user: User, census_date: dt.date, *, quarters: int = TREND_QUARTERS
+) -> NationalFigures:
+    """Accepted returns (aggregates only) of the census date and the quarters before it, for the
+    national analyst: two queries whatever the number of authorities or dates."""
+    access.require_national(user)
+    dates = recent_census_dates(census_date, quarters)
+    history = list(
+        AuthorityReturn.objects.filter(census_date__in=dates, status=ReturnStatus.ACCEPTED)
+        .defer("warnings", "comment")
+        .order_by("authority__name", "census_date")
+    )
+    authorities = list(IntegrationAuthority.objects.order_by("name"))
+    names = {a.pk: a for a in authorities}
+    for ret in history:
+        ret.authority = names[ret.authority_id]
+    returns = documents.align_tables([r for r in history if r.census_date == census_date])
+    return NationalFigures(census_date, dates, returns, authorities, history)

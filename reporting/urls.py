@@ -44,6 +44,11 @@ urlpatterns = [
     ),
     path("national/<census:census_date>/", views.national, name="national"),
     path(
+        "national/<census:census_date>/figures/",
+        views.national_figures,
+        name="national_figures",
+    ),
+    path(
         "national/<census:census_date>/files/",
         views.request_national_file,
         name="national_file",

@@ -17,8 +17,8 @@ from registers import access
 from registers.audit import record_event
 from registers.validation import safe_download_name
 
-from . import selectors, services
-from .documents import grid_sheet
+from . import figures, selectors, services
+from .documents import MINIMUM_RETURNS, grid_sheet
 from .models import NATIONAL_KINDS, JobKind
 
 AUTHORITY_FILES = (JobKind.AUTHORITY_CSV, JobKind.AUTHORITY_XLSX, JobKind.AUTHORITY_PDF)
@@ -47,10 +47,13 @@ def index(request: HttpRequest) -> HttpResponse:
 def authority_return(request: HttpRequest, authority_id: int, census_date: dt.date) -> HttpResponse:
     authority = access.authority_for_member(request.user, authority_id)
     ret = selectors.authority_return(request.user, authority_id, census_date)
+    tables = ret.tables if ret else []
+    movement = next((t for t in tables if t["key"] == "category_movement"), None)
     context = {
         "authority": authority,
         "census_date": census_date,
         "ret": ret,
+        "movement": figures.movement_view(movement, area=authority.name, chart_id="movement"),
         "sheets": [grid_sheet(t) for t in ret.tables] if ret else [],
         "people_with_warnings": selectors.people_with_warnings(request.user, ret) if ret else [],
         "is_lead": access.is_lead(request.user, authority_id),
@@ -132,6 +135,33 @@ def national(request: HttpRequest, census_date: dt.date) -> HttpResponse:
         "file_kinds": [(k.value, k.label) for k in NATIONAL_KINDS],
     }
     return render(request, "reporting/national.html", context)
+
+
+@login_required
+def national_figures(request: HttpRequest, census_date: dt.date) -> HttpResponse:
+    """Headline counts, trends and movement for Scotland and each authority, from accepted
+    returns only. Meant to be shared: every figure below Scotland level is shown as the
+    release's disclosure control would publish it."""
+    found = selectors.national_figures(request.user, census_date)
+    enough = len(found.returns) >= MINIMUM_RETURNS
+    protection = services.release_protection(found.returns) if enough else None
+    movement = figures.movement_sum(found.returns) if enough else None
+    context = {
+        "census_date": census_date,
+        "accepted": len(found.returns),
+        "authority_count": len(found.authorities),
+        "enough": enough,
+        "minimum": MINIMUM_RETURNS,
+        "labels": figures.headline_labels(),
+        "scotland": list(figures.scotland_headlines(found.returns).values()) if enough else [],
+        "lines": figures.authority_headlines(found.authorities, found.returns, protection)
+        if enough
+        else [],
+        "charts": figures.trend_charts(figures.trend(found.dates, found.history)),
+        "movement": figures.movement_view(movement, area="Scotland", chart_id="movement"),
+        "threshold": settings.DSR_DISCLOSURE_THRESHOLD,
+    }
+    return render(request, "reporting/national_figures.html", context)
 
 
 @login_required
