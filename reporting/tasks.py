@@ -28,3 +28,9 @@ def take_due_census_snapshots() -> int:
 def expire_generated_files() -> int:
     """Hourly (Celery beat): delete generated files holding personal data once they expire."""
     return len(services.expire_files())
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def fail_stuck_jobs() -> int:
+    """Every five minutes (Celery beat): fail jobs that lost their task or their worker."""
+    return len(services.fail_stuck_jobs())
