@@ -246,6 +246,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reporting.tasks.expire_generated_files",
         "schedule": crontab(minute=5),
     },
+    "fail-stuck-report-jobs": {
+        "task": "reporting.tasks.fail_stuck_jobs",
+        "schedule": crontab(minute="*/5"),
+    },
     "discard-unconfirmed-imports": {
         "task": "registers.tasks.discard_unconfirmed_imports",
         "schedule": crontab(hour=3, minute=45),

@@ -335,6 +335,18 @@ def fail_if_stuck(job: ReportJob) -> ReportJob:
     return job
 
 
+def fail_stuck_jobs(*, now: dt.datetime | None = None) -> list[int]:
+    """Every five minutes (Celery beat): fail each job of any authority that has sat queued past
+    DSR_JOB_QUEUED_LIMIT_SECONDS, so a lost task shows as failed even if nobody opens its page.
+    Returns the ids of the jobs failed this time."""
+    cutoff = (now or timezone.now()) - dt.timedelta(seconds=settings.DSR_JOB_QUEUED_LIMIT_SECONDS)
+    with transaction.atomic(), access.system_scope("fail report jobs that lost their task"):
+        stuck = ReportJob.objects.filter(status=JobStatus.QUEUED, queued_at__lte=cutoff)
+        return [
+            job.pk for job in stuck.order_by("pk") if fail_if_stuck(job).status == JobStatus.FAILED
+        ]
+
+
 @transaction.atomic
 def schedule_due_snapshots(*, today: dt.date) -> list[ReportJob]:
     """The day after a census date, queue every authority's snapshot (once per date)."""
