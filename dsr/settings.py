@@ -262,11 +262,6 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 # Each morning: if yesterday was a census date, freeze every authority's snapshot.
 CELERY_BEAT_SCHEDULE = {
-    # Report jobs that lost their task or their worker are marked failed (reporting.services).
-    "fail-stuck-jobs": {
-        "task": "reporting.tasks.fail_stuck_jobs",
-        "schedule": crontab(minute="*/5"),
-    },
     "census-snapshots": {
         "task": "reporting.tasks.take_due_census_snapshots",
         "schedule": crontab(hour=2, minute=15),
@@ -278,6 +273,11 @@ CELERY_BEAT_SCHEDULE = {
     "expire-generated-files": {
         "task": "reporting.tasks.expire_generated_files",
         "schedule": crontab(minute=5),
+    },
+    # Report jobs that lost their task or their worker are marked failed (reporting.services).
+    "fail-stuck-report-jobs": {
+        "task": "reporting.tasks.fail_stuck_jobs",
+        "schedule": crontab(minute="*/5"),
     },
     "discard-unconfirmed-imports": {
         "task": "registers.tasks.discard_unconfirmed_imports",

@@ -19,6 +19,12 @@ def run_report_job(job_id: int, authority_id: int | None) -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def fail_stuck_jobs() -> int:
+    """Every five minutes (Celery beat): fail report jobs that lost their task or worker."""
+    return len(services.fail_stuck_jobs())
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def take_due_census_snapshots() -> int:
     """Daily (Celery beat): the day after a census date, queue every authority's snapshot."""
     return len(services.schedule_due_snapshots(today=timezone.localdate()))
@@ -28,9 +34,3 @@ def take_due_census_snapshots() -> int:
 def expire_generated_files() -> int:
     """Hourly (Celery beat): delete generated files holding personal data once they expire."""
     return len(services.expire_files())
-
-
-@shared_task(acks_late=True, ignore_result=True)
-def fail_stuck_jobs() -> int:
-    """Every five minutes (Celery beat): fail jobs that lost their task or their worker."""
-    return len(services.fail_stuck_jobs())

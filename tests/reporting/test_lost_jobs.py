@@ -153,7 +153,6 @@ def test_the_broker_redelivers_a_lost_task_only_after_the_longest_build():
     options = django_settings.CELERY_BROKER_TRANSPORT_OPTIONS
     assert options["visibility_timeout"] > django_settings.CELERY_TASK_TIME_LIMIT
     assert django_settings.DSR_JOB_RUNNING_LIMIT_SECONDS > django_settings.DSR_JOB_HEARTBEAT_SECONDS
-    assert "fail-stuck-jobs" in django_settings.CELERY_BEAT_SCHEDULE
 
 
 def test_the_redis_that_make_run_starts_keeps_its_queue_across_restarts():
