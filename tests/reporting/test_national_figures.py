@@ -81,7 +81,8 @@ def test_headline_counts_come_from_accepted_returns_only(client, analyst, census
 def test_small_counts_below_scotland_level_are_shown_suppressed_and_scotland_in_full(
     client, analyst, census
 ):
-    accepted(AuthorityFactory(code="S37000101", name="Alpha"), census, enhanced(20) + in_hospital(2))
+    alpha = AuthorityFactory(code="S37000101", name="Alpha")
+    accepted(alpha, census, enhanced(20) + in_hospital(2))
     accepted(AuthorityFactory(code="S37000102", name="Beta"), census, enhanced(30) + in_hospital(9))
     client.force_login(analyst)
     html = page(client, census)
@@ -114,8 +115,8 @@ def test_trend_charts_have_a_data_table_and_skip_dates_with_too_few_accepted_ret
         assert '<title id="trend-' in html
     hospital = html.split("<caption>In hospital: Scotland, by census date: data")[1]
     hospital = hospital.split("</table>")[0]
-    assert f"<th scope=\"row\">{census:%-d %B %Y}</th><td>2</td><td>15</td>" in hospital
-    assert f"<th scope=\"row\">{earlier:%-d %B %Y}</th><td>1</td><td>No figure" in hospital
+    assert f'<th scope="row">{census:%-d %B %Y}</th><td>2</td><td>15</td>' in hospital
+    assert f'<th scope="row">{earlier:%-d %B %Y}</th><td>1</td><td>No figure' in hospital
     assert 'role="img"' in html and "aria-labelledby" in html
 
 
