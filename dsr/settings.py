@@ -114,11 +114,18 @@ DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Redis, as cache and as broker, gets short socket timeouts: a Redis that is down or hangs costs
+# a request about a second, not 15 (docs/operations.md, "When something fails").
+DSR_REDIS_SOCKET_TIMEOUT = env.float("DSR_REDIS_SOCKET_TIMEOUT", default=1.0)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="dsr"),
+        "OPTIONS": {
+            "socket_timeout": DSR_REDIS_SOCKET_TIMEOUT,
+            "socket_connect_timeout": DSR_REDIS_SOCKET_TIMEOUT,
+        },
     }
 }
 
@@ -222,9 +229,6 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Redis, as cache and as broker, gets short socket timeouts: a Redis that is down or hangs costs
-# a request about a second, not 15 (docs/operations.md, "When something fails").
-DSR_REDIS_SOCKET_TIMEOUT = env.float("DSR_REDIS_SOCKET_TIMEOUT", default=1.0)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
