@@ -53,6 +53,11 @@ urlpatterns = [
         views.request_national_file,
         name="national_file",
     ),
+    path(
+        "national/<census:census_date>/remind/<int:pk>/",
+        views.remind_lead,
+        name="remind_lead",
+    ),
     path("national/returns/<int:pk>/", views.national_return, name="national_return"),
     path("national/returns/<int:pk>/decide/", views.decide_return, name="decide_return"),
     path("people/<int:person_id>/profile/", views.person_profile, name="person_profile"),

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from registers import access
@@ -18,6 +19,7 @@ from registers.audit import record_event
 from registers.validation import safe_download_name
 
 from . import figures, selectors, services
+from .census import return_deadline
 from .documents import MINIMUM_RETURNS, grid_sheet
 from .models import NATIONAL_KINDS, JobKind
 
@@ -40,7 +42,8 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     lines = selectors.census_overview(request.user)
-    return render(request, "reporting/index.html", {"lines": lines})
+    context = {"lines": lines, "today": timezone.localdate()}
+    return render(request, "reporting/index.html", context)
 
 
 @login_required
@@ -126,9 +129,13 @@ def submit_return(request: HttpRequest, authority_id: int, census_date: dt.date)
 def national(request: HttpRequest, census_date: dt.date) -> HttpResponse:
     statuses = selectors.national_status(request.user, census_date)
     included = sum(1 for _, r in statuses if r and r.is_locked)
+    today = timezone.localdate()
+    flagged = [(a, r, selectors.return_flag(r, census_date, today)) for a, r in statuses]
     context = {
         "census_date": census_date,
-        "statuses": statuses,
+        "statuses": flagged,
+        "deadline": return_deadline(census_date),
+        "overdue": sum(1 for _, _, flag in flagged if flag == "overdue"),
         "included": included,
         "jobs": selectors.national_jobs(request.user, census_date),
         "blocker": services.national_build_blocker(census_date, included=included),
@@ -174,6 +181,29 @@ def request_national_file(request: HttpRequest, census_date: dt.date) -> HttpRes
         return redirect("reporting:national", census_date=census_date)
     back = reverse("reporting:national", args=[census_date])
     return _queue(request, back, kind=kind, census_date=census_date)
+
+
+@login_required
+def remind_lead(request: HttpRequest, census_date: dt.date, pk: int) -> HttpResponse:
+    """Ask an authority's lead for a return not yet submitted: a confirmation page, then (POST,
+    confirmed) the email, sent at most once a day."""
+    statuses = selectors.national_status(request.user, census_date)  # 404 unless analyst
+    found = next(((a, r) for a, r in statuses if a.pk == pk), None)
+    if found is None:
+        raise Http404("No such authority.")
+    authority, ret = found
+    back = reverse("reporting:national", args=[census_date])
+    if request.method != "POST" or request.POST.get("confirmed") != "yes":
+        context = {"authority": authority, "ret": ret, "census_date": census_date}
+        return render(request, "reporting/remind_confirm.html", context)
+    try:
+        services.request_return_reminder(request.user, authority_id=pk, census_date=census_date)
+    except ValidationError as exc:
+        for message in _errors(exc):
+            messages.error(request, message)
+    else:
+        messages.success(request, f"{authority.name}: a reminder is on its way to the lead.")
+    return redirect(back)
 
 
 @login_required
