@@ -20,12 +20,20 @@ class Command(BaseCommand):
             self.stderr.write("--scale must be more than 0.")
             raise SystemExit(2)
         result = demo.seed(scale=scale, stdout=None if quiet else self.stdout)
+        from reporting.demo import seed_returns
+
+        returns = seed_returns(stdout=None if quiet else self.stdout)
         if result.authorities_seeded == 0:
             self.stdout.write("Demo data already present: nothing changed.")
         else:
             self.stdout.write(
                 f"Seeded {result.authorities_seeded} authorities: {result.people} people, "
                 f"{result.status_changes} history entries, {result.reviews} reviews."
+            )
+        if returns:
+            self.stdout.write(
+                f"Built {returns} census returns from the history, submitted and (all but the "
+                "latest few) accepted."
             )
         self.stdout.write(
             "\nDemo sign-ins (password for all: "
