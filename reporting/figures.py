@@ -1,8 +1,9 @@
-"""National figures on screen, from the aggregate tables of accepted returns only.
+"""National figures on screen, read from built national releases only.
 
-Pure functions over returns (objects with `.tables`, `.authority` and `.census_date`): they never
-see a person. The selectors read the returns in the caller's scope; these shape what the pages
-show: headline counts, trends across census dates, and movement between census dates.
+Pure functions over a stored release (`documents.national_release`: every published figure of a
+national file, suppression marks included) and over one return's own tables (the lead's movement
+chart). They never see a person, never run disclosure control and never add up returns: what the
+national figures page shows is what a national file published.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from django.utils.safestring import mark_safe
 from registers.codes import Category, UrgentReason
 
 from .builders.charts import flow_bars, line_chart
-from .disclosure import TOTAL, Protection
-from .documents import MINIMUM_RETURNS, grid_sheet
+from .documents import flat_columns, grid_sheet
 from .snapshots import LEFT_REGISTER, NOT_ON_REGISTER
 from .tables import MOVEMENT_FROM, MOVEMENT_TO, PLACES
 
@@ -49,92 +49,77 @@ TRENDS = [
 ]
 
 
-def _table(ret: Any, key: str) -> dict[str, Any] | None:
-    return next((t for t in ret.tables if t["key"] == key), None)
+def _release_table(release: dict[str, Any], key: str) -> dict[str, Any] | None:
+    return next((t for t in release["tables"] if t["key"] == key), None)
 
 
-def _position(ret: Any, key: str, row: str | None) -> tuple[int, int] | None:
-    """(table index, flat cell index or TOTAL) of a headline in a return's tables."""
-    for t, table in enumerate(ret.tables):
-        if table["key"] != key:
-            continue
-        if row is None:
-            return t, TOTAL
-        rows = [r for r, _ in table["rows"]]
-        return t, rows.index(row) * len(table["columns"])
-    return None
-
-
-def headline_value(ret: Any, key: str, row: str | None) -> int:
-    table = _table(ret, key)
+def _headline(table: dict[str, Any] | None, row: str | None) -> tuple[int | None, int | None]:
+    """(Scotland value, index into each authority's published row) of a headline figure: a row
+    key picks that row's first cell; None the table's total (an authority's Total column)."""
     if table is None:
-        return 0
+        return None, None
+    cells = table["scotland"]
     if row is None:
-        return sum(sum(r) for r in table["cells"])
+        if not table["additive"]:
+            return None, None
+        return sum(sum(r) for r in cells), len(flat_columns(table))
     rows = [r for r, _ in table["rows"]]
-    return table["cells"][rows.index(row)][0]
+    if row not in rows:
+        return None, None
+    i = rows.index(row)
+    return cells[i][0], i * len(table["columns"])
 
 
-def scotland_headlines(returns: list[Any]) -> dict[str, int]:
-    return {key: sum(headline_value(ret, *where) for ret in returns) for key, _, where in HEADLINES}
-
-
-@dataclass
-class AuthorityLine:
-    name: str
-    code: str
-    values: list[Value] | None  # None: no accepted return for this census date
-
-
-def authority_headlines(
-    authorities: list[Any], returns: list[Any], protection: Protection | None
-) -> list[AuthorityLine]:
-    """Each authority's headline counts, as a published release shows them: a cell the
-    release's disclosure control suppresses is shown as the one symbol (`protection` None: the
-    analyst's own unsuppressed view)."""
-    index = {ret.authority_id: a for a, ret in enumerate(returns)}
-    lines = []
-    for authority in authorities:
-        a = index.get(authority.pk)
-        if a is None:
-            lines.append(AuthorityLine(authority.name, authority.code, None))
-            continue
-        ret = returns[a]
-        values: list[Value] = []
-        for _, _, (key, row) in HEADLINES:
-            where = _position(ret, key, row)
-            if protection is not None and where is not None:
-                values.append(protection.shown((a, *where)))
+def release_headlines(release: dict[str, Any]) -> dict[str, Any]:
+    """The headline figures of a stored national release, read from its published cells only:
+    Scotland's in full, each included authority's as published (a suppressed cell stays `c`).
+    Computed when the release is built and stored with it, so the trends across census dates read
+    a few numbers per date."""
+    scotland: dict[str, int | None] = {}
+    positions = []
+    for key, _, (table_key, row) in HEADLINES:
+        table = _release_table(release, table_key)
+        value, index = _headline(table, row)
+        scotland[key] = value
+        positions.append((table, index))
+    authorities = []
+    for a, ret in enumerate(release["returns"]):
+        values: list[Value | None] = []
+        for table, index in positions:
+            if table is None or index is None or table["by_authority"] is None:
+                values.append(None)
             else:
-                values.append(headline_value(ret, key, row))
-        lines.append(AuthorityLine(authority.name, authority.code, values))
-    return lines
+                values.append(table["by_authority"][a][index])
+        authorities.append({"code": ret["code"], "name": ret["name"], "values": values})
+    return {
+        "returns": len(release["returns"]),
+        "accepted": sum(1 for r in release["returns"] if r["status"] == "accepted"),
+        "scotland": scotland,
+        "authorities": authorities,
+    }
 
 
 @dataclass
 class TrendPoint:
     census_date: dt.date
-    returns: int
-    values: dict[str, int] = field(default_factory=dict)
+    returns: int  # returns in the release (0: no national release for the date)
+    values: dict[str, int | None] = field(default_factory=dict)
 
     @property
     def published(self) -> bool:
-        """Scotland figures of fewer than two returns would be one authority's own counts."""
-        return self.returns >= MINIMUM_RETURNS
+        return self.returns > 0
 
 
-def trend(dates: list[dt.date], returns: list[Any]) -> list[TrendPoint]:
-    """Scotland's trend figures at each census date (oldest first), from the returns given."""
-    by_date: dict[dt.date, list[Any]] = {}
-    for ret in returns:
-        by_date.setdefault(ret.census_date, []).append(ret)
+def trend(dates: list[dt.date], headlines: dict[dt.date, dict[str, Any]]) -> list[TrendPoint]:
+    """Scotland's trend figures at each census date (oldest first), from each date's latest
+    national release (`headlines`: the stored headline figures by date)."""
     points = []
     for day in sorted(dates):
-        included = by_date.get(day, [])
-        point = TrendPoint(day, len(included))
-        if point.published:
-            point.values = scotland_headlines(included)
-        points.append(point)
+        found = headlines.get(day)
+        if found is None:
+            points.append(TrendPoint(day, 0))
+        else:
+            points.append(TrendPoint(day, found["returns"], dict(found["scotland"])))
     return points
 
 
@@ -162,17 +147,10 @@ def trend_charts(points: list[TrendPoint]) -> list[dict[str, Any]]:
     return charts
 
 
-def movement_sum(returns: list[Any]) -> dict[str, Any] | None:
-    """The movement table summed over the returns that have it (None when none has)."""
-    tables = [t for t in (_table(ret, "category_movement") for ret in returns) if t]
-    if not tables:
-        return None
-    total = dict(tables[0], cells=[list(r) for r in tables[0]["cells"]])
-    for table in tables[1:]:
-        for i, row in enumerate(table["cells"]):
-            for j, value in enumerate(row):
-                total["cells"][i][j] += value
-    return total
+def release_movement(release: dict[str, Any]) -> dict[str, Any] | None:
+    """Scotland's movement table as the release publishes it (None when the release has none)."""
+    table = _release_table(release, "category_movement")
+    return None if table is None else dict(table, cells=table["scotland"])
 
 
 def movement_view(table: dict[str, Any] | None, *, area: str, chart_id: str) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from registers import access
 from registers.audit import record_event
 from registers.models import IntegrationAuthority, Person
 
-from . import disclosure, documents
+from . import disclosure, documents, figures
 from .builders import pdf, tabular
 from .builders.charts import stacked_bars
 from .census import is_census_date
@@ -145,14 +145,20 @@ def submit_return(actor: User, ret: AuthorityReturn) -> AuthorityReturn:
     return ret
 
 
+def included_returns_count(census_date: dt.date) -> int:
+    """How many returns a national build of the census date would include now (submitted or
+    accepted), read in the caller's scope."""
+    return AuthorityReturn.objects.filter(
+        census_date=census_date, status__in=[ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED]
+    ).count()
+
+
 def national_build_blocker(census_date: dt.date, *, included: int | None = None) -> str:
     """Why a national file cannot be built for this census date yet ("" when it can), so the
     page can say so before anyone tries. `included`: the number of submitted or accepted
     returns, when the caller has already counted them (else read in the national scope)."""
     if included is None:
-        included = AuthorityReturn.objects.filter(
-            census_date=census_date, status__in=[ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED]
-        ).count()
+        included = included_returns_count(census_date)
     if included >= documents.MINIMUM_RETURNS:
         return ""
     return (
@@ -700,10 +706,13 @@ def release_protection(returns: list[AuthorityReturn]) -> disclosure.Protection:
 
 
 def _national_document(scope: access.Scope, job: ReportJob) -> documents.Document:
-    """Disclosure control over the whole release is applied before anything is rendered."""
+    """Disclosure control over the whole release is applied before anything is rendered. The
+    release (every published figure, suppression marks included) is stored on the job, and the
+    file is rendered from it: the national figures page reads these stored releases, so what the
+    screen shows is what was published."""
     returns, authorities = _included_returns(job)
     documents.check_enough_returns(returns)
-    return documents.national_document(
+    release = documents.national_release(
         job.census_date,
         returns,
         threshold=settings.DSR_DISCLOSURE_THRESHOLD,
@@ -711,6 +720,9 @@ def _national_document(scope: access.Scope, job: ReportJob) -> documents.Documen
         all_authorities=authorities,
         protection=release_protection(returns),
     )
+    release["headlines"] = figures.release_headlines(release)
+    _step(scope, job.pk, release=release)
+    return documents.release_document(release)
 
 
 def _build_national_audit(scope: access.Scope, job: ReportJob) -> tuple[bytes, str]:

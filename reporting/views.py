@@ -20,8 +20,8 @@ from registers.validation import safe_download_name
 
 from . import figures, selectors, services
 from .census import return_deadline
-from .documents import MINIMUM_RETURNS, grid_sheet
-from .models import NATIONAL_KINDS, JobKind
+from .documents import grid_sheet
+from .models import NATIONAL_KINDS, PUBLISHED_NATIONAL_KINDS, JobKind
 
 AUTHORITY_FILES = (JobKind.AUTHORITY_CSV, JobKind.AUTHORITY_XLSX, JobKind.AUTHORITY_PDF)
 
@@ -146,27 +146,31 @@ def national(request: HttpRequest, census_date: dt.date) -> HttpResponse:
 
 @login_required
 def national_figures(request: HttpRequest, census_date: dt.date) -> HttpResponse:
-    """Headline counts, trends and movement for Scotland and each authority, from accepted
-    returns only. Meant to be shared: every figure below Scotland level is shown as the
-    release's disclosure control would publish it."""
+    """Headline counts, trends and movement for Scotland and each authority, read from the
+    latest built national release of each census date: the screen shows exactly what a
+    national file published (suppression included) and never computes disclosure control in the
+    request. A date without a release says so, with the build action."""
     found = selectors.national_figures(request.user, census_date)
-    enough = len(found.returns) >= MINIMUM_RETURNS
-    protection = services.release_protection(found.returns) if enough else None
-    movement = figures.movement_sum(found.returns) if enough else None
+    job = found.release
+    release = job.release if job else None
+    headlines = release["headlines"] if release else None
+    included = services.included_returns_count(census_date)
     context = {
         "census_date": census_date,
-        "accepted": len(found.returns),
-        "authority_count": len(found.authorities),
-        "enough": enough,
-        "minimum": MINIMUM_RETURNS,
+        "job": job,
+        "release": release,
+        "headlines": headlines,
         "labels": figures.headline_labels(),
-        "scotland": list(figures.scotland_headlines(found.returns).values()) if enough else [],
-        "lines": figures.authority_headlines(found.authorities, found.returns, protection)
-        if enough
-        else [],
-        "charts": figures.trend_charts(figures.trend(found.dates, found.history)),
-        "movement": figures.movement_view(movement, area="Scotland", chart_id="movement"),
-        "threshold": settings.DSR_DISCLOSURE_THRESHOLD,
+        "scotland": list(headlines["scotland"].values()) if headlines else [],
+        "included_now": included,
+        "charts": figures.trend_charts(figures.trend(found.dates, found.headlines)),
+        "movement": figures.movement_view(
+            figures.release_movement(release) if release else None,
+            area="Scotland",
+            chart_id="movement",
+        ),
+        "blocker": services.national_build_blocker(census_date, included=included),
+        "file_kinds": [(k.value, k.label) for k in PUBLISHED_NATIONAL_KINDS],
     }
     return render(request, "reporting/national_figures.html", context)
 
