@@ -5,6 +5,12 @@ the national page, trends, movement and national files work at first sign-in.
 Idempotent: a census date an authority already has a return for is left alone. The latest census
 date is left part done, as a real quarter is: a few returns submitted and waiting for the
 analyst's decision, and a couple not built (missing, overdue once past the deadline).
+
+National releases are not built here: the whole-release disclosure audit takes a while on a
+full-size release. `queue_national_builds` queues one national CSV build per earlier census date
+as an ordinary job, which the worker `make run` starts builds in the background; the national
+figures page shows each date once its release is built. Benchmark data sets (large scales) get
+no demo returns at all (`MAX_RETURNS_SCALE`).
 """
 
 from __future__ import annotations
@@ -22,11 +28,15 @@ from registers.models import IntegrationAuthority
 
 from . import services
 from .census import recent_census_dates
-from .models import AuthorityReturn
+from .models import AuthorityReturn, JobKind, JobStatus, ReportJob
 
 DEMO_QUARTERS = 4
 LATEST_WAITING = 3  # returns of the latest census date left submitted, for the analyst to decide
 LATEST_MISSING = 2  # and not built at all
+# Above this scale (benchmarks seed at 100) no demo returns are built: each return snapshots the
+# whole register of its authority from the history, four dates of them would multiply seeding
+# time, and the benchmarks do not need them.
+MAX_RETURNS_SCALE = 2.0
 
 
 def seed_returns(
@@ -78,3 +88,28 @@ def _return(
         if accept:
             with access.user_scope(analyst):
                 services.accept_return(analyst, ret)
+
+
+def queue_national_builds(*, today: dt.date | None = None, quarters: int = DEMO_QUARTERS) -> int:
+    """Queue, as the demo analyst, a national CSV build for each earlier demo census date (newest
+    first) that has no built release and no build on the way. The latest date is left to the
+    analyst: some of its returns wait for a decision. Returns how many builds were queued."""
+    today = today or timezone.localdate()
+    dates = sorted(recent_census_dates(today, quarters))[:-1]
+    analyst = User.objects.filter(email=NATIONAL_ANALYST_EMAIL, is_active=True).first()
+    if analyst is None:
+        return 0
+    queued = 0
+    with transaction.atomic(), access.user_scope(analyst):
+        for day in reversed(dates):
+            exists = ReportJob.objects.filter(
+                authority__isnull=True,
+                census_date=day,
+                kind=JobKind.NATIONAL_CSV,
+                status__in=[JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.DONE],
+            ).exists()
+            if exists or services.national_build_blocker(day):
+                continue
+            services.request_job(analyst, kind=JobKind.NATIONAL_CSV, census_date=day)
+            queued += 1
+    return queued

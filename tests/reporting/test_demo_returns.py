@@ -5,9 +5,10 @@ import time
 import pytest
 from django.core.management import call_command
 
+from registers.demo import NATIONAL_ANALYST_EMAIL
 from reporting import demo, services
 from reporting.census import recent_census_dates
-from reporting.models import AuthorityReturn
+from reporting.models import AuthorityReturn, JobKind, JobStatus, ReportJob
 
 pytestmark = pytest.mark.django_db
 
@@ -44,3 +45,32 @@ def test_seeding_returns_again_changes_nothing(seeded):
     before = AuthorityReturn.objects.count()
     assert demo.seed_returns() == 0
     assert AuthorityReturn.objects.count() == before
+    assert demo.queue_national_builds() == 0
+
+
+def test_seeding_queues_a_national_build_per_earlier_date_for_the_worker(seeded):
+    from django.utils import timezone
+
+    dates = sorted(recent_census_dates(timezone.localdate(), demo.DEMO_QUARTERS))
+    jobs = ReportJob.objects.filter(authority__isnull=True)
+    # Queued, not built inline (the worker builds them): one per earlier date, none for the
+    # latest (returns still wait for the analyst there).
+    assert sorted(jobs.values_list("census_date", "kind", "status")) == [
+        (day, JobKind.NATIONAL_CSV, JobStatus.QUEUED) for day in dates[:-1]
+    ]
+    assert jobs.first().requested_by.email == NATIONAL_ANALYST_EMAIL
+
+
+@pytest.mark.parametrize("how", ["--no-returns", "a scale above the limit"])
+def test_benchmark_scales_seed_no_returns(how, monkeypatch):
+    from io import StringIO
+
+    out = StringIO()
+    flags = ["--no-returns"] if how == "--no-returns" else []
+    monkeypatch.setattr(demo, "MAX_RETURNS_SCALE", 0.05)
+    if flags:
+        monkeypatch.setattr(demo, "MAX_RETURNS_SCALE", 2.0)
+    call_command("seed_demo", "--scale", "0.1", *flags, "--quiet", stdout=out)
+    assert "No demo census returns built" in out.getvalue()
+    assert not AuthorityReturn.objects.exists()
+    assert not ReportJob.objects.exists()
