@@ -56,9 +56,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id for every log line, and every request counted and timed.
+    "dsr.logs.RequestIdMiddleware",
+    "dsr.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.security.SecurityHeadersMiddleware",
+    # /healthz, /readyz and /metrics: before sessions, sign-in and the tenant scope (dsr/health.py).
+    "dsr.health.OperationsMiddleware",
     # Oversized API bodies: a problem-details 413 before anything reads them.
     "registers.api.errors.ApiBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -268,6 +273,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
+# The worker heartbeat task and Celery's signal handlers (dsr/telemetry.py); the worker keeps the
+# service's JSON log format instead of its own.
+CELERY_IMPORTS = ("dsr.tasks",)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A report job still queued this long after it was queued lost its task: it is marked failed, with
 # the reason, and can be retried or cancelled from its page.
 DSR_JOB_QUEUED_LIMIT_SECONDS = env.int("DSR_JOB_QUEUED_LIMIT_SECONDS", default=600)
@@ -296,8 +305,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.2,
 }
+# Readiness wants a worker heard from within this many seconds (the beat asks every minute).
+DSR_WORKER_HEARTBEAT_LIMIT_SECONDS = env.int("DSR_WORKER_HEARTBEAT_LIMIT_SECONDS", default=180)
+# /metrics answers only a bearer token equal to this; unset, it answers no one (404).
+DSR_METRICS_TOKEN = env.str("DSR_METRICS_TOKEN", default="")
 # Each morning: if yesterday was a census date, freeze every authority's snapshot.
 CELERY_BEAT_SCHEDULE = {
+    "worker-heartbeat": {"task": "dsr.tasks.worker_heartbeat", "schedule": 60.0},
     "census-snapshots": {
         "task": "reporting.tasks.take_due_census_snapshots",
         "schedule": crontab(hour=2, minute=15),
@@ -423,10 +437,24 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     CSRF_COOKIE_HTTPONLY = True
 
+# One JSON object a line with the request id (dsr/logs.py); DSR_LOG_FORMAT=text for reading by eye.
+# /healthz, /readyz and /metrics are answered over plain HTTP too (probes inside the network).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "dsr.logs.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "dsr.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": env.str("DSR_LOG_FORMAT", default="json"),
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     # WeasyPrint and fontTools narrate every PDF at INFO.
     "loggers": {
@@ -434,5 +462,9 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
         # django-axes narrates every sign-in at INFO; lockouts are WARNING.
         "axes": {"level": "WARNING"},
+        # Personal data never reaches the logs, whatever DJANGO_LOG_LEVEL says: at DEBUG these
+        # print a template's whole context (people's names included) and every query's values.
+        "django.template": {"level": "INFO"},
+        "django.db.backends": {"level": "INFO"},
     },
 }
