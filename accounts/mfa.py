@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 # Session flag set at sign-in: this user has a confirmed device, so the code is asked for.
 HAS_DEVICE_SESSION_KEY = "dsr_has_second_factor"
 DEVICE_NAME = "Authenticator app"
+# Set at an organisation sign-in whose provider asserted its own second factor and is trusted to
+# (accounts/oidc.py): the user's id, so the flag counts for that user only.
+PROVIDER_SECOND_FACTOR_SESSION_KEY = "dsr_provider_second_factor"
 # Paths an unverified session may still reach.
 OPEN_PREFIXES = ("/accounts/", "/static/")
 
@@ -46,6 +49,15 @@ def mfa_required(user: User) -> bool:
     if user.second_factor_reset_at is not None:
         return True
     return bool(access.roles_of(user) & set(settings.DSR_MFA_REQUIRED_ROLES))
+
+
+def second_factor_done(request: HttpRequest) -> bool:
+    """The session passed a second factor: a code from our app, or the organisation's own second
+    factor at an organisation sign-in whose configuration trusts it."""
+    user = request.user
+    if user.is_verified():
+        return True
+    return request.session.get(PROVIDER_SECOND_FACTOR_SESSION_KEY) == user.pk
 
 
 def confirmed_device(user: User) -> TOTPDevice | None:
@@ -209,7 +221,7 @@ class SecondFactorMiddleware:
         if (
             user.is_authenticated
             and not request.path.startswith(OPEN_PREFIXES)
-            and not user.is_verified()
+            and not second_factor_done(request)
         ):
             if request.session.get(HAS_DEVICE_SESSION_KEY):
                 step = "mfa_verify"

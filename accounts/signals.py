@@ -23,7 +23,9 @@ from .models import User
 @receiver(user_logged_in, dispatch_uid="dsr_audit_login")
 def audit_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     access.forget_scope(user)
-    mfa.record_account_event(user, "login")
+    # An organisation sign-in (accounts/oidc.py) names its provider and whose second factor held.
+    via = getattr(request, "dsr_organisation_sign_in", None) or {}
+    mfa.record_account_event(user, "login", **via)
     if request is not None and hasattr(request, "session"):
         request.session[mfa.HAS_DEVICE_SESSION_KEY] = mfa.confirmed_device(user) is not None
 

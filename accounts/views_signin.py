@@ -26,7 +26,7 @@ def _next(request: HttpRequest) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def mfa_setup(request: HttpRequest) -> HttpResponse:
-    if request.user.is_verified() or request.session.get(mfa.HAS_DEVICE_SESSION_KEY):
+    if mfa.second_factor_done(request) or request.session.get(mfa.HAS_DEVICE_SESSION_KEY):
         # A device is already in use: the code is asked for, not a new device.
         return redirect(f"{reverse('mfa_verify')}?{urlencode({'next': _next(request)})}")
     device = mfa.start_setup(request.user)
@@ -51,7 +51,7 @@ def mfa_setup(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def mfa_verify(request: HttpRequest) -> HttpResponse:
-    if request.user.is_verified():
+    if mfa.second_factor_done(request):
         return redirect(_next(request))
     if (
         request.session.get(mfa.HAS_DEVICE_SESSION_KEY)

@@ -1,16 +1,25 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts import account_views, views_signin
+from accounts import account_views, views_organisation, views_signin
 from registers.api.errors import api_not_found
 from reporting import views as reporting_views
 
 urlpatterns = [
     path("", reporting_views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", views_organisation.SignInView.as_view(), name="login"),
+    path("accounts/logout/", views_organisation.SignOutView.as_view(), name="logout"),
+    path(
+        "accounts/organisation-sign-in/callback/",
+        views_organisation.organisation_callback,
+        name="sso_callback",
+    ),
+    path(
+        "accounts/organisation-sign-in/<slug:slug>/",
+        views_organisation.organisation_start,
+        name="sso_start",
+    ),
     path("accounts/second-factor/", views_signin.mfa_verify, name="mfa_verify"),
     path("accounts/second-factor/set-up/", views_signin.mfa_setup, name="mfa_setup"),
     path(

@@ -16,8 +16,10 @@ Actions (the `action` column), by area:
   recorded in each of the user's own authorities;
 - staff: staff.added, staff.role_changed, staff.locality_granted, staff.locality_revoked,
   staff.removed, staff.lead_handed_over;
-- sign-in: login, login.failed, logout, login.second_factor, login.second_factor_failed,
-  mfa.confirmed, mfa.removed;
+- sign-in: login (after an organisation's sign-in, naming its provider and whose second factor
+  held), login.failed, login.organisation_refused (with its reason), logout,
+  login.second_factor, login.second_factor_failed, mfa.confirmed, mfa.removed;
+  identity_provider.added / changed (`manage.py identity_provider`);
 - reporting: snapshot.taken, return.built / submitted / accepted / returned, report.requested,
   report.built, report.retried, report.downloaded, national.aggregated;
 - system_scope: every use of the scope that steps around the per-authority policy.
