@@ -1,13 +1,21 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import account_views, views_organisation, views_signin
 from registers.api.errors import api_not_found
 from reporting import views as reporting_views
 
+# Pages anyone may read, signed in or not: they hold nothing about anyone on the register.
+INFORMATION_PAGES = ("help", "accessibility", "privacy", "cookies")
+
 urlpatterns = [
     path("", reporting_views.home, name="home"),
+    *(
+        path(f"{page}/", TemplateView.as_view(template_name=f"pages/{page}.html"), name=page)
+        for page in INFORMATION_PAGES
+    ),
     path("accounts/login/", views_organisation.SignInView.as_view(), name="login"),
     path("accounts/logout/", views_organisation.SignOutView.as_view(), name="logout"),
     path(
