@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from . import selectors
 from .codes import (
     Category,
     DelayReason,
@@ -68,9 +69,7 @@ def text(label: str, *, required: bool = False, max_length: int = 200, **kw: Any
 
 
 def host_area_choices(exclude_authority_id: int | None) -> list[tuple[str, str]]:
-    others = IntegrationAuthority.objects.exclude(pk=exclude_authority_id).values_list(
-        "code", "name"
-    )
+    others = selectors.host_area_authorities(authority_id=exclude_authority_id)
     return [
         ("", "Choose the host area"),
         *[(code, f"{name} (Scotland)") for code, name in others],

@@ -416,7 +416,7 @@ def _apply_row(actor: User, form: ImportRowForm, existing: Person | None) -> str
             version=person.version,
             reason="Updated from the authority's register file.",
             **status,
-        )
+        ).person
     if moved:
         person = services.move_locality(
             actor,

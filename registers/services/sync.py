@@ -172,7 +172,7 @@ def update_person(
             risk_rating=status.pop("risk_rating"),
             risk_factors=status.pop("risk_factors") or (),
             **status,
-        )
+        ).person
     if plan["locality"] is not None:
         current = move_locality(
             actor, current.pk, version=current.version, locality=plan["locality"], reason=reason

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods
 
-from . import mfa
-from .forms import CodeForm
+from .. import mfa
+from ..forms import CodeForm
 
 
 def _next(request: HttpRequest) -> str:
