@@ -9,7 +9,9 @@ table must change, write the SQL into a new migration.
 Every tenant table gets the same policy: a row is visible and writable only when its authority is
 in the transaction-local setting `dsr.authorities` (written only by `registers.access`), or to the
 cross-tenant database role `dsr_system` (the system scope, which only the worker role may become;
-registers/0004). `FORCE ROW LEVEL SECURITY` binds the table owner too. The table's grants come
+registers/0004). The settings count only beside their seals: a restrictive policy calls
+`dsr_scope_sealed()` (registers/0010; a migration using these helpers depends on it).
+`FORCE ROW LEVEL SECURITY` binds the table owner too. The table's grants come
 from the default privileges (registers/0004): SELECT, INSERT, UPDATE and DELETE for the runtime,
 worker and system roles; an append-only table revokes UPDATE and DELETE (`make_append_only`).
 """
@@ -28,6 +30,8 @@ AUTHORITY_IN_SCOPE = (
     "{column} = ANY ((SELECT string_to_array(NULLIF(current_setting('dsr.authorities', true), ''),"
     " ','))::bigint[])"
 )
+# The settings count only beside the service's seals (registers/0010, dsr/seal.py).
+SCOPE_SEALED = "(SELECT dsr_scope_sealed())"
 ROW_IS_CURRENT_USERS = "user_id = (SELECT NULLIF(current_setting('dsr.user_id', true), ''))::bigint"
 
 
@@ -75,8 +79,11 @@ def tenant_policy_sql(
         f"CREATE POLICY tenant_write ON {table} FOR ALL USING ({using}) WITH CHECK ({using})",
         f"CREATE POLICY tenant_read ON {table} FOR SELECT USING ({read_using})",
         f"CREATE POLICY system_all ON {table} TO {SYSTEM_ROLE} USING (true) WITH CHECK (true)",
+        f"CREATE POLICY scope_sealed ON {table} AS RESTRICTIVE FOR ALL USING ({SCOPE_SEALED})"
+        f" WITH CHECK ({SCOPE_SEALED})",
     ]
     reverse = [
+        f"DROP POLICY IF EXISTS scope_sealed ON {table}",
         f"DROP POLICY IF EXISTS system_all ON {table}",
         f"DROP POLICY IF EXISTS tenant_read ON {table}",
         f"DROP POLICY IF EXISTS tenant_write ON {table}",

@@ -222,6 +222,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Redis, as cache and as broker, gets short socket timeouts: a Redis that is down or hangs costs
+# a request about a second, not 15 (docs/operations.md, "When something fails").
+DSR_REDIS_SOCKET_TIMEOUT = env.float("DSR_REDIS_SOCKET_TIMEOUT", default=1.0)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
@@ -232,6 +235,31 @@ CELERY_TIMEZONE = TIME_ZONE
 # A report job still queued this long after it was queued lost its task: it is marked failed, with
 # the reason, and can be retried or cancelled from its page.
 DSR_JOB_QUEUED_LIMIT_SECONDS = env.int("DSR_JOB_QUEUED_LIMIT_SECONDS", default=600)
+# The longest a build may run (Celery's hard time limit); a running build writes a heartbeat every
+# DSR_JOB_HEARTBEAT_SECONDS, and one unheard from for DSR_JOB_RUNNING_LIMIT_SECONDS lost its worker
+# (killed whole, machine lost): it is marked failed, with the reason, and can be retried.
+DSR_JOB_TIME_LIMIT_SECONDS = env.int("DSR_JOB_TIME_LIMIT_SECONDS", default=1800)
+DSR_JOB_HEARTBEAT_SECONDS = env.int("DSR_JOB_HEARTBEAT_SECONDS", default=30)
+DSR_JOB_RUNNING_LIMIT_SECONDS = env.int("DSR_JOB_RUNNING_LIMIT_SECONDS", default=300)
+CELERY_TASK_TIME_LIMIT = DSR_JOB_TIME_LIMIT_SECONDS
+# A message taken by a worker that dies is delivered again after the visibility timeout: longer
+# than the longest build, so a build still running is never handed to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": DSR_JOB_TIME_LIMIT_SECONDS + 600,
+    "socket_timeout": DSR_REDIS_SOCKET_TIMEOUT,
+    "socket_connect_timeout": DSR_REDIS_SOCKET_TIMEOUT,
+}
+CELERY_REDIS_SOCKET_TIMEOUT = DSR_REDIS_SOCKET_TIMEOUT
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = DSR_REDIS_SOCKET_TIMEOUT
+CELERY_BROKER_CONNECTION_TIMEOUT = DSR_REDIS_SOCKET_TIMEOUT
+# Queueing a task with the broker away gives up after about a second (the job is then marked
+# failed with the reason, reporting.services._enqueue) instead of holding the request.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 # Each morning: if yesterday was a census date, freeze every authority's snapshot.
 CELERY_BEAT_SCHEDULE = {
     "census-snapshots": {
@@ -245,6 +273,11 @@ CELERY_BEAT_SCHEDULE = {
     "expire-generated-files": {
         "task": "reporting.tasks.expire_generated_files",
         "schedule": crontab(minute=5),
+    },
+    # Report jobs that lost their task or their worker are marked failed (reporting.services).
+    "fail-stuck-report-jobs": {
+        "task": "reporting.tasks.fail_stuck_jobs",
+        "schedule": crontab(minute="*/5"),
     },
     "discard-unconfirmed-imports": {
         "task": "registers.tasks.discard_unconfirmed_imports",

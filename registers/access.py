@@ -32,6 +32,7 @@ from django.db.models import CharField, IntegerField, Q, QuerySet, Value
 from django.http import Http404, HttpRequest
 
 from accounts.models import ApiClient, LocalityUserObjectPermission, Membership
+from dsr.seal import with_seals
 
 from .audit import record_event
 from .models import IntegrationAuthority, Locality, Person, PersonQuerySet
@@ -187,19 +188,15 @@ def _resolve(user: User) -> Scope:
     """Read the user's scope inside a transaction bound to another scope, left as it was."""
     with _settings({"dsr.user_id": str(user.pk), "dsr.authorities": ""}):
         if not user.is_national_analyst:
-            _set_member_authorities(user)
+            _bind_member_authorities()
         return _read_scope(user)
 
 
-def _set_member_authorities(user: User) -> None:
-    """Bind the transaction to the authorities the user is a member of, read from their own
-    memberships (readable by their own user) in the same statement."""
+def _bind_member_authorities() -> None:
+    """Bind the transaction to the authorities the user is an active member of, read from their
+    own memberships and sealed by the database in the same statement (registers/0010)."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('dsr.authorities', COALESCE((SELECT string_agg(authority_id::text,"
-            " ',' ORDER BY authority_id) FROM accounts_membership WHERE user_id = %s), ''), true)",
-            [user.pk],
-        )
+        cursor.execute("SELECT dsr_bind_member_authorities()")
 
 
 def _read_scope(user: User) -> Scope:
@@ -243,7 +240,9 @@ def _read_scope(user: User) -> Scope:
 
 
 def _apply(values: dict[str, str], *, remember: bool = True) -> dict[str, str] | None:
-    """Set transaction-local settings in one statement; return what they were (if `remember`)."""
+    """Set transaction-local settings, each scope setting with its seal (dsr/seal.py), in one
+    statement; return what they were (if `remember`)."""
+    values = with_seals(values)
     keys = list(values)
     reads = ["current_setting(%s, true)" for _ in keys] if remember else []
     with connection.cursor() as cursor:
@@ -350,7 +349,7 @@ def request_scope(user: User | None) -> Iterator[Scope]:
         }
         with _settings(values, restore=restore):
             if not user.is_national_analyst:
-                _set_member_authorities(user)
+                _bind_member_authorities()
             scope = _read_scope(user)
             user._dsr_scope = scope
             yield scope

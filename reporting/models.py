@@ -216,6 +216,9 @@ class ReportJob(models.Model):
     # this lost its task (see reporting.services.fail_if_stuck).
     queued_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Written every DSR_JOB_HEARTBEAT_SECONDS while the build runs: a running job unheard from for
+    # DSR_JOB_RUNNING_LIMIT_SECONDS lost its worker (see reporting.services.fail_if_stuck).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     expires_at = models.DateTimeField(

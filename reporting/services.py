@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import threading
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -18,7 +19,8 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from dsr.bulk import insert_rows
@@ -194,10 +196,42 @@ def send_back_return(actor: User, ret: AuthorityReturn, *, comment: str) -> Auth
 # Jobs --------------------------------------------------------------------------------------------
 
 
+QUEUE_FAILED_MESSAGE = (
+    "This build could not be queued: the background queue is not answering. Nothing was built. "
+    "Retry it in a few minutes, or cancel it."
+)
+
+
 def _enqueue(job: ReportJob) -> None:
+    """Queue the job's task once its row is committed. If the broker cannot take it (Redis down or
+    hanging; the publish gives up within about a second), the job is marked failed with the reason
+    at once, so its page offers Retry and Cancel instead of polling a job nobody will run."""
     from .tasks import run_report_job
 
-    transaction.on_commit(lambda: run_report_job.delay(job.pk, job.authority_id))
+    job_id, authority_id = job.pk, job.authority_id
+
+    def send() -> None:
+        try:
+            run_report_job.delay(job_id, authority_id)
+        except Exception:
+            logger.exception("report job %s could not be queued", job_id)
+            _fail_unqueued(job_id, authority_id)
+
+    transaction.on_commit(send)
+
+
+def _fail_unqueued(job_id: int, authority_id: int | None) -> None:
+    try:
+        with transaction.atomic(), access.using_scope(task_scope(authority_id)):
+            updated = ReportJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+                status=JobStatus.FAILED, error=QUEUE_FAILED_MESSAGE, finished_at=timezone.now()
+            )
+            if updated:
+                job = ReportJob(pk=job_id, authority_id=authority_id)
+                record_event(None, "report.queue_failed", authority_id=authority_id, obj=job)
+    except Exception:
+        # The database is away too: the job stays queued and the sweep fails it later.
+        logger.exception("report job %s could not be marked failed", job_id)
 
 
 def _check_job_rights(
@@ -311,28 +345,78 @@ def stuck_message() -> str:
     )
 
 
+def lost_worker_message() -> str:
+    minutes = max(settings.DSR_JOB_RUNNING_LIMIT_SECONDS // 60, 1)
+    return (
+        f"The worker building this file stopped answering for {minutes} minutes (it was stopped "
+        "or its machine was lost) and the build did not finish. Retry it, or cancel it."
+    )
+
+
+def _stuck_filter(now: dt.datetime | None = None) -> Q:
+    """Queued past DSR_JOB_QUEUED_LIMIT_SECONDS (the task was lost), or running with no heartbeat
+    for DSR_JOB_RUNNING_LIMIT_SECONDS (the worker was lost)."""
+    now = now or timezone.now()
+    queued_before = now - dt.timedelta(seconds=settings.DSR_JOB_QUEUED_LIMIT_SECONDS)
+    heard_before = now - dt.timedelta(seconds=settings.DSR_JOB_RUNNING_LIMIT_SECONDS)
+    return Q(status=JobStatus.QUEUED, queued_at__lt=queued_before) | Q(
+        Q(heartbeat_at__lt=heard_before)
+        | Q(heartbeat_at__isnull=True, started_at__lt=heard_before),
+        status=JobStatus.RUNNING,
+    )
+
+
 def fail_if_stuck(job: ReportJob) -> ReportJob:
     """A job still queued past DSR_JOB_QUEUED_LIMIT_SECONDS lost its task (no worker, a worker
-    of another database took it, the broker dropped it): mark it failed, with the reason, so its
-    page offers Retry and Cancel and building the same file again queues a fresh job."""
-    limit = dt.timedelta(seconds=settings.DSR_JOB_QUEUED_LIMIT_SECONDS)
-    if job.status != JobStatus.QUEUED or timezone.now() - job.queued_at < limit:
+    of another database took it, the broker dropped it); a running job with no heartbeat for
+    DSR_JOB_RUNNING_LIMIT_SECONDS lost its worker. Mark it failed, with the reason, so its page
+    offers Retry and Cancel and building the same file again queues a fresh job."""
+    if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
         return job
     with transaction.atomic():
-        updated = ReportJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
-            status=JobStatus.FAILED, error=stuck_message(), finished_at=timezone.now()
+        stuck = (
+            ReportJob.objects.select_for_update(skip_locked=True)
+            .filter(_stuck_filter(), pk=job.pk)
+            .first()
         )
-        if updated:
-            logger.warning("report job %s failed: still queued after %s", job.pk, limit)
-            record_event(
-                None,
-                "report.stuck",
-                authority_id=job.authority_id,
-                obj=job,
-                changes={"queued_at": job.queued_at.isoformat()},
-            )
+        if stuck is not None:
+            _mark_stuck(stuck)
     job.refresh_from_db()
     return job
+
+
+def _mark_stuck(job: ReportJob) -> None:
+    was = job.status
+    queued = was == JobStatus.QUEUED
+    job.status, job.finished_at = JobStatus.FAILED, timezone.now()
+    job.error = stuck_message() if queued else lost_worker_message()
+    job.save(update_fields=["status", "error", "finished_at"])
+    logger.warning("report job %s failed: %s", job.pk, "task lost" if queued else "worker lost")
+    record_event(
+        None,
+        "report.stuck",
+        authority_id=job.authority_id,
+        obj=job,
+        changes={
+            "status": was,
+            "queued_at": job.queued_at.isoformat(),
+            "heartbeat_at": job.heartbeat_at.isoformat() if job.heartbeat_at else "",
+        },
+    )
+
+
+def fail_stuck_jobs(*, now: dt.datetime | None = None) -> list[int]:
+    """Every five minutes (Celery beat): fail each job of any authority that lost its task
+    (queued past DSR_JOB_QUEUED_LIMIT_SECONDS) or its worker (running, no heartbeat for
+    DSR_JOB_RUNNING_LIMIT_SECONDS), so it shows as failed even if nobody opens its page.
+    Returns the ids of the jobs failed this time."""
+    with transaction.atomic(), access.system_scope("fail report jobs that lost their task"):
+        stuck = ReportJob.objects.select_for_update(skip_locked=True).filter(_stuck_filter(now))
+        failed = []
+        for job in stuck.order_by("pk"):
+            _mark_stuck(job)
+            failed.append(job.pk)
+        return failed
 
 
 @transaction.atomic
@@ -380,9 +464,13 @@ def run_job(job_id: int, *, authority_id: int | None) -> ReportJob | None:
             return job
         job.status, job.progress, job.error = JobStatus.RUNNING, 10, ""
         job.started_at, job.attempts = timezone.now(), job.attempts + 1
-        job.save(update_fields=["status", "progress", "error", "started_at", "attempts"])
+        job.heartbeat_at = job.started_at
+        job.save(
+            update_fields=["status", "progress", "error", "started_at", "heartbeat_at", "attempts"]
+        )
     try:
-        data, filename = BUILDERS[job.kind](scope, job)
+        with _Heartbeat(scope, job_id):
+            data, filename = BUILDERS[job.kind](scope, job)
         if data is not None:
             _step(scope, job.pk, progress=80)
         with transaction.atomic(), access.using_scope(scope):
@@ -403,6 +491,41 @@ def run_job(job_id: int, *, authority_id: int | None) -> ReportJob | None:
             finished_at=timezone.now(),
         )
     return job
+
+
+class _Heartbeat(threading.Thread):
+    """While a build runs, write `heartbeat_at` every DSR_JOB_HEARTBEAT_SECONDS on a connection
+    of its own, so a job whose worker was killed whole is told apart from a long build."""
+
+    def __init__(self, scope: access.Scope, job_id: int) -> None:
+        super().__init__(name=f"report-job-{job_id}-heartbeat", daemon=True)
+        self.scope, self.job_id, self.stopped = scope, job_id, threading.Event()
+
+    def __enter__(self) -> _Heartbeat:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopped.set()
+        self.join(timeout=10)
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(settings.DSR_JOB_HEARTBEAT_SECONDS):
+                self.beat()
+        finally:
+            connection.close()
+
+    def beat(self) -> None:
+        try:
+            with transaction.atomic(), access.using_scope(self.scope):
+                # Never wait for the build's own lock on the row: the next beat will do.
+                if ReportJob.objects.select_for_update(skip_locked=True).filter(
+                    pk=self.job_id, status=JobStatus.RUNNING
+                ):
+                    ReportJob.objects.filter(pk=self.job_id).update(heartbeat_at=timezone.now())
+        except Exception:
+            logger.warning("report job %s: heartbeat not written", self.job_id, exc_info=True)
 
 
 def _save_output(job: ReportJob, filename: str, data: bytes) -> None:

@@ -19,6 +19,12 @@ def run_report_job(job_id: int, authority_id: int | None) -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def fail_stuck_jobs() -> int:
+    """Every five minutes (Celery beat): fail report jobs that lost their task or worker."""
+    return len(services.fail_stuck_jobs())
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def take_due_census_snapshots() -> int:
     """Daily (Celery beat): the day after a census date, queue every authority's snapshot."""
     return len(services.schedule_due_snapshots(today=timezone.localdate()))

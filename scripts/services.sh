@@ -11,6 +11,7 @@ set -euo pipefail
 
 DATABASE_URL="${DATABASE_URL:-postgres://dsr_app:dsr_app@127.0.0.1:5432/dsr}"
 PG_HOST=127.0.0.1
+REDIS_DIR="${REDIS_DIR:-$(cd "$(dirname "$0")/.." && pwd)/var/redis}"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
@@ -44,7 +45,9 @@ if ! pg_isready -q -h "$PG_HOST" -p 5432; then
 fi
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   echo "Starting Redis..."
-  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+  # An append-only file (as in docker-compose.yml), so queued report builds survive a restart.
+  mkdir -p "$REDIS_DIR"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --dir "$REDIS_DIR" --appendonly yes --save "" >/dev/null
   for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
 fi
 

@@ -182,3 +182,13 @@ def person(nithsdale):
 @pytest.fixture
 def other_person(leith):
     return PersonFactory(locality=leith)
+
+
+@pytest.fixture
+def own_redis():
+    """A Redis of this test's own (tests/faults.py) that it may stop or hang."""
+    from tests.faults import OwnRedis
+
+    server = OwnRedis().start()
+    yield server
+    server.stop()

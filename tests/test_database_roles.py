@@ -11,6 +11,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
+from dsr.seal import seal, with_seals
 from registers.models import Person
 from tests import db_roles
 from tests.factories import PersonFactory, make_member
@@ -19,7 +20,11 @@ DML = {"SELECT", "INSERT", "UPDATE", "DELETE"}
 NEVER = {"TRUNCATE", "REFERENCES", "TRIGGER"}
 ACTING_ROLES = ("dsr_app", "dsr_worker", "dsr_system")
 # Tables that are not a model's: (privileges of the acting roles).
-NOT_MODELS = {"django_migrations": {"SELECT"}, "dsr_transaction_grant": set()}
+NOT_MODELS = {
+    "django_migrations": {"SELECT"},
+    "dsr_transaction_grant": set(),
+    "dsr_scope_key": set(),
+}
 
 
 def model_tables() -> set[str]:
@@ -42,6 +47,10 @@ def rows(sql, params=()):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+def rls_tables() -> list[str]:
+    return [t for (t,) in rows("SELECT relname FROM pg_class WHERE relrowsecurity ORDER BY 1")]
 
 
 def append_only_tables() -> set[str]:
@@ -219,20 +228,23 @@ def test_an_attacker_with_raw_sql_as_the_runtime_or_worker_role_gets_nowhere(rol
         conn.autocommit = True
         (login,) = conn.execute("SELECT current_user").fetchone()
         assert login == db_roles.ROLES[role]
-        # Every escape hatch set, in authority A's own scope: authority B stays out of sight.
-        with conn.transaction():
-            for name, value in {
-                **ESCAPE_HATCHES,
-                "dsr.authorities": str(a),
-                "dsr.user_id": str(lead.pk),
-            }.items():
-                conn.execute("SELECT set_config(%s, %s, true)", [name, value])
-            for table in tenant_tables():
-                (seen,) = conn.execute(
-                    f"SELECT count(*) FROM {table} WHERE authority_id = %s", [b]
-                ).fetchone()
-                if seen:
-                    succeeded.append(f"read {seen} rows of authority B in {table}")
+        # Every escape hatch set over authority A's own sealed scope: authority B stays out of
+        # sight (the unsealed hatches are refused outright).
+        own_scope = with_seals(
+            {"dsr.scope": "user", "dsr.authorities": str(a), "dsr.user_id": str(lead.pk)}
+        )
+        for table in tenant_tables():
+            try:
+                with conn.transaction():
+                    for name, value in {**own_scope, **ESCAPE_HATCHES}.items():
+                        conn.execute("SELECT set_config(%s, %s, true)", [name, value])
+                    (seen,) = conn.execute(
+                        f"SELECT count(*) FROM {table} WHERE authority_id = %s", [b]
+                    ).fetchone()
+            except psycopg.errors.InsufficientPrivilege:
+                continue
+            if seen:
+                succeeded.append(f"read {seen} rows of authority B in {table}")
         for name, sql in attacks(role):
             try:
                 with conn.transaction():
@@ -247,3 +259,84 @@ def test_an_attacker_with_raw_sql_as_the_runtime_or_worker_role_gets_nowhere(rol
 
 class _Succeeded(Exception):
     pass
+
+
+def _forged_scopes(a: int, b: int, lead_b: int) -> list[dict[str, str]]:
+    """Every dsr.* setting an attacker could write, aimed at B; seals guessed or copied."""
+    forged = {
+        "dsr.authorities": str(b),
+        "dsr.user_id": str(lead_b),
+        "dsr.api_token_hash": "0" * 64,
+        "dsr.allow_truncate": "on",
+        "dsr.pseudonymise": "on",
+    }
+    return [{**forged, "dsr.scope": mode} for mode in ("user", "national", "system")] + [
+        # A seal guessed, and a seal the service made for A's list, replayed for B's.
+        {**forged, "dsr.scope": "user", "dsr.seal_authorities": "0" * 64},
+        {
+            **forged,
+            "dsr.authorities": f"{a},{b}",
+            "dsr.seal_authorities": seal("authorities", str(a)),
+        },
+    ]
+
+
+@pytest.mark.parametrize("role", ["runtime", "worker"])
+def test_every_dsr_setting_forged_reads_no_row_of_another_authority(role, two_authorities):
+    lead, other = two_authorities
+    a, b = lead.memberships.get().authority_id, other.memberships.get().authority_id
+    succeeded = []
+    with _as(role) as conn:
+        conn.autocommit = True
+        for forged in _forged_scopes(a, b, other.pk):
+            for table in rls_tables():
+                try:
+                    with conn.transaction():
+                        for name, value in forged.items():
+                            conn.execute("SELECT set_config(%s, %s, true)", [name, value])
+                        (seen,) = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+                except psycopg.errors.InsufficientPrivilege:
+                    continue
+                if seen:
+                    succeeded.append(f"read {seen} rows of {table} with {forged}")
+            # Nor may the one statement that binds a member's authorities be pointed at B's lead.
+            try:
+                with conn.transaction():
+                    for name, value in forged.items():
+                        conn.execute("SELECT set_config(%s, %s, true)", [name, value])
+                    conn.execute("SELECT dsr_bind_member_authorities()")
+                    succeeded.append(f"bound {forged['dsr.user_id']}'s authorities")
+            except psycopg.errors.InsufficientPrivilege:
+                pass
+    assert succeeded == []
+
+
+def test_the_services_own_sealed_scope_still_reads_its_own_authority(two_authorities):
+    lead, other = two_authorities
+    a, b = lead.memberships.get().authority_id, other.memberships.get().authority_id
+    with _as("runtime") as conn, conn.transaction():
+        for name, value in with_seals(
+            {"dsr.scope": "user", "dsr.user_id": str(lead.pk), "dsr.authorities": ""}
+        ).items():
+            conn.execute("SELECT set_config(%s, %s, true)", [name, value])
+        conn.execute("SELECT dsr_bind_member_authorities()")
+        seen = dict(
+            conn.execute(
+                "SELECT authority_id, count(*) FROM registers_person GROUP BY authority_id"
+            ).fetchall()
+        )
+    assert seen == {a: 1}
+    assert b not in seen
+
+
+def test_every_table_under_row_level_security_demands_a_sealed_scope():
+    unsealed = {
+        t
+        for (t,) in rows(
+            "SELECT c.relname FROM pg_class c WHERE c.relrowsecurity AND NOT EXISTS ("
+            " SELECT 1 FROM pg_policies p WHERE p.tablename = c.relname"
+            " AND p.policyname = 'scope_sealed' AND p.permissive = 'RESTRICTIVE'"
+            " AND p.roles = '{public}')"
+        )
+    }
+    assert rls_tables() and unsealed == set()

@@ -157,7 +157,8 @@ def test_the_helper_gives_a_new_table_the_policy_the_migrations_wrote(existing, 
         return dict(
             raw(
                 "SELECT policyname, coalesce(qual, '') || ' | ' || coalesce(with_check, '') "
-                "FROM pg_policies WHERE tablename = %s AND policyname LIKE 'tenant_%%'",
+                "FROM pg_policies WHERE tablename = %s "
+                "AND (policyname LIKE 'tenant_%%' OR policyname = 'scope_sealed')",
                 [table],
             )
         )

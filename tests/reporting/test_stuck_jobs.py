@@ -126,3 +126,29 @@ def test_a_job_is_queued_only_once_its_row_is_committed(
             pass
     assert callbacks == []
     assert not ReportJob.objects.exists()
+
+
+def test_the_sweep_fails_stuck_jobs_of_every_authority_and_leaves_fresh_ones(
+    queued, other_lead, other_authority, census, settings, django_capture_on_commit_callbacks
+):
+    settings.DSR_JOB_QUEUED_LIMIT_SECONDS = 600
+    with django_capture_on_commit_callbacks():
+        fresh = services.request_job(
+            other_lead, kind="authority_return", authority=other_authority, census_date=census
+        )
+    _age(queued, 601)
+    assert services.fail_stuck_jobs() == [queued.pk]
+    queued.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (queued.status, fresh.status) == ("failed", "queued")
+    assert services.fail_stuck_jobs() == []  # a second run finds nothing more to do
+    assert AuditEvent.objects.filter(action="report.stuck").count() == 1
+
+
+def test_the_sweep_runs_every_five_minutes_in_beat(settings):
+    entry = next(
+        e
+        for e in settings.CELERY_BEAT_SCHEDULE.values()
+        if e["task"] == "reporting.tasks.fail_stuck_jobs"
+    )
+    assert entry["schedule"].minute == set(range(0, 60, 5))
