@@ -1,5 +1,9 @@
 """Importing and exporting an authority's register as CSV or XLSX.
 
+One module although it is over 600 lines: reading a file, the trial run, applying it and the
+export are one pipeline over one column layout (`COLUMNS`), and an exported file must import back
+as "unchanged"; kept together, a change to the layout is made in one place.
+
 The layout (docs/register-files.md, "Layout") is one row per person, with the column
 names below: the person's field names and the code values of domain.md. Export writes the same
 layout, so an exported file imports back as "unchanged".
@@ -42,7 +46,7 @@ from openpyxl.cell import WriteOnlyCell
 from . import access, selectors, services
 from .audit import record_event
 from .forms import ImportRowForm, host_area_choices
-from .models import HOSPITAL_FIELDS, ImportBatch, ImportStatus, Person
+from .models import HOSPITAL_FIELDS, PLACEMENT_ENTRY_FIELDS, ImportBatch, ImportStatus, Person
 from .validation import CHI_MISMATCH
 
 if TYPE_CHECKING:
@@ -70,10 +74,7 @@ COLUMNS: tuple[str, ...] = (
     "risk_rating",
     "risk_factors",
     *HOSPITAL_FIELDS,
-    "host_area",
-    "placement_type",
-    "placement_start_date",
-    "planned_return_date",
+    *PLACEMENT_ENTRY_FIELDS,
     "planned_move_date",
     "guardianship_or_poa",
     "info_sharing_recorded",
