@@ -35,4 +35,4 @@ RUN DSR_ENV=production DJANGO_ALLOWED_HOSTS=localhost \
 RUN useradd --create-home dsr && mkdir -p /app/var/media && chown -R dsr /app/var
 USER dsr
 EXPOSE 8000
-CMD ["gunicorn", "dsr.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3"]
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "dsr.wsgi:application"]

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import qrcode
 import qrcode.image.svg
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -27,6 +26,7 @@ from django_otp import login as otp_login
 from django_otp.middleware import OTPMiddleware
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from dsr import cache
 from registers import access
 from registers.audit import record_event
 
@@ -150,7 +150,8 @@ def device_cache_key(persistent_id: str, print_: str) -> str:
 
 
 def remember(device: TOTPDevice) -> None:
-    """Cache what verified sessions need to know about the device (see CachedOTPMiddleware)."""
+    """Cache what verified sessions need to know about the device (see CachedOTPMiddleware).
+    With Redis away nothing is cached, and each request asks the database instead."""
     cache.set(
         device_cache_key(device.persistent_id, fingerprint(device)),
         (device.pk, device.user_id, device.confirmed),
@@ -172,7 +173,8 @@ class CachedOTPMiddleware(OTPMiddleware):
     The session holds the device's id and fingerprint; the cache holds, per id and fingerprint,
     only the device's owner and whether it is confirmed (never its secret). Saving or deleting a
     device drops its entry (accounts/signals.py), so a removed device stops verifying sessions at
-    once. Verified requests thus cost no extra query.
+    once. Verified requests thus cost no extra query. With Redis away (dsr.cache), the device is
+    read from the database on each request instead: slower, never an error.
     """
 
     def _verify_user_sync(self, request: HttpRequest, user: User) -> User:

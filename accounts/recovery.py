@@ -8,6 +8,7 @@ per address and per client address (DSR_PASSWORD_RESET_LIMIT an hour), and is au
 from __future__ import annotations
 
 import hashlib
+import logging
 from contextlib import nullcontext
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from dsr.cache import CACHE_ERRORS
 from registers import access
 from registers.audit import record_event
 
@@ -24,16 +26,24 @@ from .models import User
 from .services import _valid_days, set_password_link
 
 WINDOW_SECONDS = 3600
+logger = logging.getLogger(__name__)
 
 
 def _over_limit(key: str) -> bool:
-    """Count one more attempt under `key`; True once the hour's limit is passed."""
-    cache.add(key, 0, WINDOW_SECONDS)
+    """Count one more attempt under `key`; True once the hour's limit is passed.
+
+    With Redis away nothing can be counted, so the limit holds by sending nothing: the page
+    answers as always, and the person asks again later (logged as a warning)."""
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, WINDOW_SECONDS)
-        count = 1
+        cache.add(key, 0, WINDOW_SECONDS)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, WINDOW_SECONDS)
+            count = 1
+    except CACHE_ERRORS as exc:
+        logger.warning("password reset not sent: cache unavailable (%s)", exc.__class__.__name__)
+        return True
     return count > settings.DSR_PASSWORD_RESET_LIMIT
 
 

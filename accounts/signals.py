@@ -3,21 +3,24 @@ the request middleware has already noted)."""
 
 from __future__ import annotations
 
+import logging
 from contextlib import nullcontext
 from typing import Any
 
 from django.contrib.auth import user_logged_in, user_logged_out, user_login_failed
-from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from dsr import cache
 from registers import access
 from registers.audit import record_event
 
 from . import mfa
 from .models import User
+
+logger = logging.getLogger(__name__)
 
 
 @receiver(user_logged_in, dispatch_uid="dsr_audit_login")
@@ -60,4 +63,12 @@ def audit_login_failed(
 @receiver(post_save, sender=TOTPDevice, dispatch_uid="dsr_forget_device_on_save")
 @receiver(post_delete, sender=TOTPDevice, dispatch_uid="dsr_forget_device_on_delete")
 def forget_cached_device(sender: Any, instance: TOTPDevice, **kwargs: Any) -> None:
-    cache.delete(mfa.device_cache_key(instance.persistent_id, mfa.fingerprint(instance)))
+    key = mfa.device_cache_key(instance.persistent_id, mfa.fingerprint(instance))
+    if not cache.delete(key) and kwargs.get("signal") is post_delete:
+        # Redis is away: its entry, if Redis comes back with it, lapses within
+        # DEVICE_CACHE_SECONDS (docs/operations.md, "When something fails").
+        logger.error(
+            "removed second factor %s may verify sessions for %s s more",
+            instance.pk,
+            mfa.DEVICE_CACHE_SECONDS,
+        )

@@ -5,6 +5,7 @@ Development is the default profile; `DSR_ENV=production` switches on the secure 
 """
 
 import datetime as dt
+import sys
 from pathlib import Path
 
 import environ
@@ -61,11 +62,14 @@ MIDDLEWARE = [
     # Oversized API bodies: a problem-details 413 before anything reads them.
     "registers.api.errors.ApiBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, except that a session that cannot be saved after a committed change is not an error.
+    "dsr.middleware.CommittedSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "registers.middleware.TenantScopeMiddleware",
+    # Inside the request's transaction: a statement or lock wait that ran out is the service's 503.
+    "dsr.middleware.DatabaseBusyMiddleware",
     "accounts.mfa.CachedOTPMiddleware",
     "accounts.mfa.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -110,15 +114,50 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE",
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # No JIT compilation: it adds about 200 ms to each large report query and gains nothing on the
 # short queries that pages run (bench/README.md, "Found and fixed").
-DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+# Bounded waits for every connection (the web's runtime role): a statement running longer than
+# DSR_DB_STATEMENT_TIMEOUT_MS is cancelled, a lock not granted within DSR_DB_LOCK_TIMEOUT_MS is
+# given up, and a transaction left idle is ended; the request then answers the service's 503
+# (dsr/middleware.py). Report work may take longer: Celery's workers and management commands get
+# DSR_DB_JOB_STATEMENT_TIMEOUT_MS for statements and idle transactions (DSR_DB_LONG_WAITS).
+# gunicorn's timeout is above the web's statement timeout (gunicorn.conf.py).
+DSR_DB_JOB_STATEMENT_TIMEOUT_MS = env.int("DSR_DB_JOB_STATEMENT_TIMEOUT_MS", default=600_000)
+_program = Path(sys.argv[0]).name if sys.argv else ""
+DSR_DB_LONG_WAITS = env.bool(
+    "DSR_DB_LONG_WAITS",
+    default=_program == "celery" or (_program == "manage.py" and sys.argv[1:2] != ["runserver"]),
+)
+DSR_DB_STATEMENT_TIMEOUT_MS = (
+    DSR_DB_JOB_STATEMENT_TIMEOUT_MS
+    if DSR_DB_LONG_WAITS
+    else env.int("DSR_DB_STATEMENT_TIMEOUT_MS", default=15_000)
+)
+DSR_DB_LOCK_TIMEOUT_MS = env.int("DSR_DB_LOCK_TIMEOUT_MS", default=5_000)
+DSR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS = (
+    DSR_DB_JOB_STATEMENT_TIMEOUT_MS
+    if DSR_DB_LONG_WAITS
+    else env.int("DSR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", default=60_000)
+)
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "options",
+    f"-c jit=off -c statement_timeout={DSR_DB_STATEMENT_TIMEOUT_MS}"
+    f" -c lock_timeout={DSR_DB_LOCK_TIMEOUT_MS}"
+    f" -c idle_in_transaction_session_timeout={DSR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}",
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Redis, as cache and as broker, gets short socket timeouts: a Redis that is down or hangs costs
+# a request about a second, not 15 (docs/operations.md, "When something fails").
+DSR_REDIS_SOCKET_TIMEOUT = env.float("DSR_REDIS_SOCKET_TIMEOUT", default=1.0)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="dsr"),
+        "OPTIONS": {
+            "socket_timeout": DSR_REDIS_SOCKET_TIMEOUT,
+            "socket_connect_timeout": DSR_REDIS_SOCKET_TIMEOUT,
+        },
     }
 }
 
@@ -222,9 +261,6 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Redis, as cache and as broker, gets short socket timeouts: a Redis that is down or hangs costs
-# a request about a second, not 15 (docs/operations.md, "When something fails").
-DSR_REDIS_SOCKET_TIMEOUT = env.float("DSR_REDIS_SOCKET_TIMEOUT", default=1.0)
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_ACKS_LATE = True

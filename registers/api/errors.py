@@ -63,6 +63,7 @@ TITLES = {
     415: "Unsupported media type",
     428: "Precondition required",
     429: "Too many requests",
+    503: "Service busy",
 }
 TYPES = {
     400: "validation-error",
@@ -77,6 +78,7 @@ TYPES = {
     415: "unsupported-media-type",
     428: "if-match-required",
     429: "rate-limited",
+    503: "service-busy",
 }
 
 
