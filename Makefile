@@ -13,7 +13,7 @@ export DATABASE_WORKER_URL ?= $(shell echo '$(DATABASE_URL)' | sed -E 's#//[^@]*
 AS_OWNER := env -u DATABASE_WORKER_URL DATABASE_URL='$(DATABASE_OWNER_URL)'
 AS_WORKER := env -u DATABASE_OWNER_URL DATABASE_URL='$(DATABASE_WORKER_URL)'
 
-.PHONY: help setup services venv assets static browser migrate run test lint format bench clean
+.PHONY: help setup services venv assets static browser migrate run test lint format bench clean backup restore
 
 help:
 	@echo "make run    set everything up, seed demo data, start web + Celery worker and beat"
@@ -21,6 +21,7 @@ help:
 	@echo "make lint   ruff check and format check, migrations check, deploy check"
 	@echo "make format ruff fix and format"
 	@echo "make bench  benchmarks at 100x Scotland's volume (separate database)"
+	@echo "make backup / make restore FILE=... [DATABASE=...]  pg_dump and pg_restore"
 
 services:
 	@bash scripts/services.sh
@@ -69,6 +70,14 @@ lint: venv
 # BENCH_QUICK=1, BENCH_REQUESTS, BENCH_LOAD=0, BENCH_LOAD_SECONDS, BENCH_RESEED=1, ...
 bench: setup
 	@bash bench/run.sh
+
+# Back up the database (pg_dump, custom format) to var/backups/, or restore FILE into a new
+# database (DATABASE, default <name>_restored); docs/operations.md, "Back up and restore".
+backup: services
+	@bash scripts/backup.sh backup $(FILE)
+
+restore: services
+	@bash scripts/backup.sh restore $(FILE) $(DATABASE)
 
 format: venv
 	@$(VENV)/bin/ruff check --fix .

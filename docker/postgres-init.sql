@@ -12,6 +12,10 @@ CREATE ROLE dsr_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHE
 CREATE ROLE dsr_worker LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT PASSWORD :'worker_password';
 -- The cross-tenant role: no login; the `system_all` policies name it.
 CREATE ROLE dsr_system NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT;
+-- Backups only (scripts/backup.sh): reads everything, past row-level security, changes nothing.
+\getenv backup_password DSR_DB_BACKUP_PASSWORD
+CREATE ROLE dsr_backup LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE BYPASSRLS INHERIT PASSWORD :'backup_password';
+GRANT pg_read_all_data TO dsr_backup;
 GRANT dsr_system TO dsr_worker;
 GRANT dsr_app, dsr_worker, dsr_system TO dsr_owner;
 CREATE DATABASE dsr OWNER dsr_owner;

@@ -67,6 +67,13 @@ ensure_role "$OWNER" "LOGIN CREATEDB INHERIT" "$(url_password "$DATABASE_OWNER_U
 ensure_role dsr_app "LOGIN NOCREATEDB NOINHERIT" "$(url_password "$(with_role "$DATABASE_URL" dsr_app)")"
 ensure_role dsr_worker "LOGIN NOCREATEDB NOINHERIT" "$(url_password "$DATABASE_WORKER_URL")"
 ensure_role dsr_system "NOLOGIN NOCREATEDB NOINHERIT" ""
+# Backups (scripts/backup.sh): reads everything and nothing else. It must pass row-level security
+# (FORCE binds even the owner, so pg_dump as the owner is refused), so it alone has BYPASSRLS;
+# no process of the service holds its password (DATABASE_BACKUP_URL).
+DATABASE_BACKUP_URL="${DATABASE_BACKUP_URL:-$(with_role "$DATABASE_URL" dsr_backup)}"
+ensure_role dsr_backup "LOGIN NOCREATEDB INHERIT" "$(url_password "$DATABASE_BACKUP_URL")"
+psql_admin -c "ALTER ROLE dsr_backup BYPASSRLS" >/dev/null
+psql_admin -c "GRANT pg_read_all_data TO dsr_backup" >/dev/null
 # The worker may become the cross-tenant role (SET ROLE, audited); the owner may act as any of
 # them (the test suite logs in as the owner and acts as the runtime role). Never the reverse.
 psql_admin -c "GRANT dsr_system TO dsr_worker" >/dev/null

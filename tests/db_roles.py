@@ -11,11 +11,12 @@ from typing import Any
 
 import environ
 
-ROLES = {"owner": "dsr_owner", "runtime": "dsr_app", "worker": "dsr_worker"}
+ROLES = {"owner": "dsr_owner", "runtime": "dsr_app", "worker": "dsr_worker", "backup": "dsr_backup"}
 VARIABLES = {
     "owner": "DATABASE_OWNER_URL",
     "runtime": "DATABASE_RUNTIME_URL",
     "worker": "DATABASE_WORKER_URL",
+    "backup": "DATABASE_BACKUP_URL",
 }
 
 
