@@ -44,7 +44,7 @@ from openpyxl import xml as openpyxl_xml
 from openpyxl.cell import WriteOnlyCell
 
 from . import access, selectors, services
-from .audit import record_event
+from .audit import AuditAction, record_event
 from .forms import ImportRowForm, host_area_choices
 from .models import HOSPITAL_FIELDS, PLACEMENT_ENTRY_FIELDS, ImportBatch, ImportStatus, Person
 from .validation import CHI_MISMATCH
@@ -510,7 +510,7 @@ def stage_import(
     except ImportRefused as exc:
         record_event(
             actor,
-            "register.import_refused",
+            AuditAction.REGISTER_IMPORT_REFUSED,
             authority_id=authority.pk,
             changes={"file": filename, "sha256": digest, "reason": str(exc)},
         )
@@ -549,7 +549,7 @@ def _stage(
     )
     record_event(
         actor,
-        "register.import_refused" if refused else "register.import_checked",
+        AuditAction.REGISTER_IMPORT_REFUSED if refused else AuditAction.REGISTER_IMPORT_CHECKED,
         obj=batch,
         changes={"file": filename, "rows": len(rows), "errors": len(outcome.errors)},
     )
@@ -572,7 +572,9 @@ def apply_import(actor: User, batch: ImportBatch) -> ImportBatch:
     batch.save()
     record_event(
         actor,
-        "register.imported" if not outcome.errors else "register.import_refused",
+        AuditAction.REGISTER_IMPORTED
+        if not outcome.errors
+        else AuditAction.REGISTER_IMPORT_REFUSED,
         obj=batch,
         changes={"file": batch.filename, **outcome.counts, "errors": len(outcome.errors)},
     )
@@ -588,7 +590,7 @@ def discard_import(actor: User, batch: ImportBatch) -> ImportBatch:
         batch.rows = []
         batch.decided_at = timezone.now()
         batch.save()
-        record_event(actor, "register.import_discarded", obj=batch)
+        record_event(actor, AuditAction.REGISTER_IMPORT_DISCARDED, obj=batch)
     return batch
 
 
@@ -602,7 +604,7 @@ def discard_unconfirmed_imports(*, older_than: dt.timedelta = dt.timedelta(hours
             ImportBatch.objects.filter(pk=batch.pk).update(
                 status=ImportStatus.DISCARDED, rows=[], decided_at=timezone.now()
             )
-            record_event(None, "register.import_discarded", obj=batch)
+            record_event(None, AuditAction.REGISTER_IMPORT_DISCARDED, obj=batch)
     return len(stale)
 
 
@@ -677,7 +679,7 @@ def export_register(actor: User, authority: IntegrationAuthority, *, file_format
     content = render_csv(rows) if file_format == "csv" else render_xlsx(rows)
     record_event(
         actor,
-        "register.exported",
+        AuditAction.REGISTER_EXPORTED,
         authority_id=authority.pk,
         changes={"format": file_format, "people": len(rows)},
     )

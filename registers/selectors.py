@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from . import access
-from .audit import record_event
+from .audit import AuditAction, record_event
 from .codes import HostAreaOutsideScotland, TransferStatus
 from .models import (
     AuditEvent,
@@ -266,13 +266,13 @@ def person_detail(user: User, pk: int) -> Person:
 def viewed_person(user: User, pk: int) -> Person:
     """The person page's read: `person_detail`, audited as a view of the record."""
     person = person_detail(user, pk)
-    record_read(user, "person.viewed", person)
+    record_read(user, AuditAction.PERSON_VIEWED, person)
     return person
 
 
 def record_read(
     user: User,
-    action: str,
+    action: AuditAction,
     obj: Any,
     *,
     authority_id: int | None = None,
@@ -300,7 +300,7 @@ def searched_page(
     if search:
         record_read(
             user,
-            "people.searched",
+            AuditAction.PEOPLE_SEARCHED,
             None,
             authority_id=authority_id,
             changes={
@@ -379,7 +379,11 @@ def locality_move_targets(user: User, locality: Locality) -> QuerySet[Locality]:
 
 
 # The audit trail's reads of a person: the page, the profile page and the profile PDF.
-VIEW_ACTIONS = ("person.viewed", "person.profile_viewed", "person.profile_downloaded")
+VIEW_ACTIONS = (
+    AuditAction.PERSON_VIEWED,
+    AuditAction.PERSON_PROFILE_VIEWED,
+    AuditAction.PERSON_PROFILE_DOWNLOADED,
+)
 
 
 def audit_events(user: User, *, authority_id: int) -> QuerySet[AuditEvent]:

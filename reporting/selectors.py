@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from registers import access
 from registers import selectors as registers_selectors
+from registers.audit import AuditAction
 from registers.models import IntegrationAuthority, Person
 
 from .census import latest_census_date, recent_census_dates, return_deadline
@@ -161,7 +162,7 @@ def profile_page(user: User, person_id: int) -> tuple[Person, QuerySet[ReportJob
     jobs = ReportJob.objects.filter(
         kind=JobKind.PERSON_PROFILE, person=person, requested_by=user
     ).select_related("requested_by")[:10]
-    registers_selectors.record_read(user, "person.profile_viewed", person)
+    registers_selectors.record_read(user, AuditAction.PERSON_PROFILE_VIEWED, person)
     return person, jobs
 
 
@@ -169,11 +170,13 @@ def open_download(user: User, job: ReportJob) -> File:
     """The built file of a job the user may download (see `job_for_user`), opened for reading.
     Audited: a download of the file, and for a profile PDF a read of the person's record (it
     shows on their page)."""
-    registers_selectors.record_read(user, "report.downloaded", job, authority_id=job.authority_id)
+    registers_selectors.record_read(
+        user, AuditAction.REPORT_DOWNLOADED, job, authority_id=job.authority_id
+    )
     if job.person_id is not None:
         registers_selectors.record_read(
             user,
-            "person.profile_downloaded",
+            AuditAction.PERSON_PROFILE_DOWNLOADED,
             job.person,
             authority_id=job.authority_id,
             changes={"job": job.pk},

@@ -8,7 +8,7 @@ from django.db import connection
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registers.audit import record_event
+from registers.audit import AuditAction, record_event
 
 from .permissions import api_client
 
@@ -19,7 +19,7 @@ def audit_api_call(request: Request, response: Response) -> None:
         return
     record_event(
         client.service_user,
-        "api.call",
+        AuditAction.API_CALL,
         authority_id=client.authority_id,
         changes={
             "method": request.method,

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from .. import access
-from ..audit import record_event
+from ..audit import AuditAction, record_event
 from ..codes import ChangeKind, LeavingReason, values
 from ..models import (
     HOSPITAL_FIELDS,
@@ -87,7 +87,7 @@ def add_person(
         reason=reason,
         effective_date=person.date_added,
     )
-    record_event(actor, "person.added", obj=person, changes=_chi_confirmation(person))
+    record_event(actor, AuditAction.PERSON_ADDED, obj=person, changes=_chi_confirmation(person))
     return person
 
 

@@ -17,7 +17,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from .. import access, selectors
-from ..audit import record_event
+from ..audit import AuditAction, record_event
 from ..models import (
     HOSPITAL_FIELDS,
     PLACEMENT_FIELDS,
@@ -284,5 +284,5 @@ def _finish_with_change(
         reason=reason,
         effective_date=effective_date or _today(),
     )
-    record_event(actor, f"person.{kind}", obj=person, changes=change.changes)
+    record_event(actor, AuditAction(f"person.{kind}"), obj=person, changes=change.changes)
     return change

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from .. import access, selectors, services
+from ..audit import AuditAction
 from ..current_authority import current_authority
 from ..forms import QuickStatusForm, attach_errors, status_value
 from ..models import Person
@@ -58,7 +59,7 @@ def person_form_page(
     save: Any,
     success: str,
     form_kwargs: Any = None,
-    audit_view: str | None = None,
+    audit_view: AuditAction | None = None,
 ) -> HttpResponse:
     """The shared shape of the person's edit pages: load for writing, bind, save, explain."""
     person = access.person_for_write(request.user, pk)

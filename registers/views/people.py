@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from .. import access, selectors, services
+from ..audit import AuditAction
 from ..forms import (
     AddPersonForm,
     DetailsForm,
@@ -103,7 +104,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
         initial=_details_initial,
         save=save,
         success="The person's details were saved.",
-        audit_view="person.edit_viewed",
+        audit_view=AuditAction.PERSON_EDIT_VIEWED,
     )
 
 

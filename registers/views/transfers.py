@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from .. import selectors, services
+from ..audit import AuditAction
 from ..forms import (
     AcceptTransferForm,
     DeclineTransferForm,
@@ -94,7 +95,7 @@ def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
     # The page shows the person summary (name, date of birth, CHI number) to the receiving lead.
     selectors.record_read(
         request.user,
-        "transfer.summary_viewed",
+        AuditAction.TRANSFER_SUMMARY_VIEWED,
         transfer,
         authority_id=transfer.to_authority_id,
     )
