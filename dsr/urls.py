@@ -1,14 +1,22 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
+from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.views import account, signin
 from registers.api.errors import api_not_found
 from reporting import views as reporting_views
 
+# Pages anyone may read, signed in or not: they hold nothing about anyone on the register.
+INFORMATION_PAGES = ("help", "accessibility", "privacy", "cookies")
+
 urlpatterns = [
     path("", reporting_views.home, name="home"),
+    *(
+        path(f"{page}/", TemplateView.as_view(template_name=f"pages/{page}.html"), name=page)
+        for page in INFORMATION_PAGES
+    ),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/second-factor/", signin.mfa_verify, name="mfa_verify"),
