@@ -41,7 +41,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from registers import access
-from registers.audit import record_event
+from registers.audit import AuditAction, record_event
 
 from .models import MFA_AMR_VALUES, IdentityProvider, User
 
@@ -435,7 +435,7 @@ def record_refusal(refused: SignInRefused) -> None:
         for authority_id in authorities or [None]:
             record_event(
                 None,
-                "login.organisation_refused",
+                AuditAction.LOGIN_ORGANISATION_REFUSED,
                 authority_id=authority_id,
                 obj=user,
                 changes=changes,

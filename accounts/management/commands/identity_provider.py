@@ -4,7 +4,7 @@ from django.db import transaction
 
 from accounts.models import SECRET_ENV_PREFIX, IdentityProvider
 from registers import access
-from registers.audit import record_event
+from registers.audit import AuditAction, record_event
 from registers.codes import REPLACED_AUTHORITY_CODES
 from registers.models import IntegrationAuthority
 
@@ -97,7 +97,9 @@ class Command(BaseCommand):
             for authority in provider.authorities.all() or [None]:
                 record_event(
                     None,
-                    "identity_provider.added" if created else "identity_provider.changed",
+                    AuditAction.IDENTITY_PROVIDER_ADDED
+                    if created
+                    else AuditAction.IDENTITY_PROVIDER_CHANGED,
                     authority_id=authority.pk if authority else None,
                     obj=provider,
                     changes=changes,
