@@ -3,6 +3,11 @@
 Each service runs in one transaction, takes the actor first, validates, writes, audits, and
 enqueues Celery work with `transaction.on_commit`. `run_job` is the exception: it is the body of
 the Celery task and commits in steps so the browser can follow its progress.
+
+One module although it is over 600 lines, for now: the return workflow and the build jobs (request,
+run, retry, cancel, the sweep of lost jobs, file expiry) share its transaction and audit helpers,
+and the national figures are being added here at the same time. Splitting it by subject
+(snapshots and returns, jobs and their files) is the next step once that work has landed.
 """
 
 from __future__ import annotations
