@@ -410,6 +410,12 @@ DSR_TRUSTED_PROXY_COUNT = env.int("DSR_TRUSTED_PROXY_COUNT", default=0)
 # "practitioner", "viewer"); anyone else may set it up, and once set up it is asked for.
 DSR_MFA_REQUIRED_ROLES = env.list("DSR_MFA_REQUIRED_ROLES", default=["lead", "national_analyst"])
 OTP_TOTP_ISSUER = "Dynamic Support Register"
+# Signing in with an organisation's account (OpenID Connect; docs/sign-in.md). Providers are rows
+# (`manage.py identity_provider`); their client secrets are environment variables DSR_OIDC_SECRET_*.
+DSR_OIDC_HTTP_TIMEOUT = env.float("DSR_OIDC_HTTP_TIMEOUT", default=5.0)
+DSR_OIDC_DISCOVERY_SECONDS = env.int("DSR_OIDC_DISCOVERY_SECONDS", default=3600)
+# Clock difference tolerated when checking an ID token's expiry and issue time.
+DSR_OIDC_CLOCK_SKEW_SECONDS = env.int("DSR_OIDC_CLOCK_SKEW_SECONDS", default=60)
 # Content-Security-Policy (django-csp 4): nothing inline, nothing from another site.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
