@@ -43,7 +43,7 @@ cat <<MSG
   (every authority has lead., practitioner. and viewer. accounts named after it)
 
   Leads and the analyst then enter a code from an authenticator app. Either add this key
-  to an app (time-based, 6 digits): $(.venv/bin/python -c 'from registers.demo import demo_totp_base32 as k; print(k())')
+  to an app (time-based, 6 digits): $(DJANGO_SETTINGS_MODULE=dsr.settings .venv/bin/python -c 'import django; django.setup(); from registers.demo import demo_totp_base32 as k; print(k())')
   or print the current code with: .venv/bin/python manage.py demo_code
 
 $(if [ -n "$ORGANISATION" ]; then cat <<ORG
