@@ -21,3 +21,11 @@ keepalive = 5
 max_requests = 2000
 max_requests_jitter = 200
 accesslog = "-"
+
+
+def child_exit(server, worker):
+    """With several workers sharing metrics (PROMETHEUS_MULTIPROC_DIR), drop a dead worker's."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

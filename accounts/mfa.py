@@ -28,7 +28,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dsr import cache
 from registers import access
-from registers.audit import record_event
+from registers.audit import AuditAction, record_event
 
 if TYPE_CHECKING:
     from .models import User
@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 # Session flag set at sign-in: this user has a confirmed device, so the code is asked for.
 HAS_DEVICE_SESSION_KEY = "dsr_has_second_factor"
 DEVICE_NAME = "Authenticator app"
+# Set at an organisation sign-in whose provider asserted its own second factor and is trusted to
+# (accounts/oidc.py): the user's id, so the flag counts for that user only.
+PROVIDER_SECOND_FACTOR_SESSION_KEY = "dsr_provider_second_factor"
 # Paths an unverified session may still reach.
 OPEN_PREFIXES = ("/accounts/", "/static/")
 
@@ -48,6 +51,15 @@ def mfa_required(user: User) -> bool:
     return bool(access.roles_of(user) & set(settings.DSR_MFA_REQUIRED_ROLES))
 
 
+def second_factor_done(request: HttpRequest) -> bool:
+    """The session passed a second factor: a code from our app, or the organisation's own second
+    factor at an organisation sign-in whose configuration trusts it."""
+    user = request.user
+    if user.is_verified():
+        return True
+    return request.session.get(PROVIDER_SECOND_FACTOR_SESSION_KEY) == user.pk
+
+
 def confirmed_device(user: User) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
@@ -57,7 +69,7 @@ def _authority_ids(user: User) -> list[int | None]:
     return sorted(access.member_authority_ids(user)) or [None]
 
 
-def record_account_event(user: User, action: str, **changes: object) -> None:
+def record_account_event(user: User, action: AuditAction, **changes: object) -> None:
     """An account event (sign-in, second factor) recorded in each of the user's authorities."""
     with access.user_scope(user):
         for authority_id in _authority_ids(user):
@@ -75,7 +87,7 @@ def start_setup(user: User) -> TOTPDevice:
 def confirm_setup(request: HttpRequest, device: TOTPDevice, token: str) -> bool:
     """Confirm the device with a code from it; the session is then verified."""
     if not device.verify_token(token.strip()):
-        record_account_event(request.user, "login.second_factor_failed", step="setup")
+        record_account_event(request.user, AuditAction.LOGIN_SECOND_FACTOR_FAILED, step="setup")
         return False
     # One device per user: a confirmed one replaces any earlier.
     TOTPDevice.objects.filter(user=request.user).exclude(pk=device.pk).delete()
@@ -85,7 +97,7 @@ def confirm_setup(request: HttpRequest, device: TOTPDevice, token: str) -> bool:
         request.user.second_factor_reset_at = None
         request.user.save(update_fields=["second_factor_reset_at"])
     mark_verified(request, device)
-    record_account_event(request.user, "mfa.confirmed")
+    record_account_event(request.user, AuditAction.MFA_CONFIRMED)
     return True
 
 
@@ -96,13 +108,13 @@ def verify(request: HttpRequest, token: str) -> tuple[bool, str]:
         return False, "Set up your authenticator app first."
     allowed, _ = device.verify_is_allowed()
     if not allowed:
-        record_account_event(request.user, "login.second_factor_failed", throttled=True)
+        record_account_event(request.user, AuditAction.LOGIN_SECOND_FACTOR_FAILED, throttled=True)
         return False, "Too many wrong codes. Wait a minute, then try the newest code."
     if not device.verify_token(token.strip()):
-        record_account_event(request.user, "login.second_factor_failed")
+        record_account_event(request.user, AuditAction.LOGIN_SECOND_FACTOR_FAILED)
         return False, "The code did not match. Enter the 6-digit code your app shows now."
     mark_verified(request, device)
-    record_account_event(request.user, "login.second_factor")
+    record_account_event(request.user, AuditAction.LOGIN_SECOND_FACTOR)
     return True, ""
 
 
@@ -115,7 +127,7 @@ def remove_device(actor: User | None, user: User) -> int:
     removed, _ = TOTPDevice.objects.filter(user=user).delete()
     with access.user_scope(user):
         for authority_id in _authority_ids(user):
-            record_event(actor, "mfa.removed", authority_id=authority_id, obj=user)
+            record_event(actor, AuditAction.MFA_REMOVED, authority_id=authority_id, obj=user)
     return removed
 
 
@@ -211,7 +223,7 @@ class SecondFactorMiddleware:
         if (
             user.is_authenticated
             and not request.path.startswith(OPEN_PREFIXES)
-            and not user.is_verified()
+            and not second_factor_done(request)
         ):
             if request.session.get(HAS_DEVICE_SESSION_KEY):
                 step = "mfa_verify"

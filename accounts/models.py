@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -159,3 +160,87 @@ class ApiClient(models.Model):
     @property
     def can_write(self) -> bool:
         return ApiScope.WRITE in self.scopes
+
+
+SECRET_ENV_PREFIX = "DSR_OIDC_SECRET_"  # noqa: S105  (a variable name, not a secret)
+# Values of `amr` (RFC 8176) that say the person used more than a password.
+MFA_AMR_VALUES = ("mfa", "otp", "hwk")
+
+
+class IdentityProvider(models.Model):
+    """An organisation's OpenID Connect provider (Microsoft Entra ID, say): its staff sign in with
+    their organisation's account instead of a password (docs/sign-in.md).
+
+    Service configuration, not a tenant's data: like `IntegrationAuthority` it is written only by
+    the service's administrators (`manage.py identity_provider`, in the audited system scope) and is
+    read before anyone is signed in, when the sign-in page matches an email's domain. It holds no
+    personal data and no secret: the client secret stays in the environment, in the variable
+    `client_secret_env` names. The authorities it serves only narrow who may sign in through it
+    (their active staff, or the national analysts when `national_team` is set); they grant nothing.
+    """
+
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(
+        max_length=100, help_text='the organisation, as in "Sign in with NHS Dumfries and Galloway"'
+    )
+    issuer = models.URLField(
+        help_text="the issuer; its /.well-known/openid-configuration is read (discovery)"
+    )
+    client_id = models.CharField(max_length=255)
+    client_secret_env = models.CharField(
+        max_length=100,
+        validators=[
+            RegexValidator(
+                rf"^{SECRET_ENV_PREFIX}[A-Z0-9_]+$",
+                f"Name a variable {SECRET_ENV_PREFIX}... (capitals, digits and _).",
+            )
+        ],
+        help_text=f"name of the environment variable holding the client secret "
+        f"({SECRET_ENV_PREFIX}...): the secret is never stored in the database",
+    )
+    email_domains = ArrayField(
+        models.CharField(max_length=253),
+        help_text="lower-case email domains whose staff sign in here (exact match)",
+    )
+    authorities = models.ManyToManyField(
+        "registers.IntegrationAuthority", blank=True, related_name="identity_providers"
+    )
+    national_team = models.BooleanField(
+        default=False, help_text="national analysts may sign in through it"
+    )
+    trusts_provider_mfa = models.BooleanField(
+        default=False,
+        help_text="the provider's second factor (amr mfa/otp/hwk, or an acr below) replaces ours",
+    )
+    mfa_acr_values = ArrayField(
+        models.CharField(max_length=200),
+        default=list,
+        blank=True,
+        help_text="acr values that also mean a second factor was used",
+    )
+    email_verified_claim = models.CharField(
+        max_length=50,
+        default="email_verified",
+        help_text="the boolean claim that says the email is the person's (Entra ID: xms_edov)",
+    )
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(client_secret_env__startswith=SECRET_ENV_PREFIX),
+                name="identity_provider_secret_env_prefixed",
+            ),
+            models.CheckConstraint(
+                condition=Q(email_domains__len__gt=0), name="identity_provider_has_domains"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def serves_domain(self, domain: str) -> bool:
+        return domain.lower() in self.email_domains

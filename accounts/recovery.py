@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from dsr.cache import CACHE_ERRORS
 from registers import access
-from registers.audit import record_event
+from registers.audit import AuditAction, record_event
 
 from . import mfa
 from .emails import send_email
@@ -66,7 +66,7 @@ def request_password_reset(email: str, *, client_ip: str | None) -> None:
         for authority_id in authorities or [None]:
             record_event(
                 None,
-                "password.reset_requested",
+                AuditAction.PASSWORD_RESET_REQUESTED,
                 authority_id=authority_id,
                 obj=user,
                 changes={"email": email, "throttled": throttled, "sent": sent},
@@ -78,12 +78,12 @@ def request_password_reset(email: str, *, client_ip: str | None) -> None:
 
 def password_set(user: User) -> None:
     """Audit a password set through a link (an invitation or a forgotten password)."""
-    mfa.record_account_event(user, "password.set")
+    mfa.record_account_event(user, AuditAction.PASSWORD_SET)
 
 
 def password_changed(user: User) -> None:
     """Audit a changed password and tell the owner by email."""
-    mfa.record_account_event(user, "password.changed")
+    mfa.record_account_event(user, AuditAction.PASSWORD_CHANGED)
     transaction.on_commit(lambda: send_email(user.email, "password_changed", {}))
 
 
@@ -94,7 +94,7 @@ def set_email_digests(user: User, *, enabled: bool) -> None:
         return
     user.email_digests = enabled
     user.save(update_fields=["email_digests"])
-    mfa.record_account_event(user, "account.email_digests", enabled=enabled)
+    mfa.record_account_event(user, AuditAction.ACCOUNT_EMAIL_DIGESTS, enabled=enabled)
 
 
 @transaction.atomic

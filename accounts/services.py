@@ -18,7 +18,7 @@ from django.utils.http import urlsafe_base64_encode
 from guardian.shortcuts import assign_perm, remove_perm
 
 from registers import access
-from registers.audit import record_event
+from registers.audit import AuditAction, record_event
 from registers.models import IntegrationAuthority, Locality
 from registers.validation import (
     CONTROL_CHARACTER_MESSAGE,
@@ -92,7 +92,7 @@ def add_staff_member(
             assign_perm(perm, user, locality)
     record_event(
         actor,
-        "staff.added",
+        AuditAction.STAFF_ADDED,
         authority_id=authority.pk,
         obj=membership,
         changes={"email": email, "role": role, "localities": [loc.name for loc in localities]},
@@ -144,7 +144,7 @@ def resend_invitation(actor: User, membership: Membership) -> None:
     send_invitation(user, membership.authority.name)
     record_event(
         actor,
-        "staff.invitation_resent",
+        AuditAction.STAFF_INVITATION_RESENT,
         authority_id=membership.authority_id,
         obj=membership,
         changes={"email": user.email},
@@ -164,7 +164,7 @@ def deactivate_staff_member(actor: User, membership: Membership) -> Membership:
     membership.save(update_fields=["deactivated_at", "updated_at"])
     record_event(
         actor,
-        "staff.deactivated",
+        AuditAction.STAFF_DEACTIVATED,
         authority_id=membership.authority_id,
         obj=membership,
         changes={"email": membership.user.email},
@@ -182,7 +182,7 @@ def reactivate_staff_member(actor: User, membership: Membership) -> Membership:
     membership.save(update_fields=["deactivated_at", "updated_at"])
     record_event(
         actor,
-        "staff.reactivated",
+        AuditAction.STAFF_REACTIVATED,
         authority_id=membership.authority_id,
         obj=membership,
         changes={"email": membership.user.email},
@@ -232,7 +232,7 @@ def set_role(actor: User, membership: Membership, *, role: str) -> Membership:
             assign_perm(perm, membership.user, locality)
     record_event(
         actor,
-        "staff.role_changed",
+        AuditAction.STAFF_ROLE_CHANGED,
         authority_id=membership.authority_id,
         obj=membership,
         changes={"role": [old, role]},
@@ -252,7 +252,7 @@ def grant_locality(actor: User, membership: Membership, locality: Locality) -> N
         assign_perm(perm, membership.user, locality)
     record_event(
         actor,
-        "staff.locality_granted",
+        AuditAction.STAFF_LOCALITY_GRANTED,
         authority_id=membership.authority_id,
         obj=membership,
         changes={"locality": locality.name},
@@ -270,7 +270,7 @@ def revoke_locality(actor: User, membership: Membership, locality: Locality) -> 
     ).delete()
     record_event(
         actor,
-        "staff.locality_revoked",
+        AuditAction.STAFF_LOCALITY_REVOKED,
         authority_id=membership.authority_id,
         obj=membership,
         changes={"locality": locality.name},
@@ -286,7 +286,7 @@ def remove_staff_member(actor: User, membership: Membership) -> None:
     _strip_locality_grants(membership.user, membership.authority)
     record_event(
         actor,
-        "staff.removed",
+        AuditAction.STAFF_REMOVED,
         authority_id=membership.authority_id,
         obj=membership,
         changes={"email": membership.user.email, "role": membership.role},
@@ -328,7 +328,7 @@ def hand_over_lead(
     assign_perm(LEAD_PERM, to_user, authority)
     record_event(
         actor,
-        "staff.lead_handed_over",
+        AuditAction.STAFF_LEAD_HANDED_OVER,
         authority_id=authority.pk,
         obj=membership,
         changes={"from": current.user.email if current else None, "to": to_user.email},
@@ -404,7 +404,9 @@ def create_api_client(
         service_user=service_user,
         created_by=actor,
     )
-    record_event(actor, "api_client.created", obj=client, changes={"name": name, "scopes": chosen})
+    record_event(
+        actor, AuditAction.API_CLIENT_CREATED, obj=client, changes={"name": name, "scopes": chosen}
+    )
     return client, token
 
 
@@ -423,7 +425,7 @@ def rotate_api_client_token(actor: User, client: ApiClient) -> tuple[ApiClient, 
     token, client.token_prefix, client.token_hash = _new_token()
     client.rotated_at = timezone.now()
     client.save(update_fields=["token_prefix", "token_hash", "rotated_at"])
-    record_event(actor, "api_client.rotated", obj=client, changes={"name": client.name})
+    record_event(actor, AuditAction.API_CLIENT_ROTATED, obj=client, changes={"name": client.name})
     return client, token
 
 
@@ -434,7 +436,7 @@ def revoke_api_client(actor: User, client: ApiClient) -> ApiClient:
     client.revoked_at = timezone.now()
     client.save(update_fields=["revoked_at"])
     User.objects.filter(pk=client.service_user_id).update(is_active=False)
-    record_event(actor, "api_client.revoked", obj=client, changes={"name": client.name})
+    record_event(actor, AuditAction.API_CLIENT_REVOKED, obj=client, changes={"name": client.name})
     return client
 
 
@@ -481,7 +483,7 @@ def invite_national_analyst(
         user.set_unusable_password()
     access.set_national_analyst(user, granted=True)
     user.save()
-    record_event(actor, "national.analyst_added", obj=user, changes={"email": email})
+    record_event(actor, AuditAction.NATIONAL_ANALYST_ADDED, obj=user, changes={"email": email})
     if invited:
         send_invitation(user, NATIONAL_TEAM)
     access.forget_scope(user)
@@ -494,7 +496,9 @@ def resend_national_invitation(actor: User, analyst: User) -> None:
     if invitation_status(analyst) == "accepted":
         raise ValidationError("They have already accepted the invitation and set a password.")
     send_invitation(analyst, NATIONAL_TEAM)
-    record_event(actor, "national.invitation_resent", obj=analyst, changes={"email": analyst.email})
+    record_event(
+        actor, AuditAction.NATIONAL_INVITATION_RESENT, obj=analyst, changes={"email": analyst.email}
+    )
 
 
 @transaction.atomic
@@ -508,7 +512,10 @@ def deactivate_national_analyst(actor: User, analyst: User) -> User:
     analyst.is_active = False
     analyst.save(update_fields=["is_active"])
     record_event(
-        actor, "national.analyst_deactivated", obj=analyst, changes={"email": analyst.email}
+        actor,
+        AuditAction.NATIONAL_ANALYST_DEACTIVATED,
+        obj=analyst,
+        changes={"email": analyst.email},
     )
     return analyst
 
@@ -521,7 +528,10 @@ def reactivate_national_analyst(actor: User, analyst: User) -> User:
     analyst.is_active = True
     analyst.save(update_fields=["is_active"])
     record_event(
-        actor, "national.analyst_reactivated", obj=analyst, changes={"email": analyst.email}
+        actor,
+        AuditAction.NATIONAL_ANALYST_REACTIVATED,
+        obj=analyst,
+        changes={"email": analyst.email},
     )
     return analyst
 
@@ -534,7 +544,9 @@ def remove_national_analyst(actor: User, analyst: User) -> User:
         raise ValidationError("You cannot remove yourself.")
     access.set_national_analyst(analyst, granted=False)
     analyst.save(update_fields=["is_national_analyst"])
-    record_event(actor, "national.analyst_removed", obj=analyst, changes={"email": analyst.email})
+    record_event(
+        actor, AuditAction.NATIONAL_ANALYST_REMOVED, obj=analyst, changes={"email": analyst.email}
+    )
     access.forget_scope(analyst)
     return analyst
 

@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dsr import cache
 from registers import access
-from registers.audit import record_event
+from registers.audit import AuditAction, record_event
 
 from . import mfa
 from .models import User
@@ -26,7 +26,9 @@ logger = logging.getLogger(__name__)
 @receiver(user_logged_in, dispatch_uid="dsr_audit_login")
 def audit_login(sender: Any, request: HttpRequest | None, user: User, **kwargs: Any) -> None:
     access.forget_scope(user)
-    mfa.record_account_event(user, "login")
+    # An organisation sign-in (accounts/oidc.py) names its provider and whose second factor held.
+    via = getattr(request, "dsr_organisation_sign_in", None) or {}
+    mfa.record_account_event(user, AuditAction.LOGIN, **via)
     if request is not None and hasattr(request, "session"):
         request.session[mfa.HAS_DEVICE_SESSION_KEY] = mfa.confirmed_device(user) is not None
 
@@ -36,7 +38,7 @@ def audit_logout(
     sender: Any, request: HttpRequest | None, user: User | None, **kwargs: Any
 ) -> None:
     if user is not None and user.is_authenticated:
-        mfa.record_account_event(user, "logout")
+        mfa.record_account_event(user, AuditAction.LOGOUT)
 
 
 @receiver(user_login_failed, dispatch_uid="dsr_audit_login_failed")
@@ -53,7 +55,7 @@ def audit_login_failed(
         for authority_id in authorities or [None]:
             record_event(
                 None,
-                "login.failed",
+                AuditAction.LOGIN_FAILED,
                 authority_id=authority_id,
                 obj=target,
                 changes={"email": email, "locked_out": locked},

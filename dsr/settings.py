@@ -56,9 +56,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: the request id for every log line, and every request counted and timed.
+    "dsr.logs.RequestIdMiddleware",
+    "dsr.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "accounts.security.SecurityHeadersMiddleware",
+    # /healthz, /readyz and /metrics: before sessions, sign-in and the tenant scope (dsr/health.py).
+    "dsr.health.OperationsMiddleware",
     # Oversized API bodies: a problem-details 413 before anything reads them.
     "registers.api.errors.ApiBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -268,6 +273,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
+# The worker heartbeat task and Celery's signal handlers (dsr/telemetry.py); the worker keeps the
+# service's JSON log format instead of its own.
+CELERY_IMPORTS = ("dsr.tasks",)
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A report job still queued this long after it was queued lost its task: it is marked failed, with
 # the reason, and can be retried or cancelled from its page.
 DSR_JOB_QUEUED_LIMIT_SECONDS = env.int("DSR_JOB_QUEUED_LIMIT_SECONDS", default=600)
@@ -296,8 +305,13 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.2,
 }
+# Readiness wants a worker heard from within this many seconds (the beat asks every minute).
+DSR_WORKER_HEARTBEAT_LIMIT_SECONDS = env.int("DSR_WORKER_HEARTBEAT_LIMIT_SECONDS", default=180)
+# /metrics answers only a bearer token equal to this; unset, it answers no one (404).
+DSR_METRICS_TOKEN = env.str("DSR_METRICS_TOKEN", default="")
 # Each morning: if yesterday was a census date, freeze every authority's snapshot.
 CELERY_BEAT_SCHEDULE = {
+    "worker-heartbeat": {"task": "dsr.tasks.worker_heartbeat", "schedule": 60.0},
     "census-snapshots": {
         "task": "reporting.tasks.take_due_census_snapshots",
         "schedule": crontab(hour=2, minute=15),
@@ -396,6 +410,12 @@ DSR_TRUSTED_PROXY_COUNT = env.int("DSR_TRUSTED_PROXY_COUNT", default=0)
 # "practitioner", "viewer"); anyone else may set it up, and once set up it is asked for.
 DSR_MFA_REQUIRED_ROLES = env.list("DSR_MFA_REQUIRED_ROLES", default=["lead", "national_analyst"])
 OTP_TOTP_ISSUER = "Dynamic Support Register"
+# Signing in with an organisation's account (OpenID Connect; docs/sign-in.md). Providers are rows
+# (`manage.py identity_provider`); their client secrets are environment variables DSR_OIDC_SECRET_*.
+DSR_OIDC_HTTP_TIMEOUT = env.float("DSR_OIDC_HTTP_TIMEOUT", default=5.0)
+DSR_OIDC_DISCOVERY_SECONDS = env.int("DSR_OIDC_DISCOVERY_SECONDS", default=3600)
+# Clock difference tolerated when checking an ID token's expiry and issue time.
+DSR_OIDC_CLOCK_SKEW_SECONDS = env.int("DSR_OIDC_CLOCK_SKEW_SECONDS", default=60)
 # Content-Security-Policy (django-csp 4): nothing inline, nothing from another site.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -423,10 +443,24 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     CSRF_COOKIE_HTTPONLY = True
 
+# One JSON object a line with the request id (dsr/logs.py); DSR_LOG_FORMAT=text for reading by eye.
+# /healthz, /readyz and /metrics are answered over plain HTTP too (probes inside the network).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "dsr.logs.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "dsr.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": env.str("DSR_LOG_FORMAT", default="json"),
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     # WeasyPrint and fontTools narrate every PDF at INFO.
     "loggers": {
@@ -434,5 +468,9 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
         # django-axes narrates every sign-in at INFO; lockouts are WARNING.
         "axes": {"level": "WARNING"},
+        # Personal data never reaches the logs, whatever DJANGO_LOG_LEVEL says: at DEBUG these
+        # print a template's whole context (people's names included) and every query's values.
+        "django.template": {"level": "INFO"},
+        "django.db.backends": {"level": "INFO"},
     },
 }

@@ -1,10 +1,9 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from accounts import account_views, views_signin
+from accounts.views import account, signin
 from registers.api.errors import api_not_found
 from reporting import views as reporting_views
 
@@ -17,36 +16,46 @@ urlpatterns = [
         path(f"{page}/", TemplateView.as_view(template_name=f"pages/{page}.html"), name=page)
         for page in INFORMATION_PAGES
     ),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/second-factor/", views_signin.mfa_verify, name="mfa_verify"),
-    path("accounts/second-factor/set-up/", views_signin.mfa_setup, name="mfa_setup"),
+    path("accounts/login/", signin.SignInView.as_view(), name="login"),
+    path("accounts/logout/", signin.SignOutView.as_view(), name="logout"),
+    path(
+        "accounts/organisation-sign-in/callback/",
+        signin.organisation_callback,
+        name="sso_callback",
+    ),
+    path(
+        "accounts/organisation-sign-in/<slug:slug>/",
+        signin.organisation_start,
+        name="sso_start",
+    ),
+    path("accounts/second-factor/", signin.mfa_verify, name="mfa_verify"),
+    path("accounts/second-factor/set-up/", signin.mfa_setup, name="mfa_setup"),
     path(
         "accounts/password/set/<uidb64>/<token>/",
-        account_views.SetPasswordView.as_view(),
+        account.SetPasswordView.as_view(),
         name="password_reset_confirm",
     ),
     path(
         "accounts/password/set/done/",
-        account_views.PasswordSetDoneView.as_view(),
+        account.PasswordSetDoneView.as_view(),
         name="password_reset_complete",
     ),
     path(
         "accounts/password/forgotten/",
-        account_views.password_forgotten,
+        account.password_forgotten,
         name="password_forgotten",
     ),
     path(
         "accounts/password/forgotten/sent/",
-        account_views.password_forgotten_sent,
+        account.password_forgotten_sent,
         name="password_forgotten_sent",
     ),
     # "Your account" is outside /accounts/, so the second sign-in step guards it like any page.
-    path("account/", account_views.your_account, name="your_account"),
-    path("account/password/", account_views.change_password, name="change_password"),
+    path("account/", account.your_account, name="your_account"),
+    path("account/password/", account.change_password, name="change_password"),
     path(
         "account/authenticator/",
-        account_views.replace_authenticator,
+        account.replace_authenticator,
         name="replace_authenticator",
     ),
     path("register/", include("registers.urls")),

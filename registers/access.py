@@ -402,6 +402,23 @@ def roles_of(user: User) -> set[str]:
     return scope_for(user).role_names()
 
 
+def organisation_sign_in_refusal(
+    user: User, *, authority_ids: set[int], national_team: bool
+) -> str | None:
+    """Why `user` may not sign in through an organisation's provider serving `authority_ids` (and
+    the national analysts when `national_team`), or None when they may: they must be active staff
+    of one of those authorities, or a national analyst. Read before the user is signed in, in
+    their own scope (their own memberships, deactivated ones included)."""
+    scope = scope_for(user)
+    if scope.authority_ids & authority_ids or (national_team and scope.national_analyst):
+        return None
+    with using_scope(scope):
+        deactivated = Membership.objects.filter(
+            user=user, authority_id__in=authority_ids, deactivated_at__isnull=False
+        ).exists()
+    return "membership_deactivated" if deactivated else "not_staff_of_its_authorities"
+
+
 def member_authority_ids(user: User) -> frozenset[int]:
     """The authorities the user works in, in any role."""
     return scope_for(user).authority_ids

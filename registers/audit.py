@@ -5,22 +5,13 @@ many such rows in one INSERT (a batch of changes). The table is append-only in t
 (triggers refuse UPDATE, DELETE and TRUNCATE, whatever role asks) and under row-level security: a
 row can be read only in its authority's scope (national-level rows in the national scope).
 
-Actions (the `action` column), by area:
-- people: person.added, person.details, person.status, person.review_scheduled,
-  person.review_recorded, person.locality, person.left (the kinds of `StatusChange`), and reads:
-  person.viewed, person.edit_viewed (the edit page, with date of birth and CHI number),
-  person.profile_viewed, person.profile_generated, people.searched (one per results page of a
-  search by name, reference or CHI number); transfers: transfer.requested / accepted / declined /
-  cancelled, transfer.summary_viewed (the receiving lead's decision page);
-- access.refused: a 404 on an object outside the user's scope (another authority's person, ...),
-  recorded in each of the user's own authorities;
-- staff: staff.added, staff.role_changed, staff.locality_granted, staff.locality_revoked,
-  staff.removed, staff.lead_handed_over;
-- sign-in: login, login.failed, logout, login.second_factor, login.second_factor_failed,
-  mfa.confirmed, mfa.removed;
-- reporting: snapshot.taken, return.built / submitted / accepted / returned, report.requested,
-  report.built, report.retried, report.downloaded, national.aggregated;
-- system_scope: every use of the scope that steps around the per-authority policy.
+Actions (the `action` column) are the members of `AuditAction`, by area. Some need a word:
+person.edit_viewed is the edit page (it shows date of birth and CHI number); people.searched is
+one row per results page of a search by name, reference or CHI number; transfer.summary_viewed is
+the receiving lead's decision page; the reads of identifying data are written by
+`registers.selectors.record_read` beside the read. access.refused is a 404 on an object outside
+the user's scope (another authority's person, ...), recorded in each of the user's own
+authorities; system_scope is every use of the scope that steps around the per-authority policy.
 """
 
 from __future__ import annotations
@@ -38,6 +29,117 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
 
     from accounts.models import User
+
+
+class AuditAction(models.TextChoices):
+    """What an audit row records (its `action`). Every writer names one of these; the stored
+    strings are the values, as they have always been."""
+
+    # People: changes (the kinds of `StatusChange`)
+    PERSON_ADDED = "person.added"
+    PERSON_DETAILS = "person.details"
+    PERSON_STATUS = "person.status"
+    PERSON_REVIEW_SCHEDULED = "person.review_scheduled"
+    PERSON_REVIEW_RECORDED = "person.review_recorded"
+    PERSON_LOCALITY = "person.locality"
+    PERSON_LEFT = "person.left"
+    # People: reads of identifying data
+    PERSON_VIEWED = "person.viewed"
+    PERSON_EDIT_VIEWED = "person.edit_viewed"
+    PERSON_PROFILE_VIEWED = "person.profile_viewed"
+    PERSON_PROFILE_DOWNLOADED = "person.profile_downloaded"
+    PEOPLE_SEARCHED = "people.searched"
+    PERSON_SUBJECT_ACCESS_EXPORT = "person.subject_access_export"
+    # People: data protection
+    PERSON_PROFILE_GENERATED = "person.profile_generated"
+    PERSON_PSEUDONYMISED = "person.pseudonymised"
+    PERSON_ERASED = "person.erased"
+    # Transfers
+    TRANSFER_REQUESTED = "transfer.requested"
+    TRANSFER_ACCEPTED = "transfer.accepted"
+    TRANSFER_DECLINED = "transfer.declined"
+    TRANSFER_CANCELLED = "transfer.cancelled"
+    TRANSFER_SUMMARY_VIEWED = "transfer.summary_viewed"
+    TRANSFER_SENDING_RECORD_OPENED = "transfer.sending_record_opened"
+    # Localities
+    LOCALITY_CREATED = "locality.created"
+    LOCALITY_RENAMED = "locality.renamed"
+    LOCALITY_RETIRED = "locality.retired"
+    LOCALITY_PEOPLE_MOVED = "locality.people_moved"
+    # Register files
+    REGISTER_IMPORT_CHECKED = "register.import_checked"
+    REGISTER_IMPORT_REFUSED = "register.import_refused"
+    REGISTER_IMPORTED = "register.imported"
+    REGISTER_IMPORT_DISCARDED = "register.import_discarded"
+    REGISTER_EXPORTED = "register.exported"
+    # Staff and API clients
+    STAFF_ADDED = "staff.added"
+    STAFF_INVITATION_RESENT = "staff.invitation_resent"
+    STAFF_DEACTIVATED = "staff.deactivated"
+    STAFF_REACTIVATED = "staff.reactivated"
+    STAFF_ROLE_CHANGED = "staff.role_changed"
+    STAFF_LOCALITY_GRANTED = "staff.locality_granted"
+    STAFF_LOCALITY_REVOKED = "staff.locality_revoked"
+    STAFF_REMOVED = "staff.removed"
+    STAFF_LEAD_HANDED_OVER = "staff.lead_handed_over"
+    API_CLIENT_CREATED = "api_client.created"
+    API_CLIENT_ROTATED = "api_client.rotated"
+    API_CLIENT_REVOKED = "api_client.revoked"
+    API_CALL = "api.call"
+    # The national team
+    NATIONAL_ANALYST_ADDED = "national.analyst_added"
+    NATIONAL_INVITATION_RESENT = "national.invitation_resent"
+    NATIONAL_ANALYST_DEACTIVATED = "national.analyst_deactivated"
+    NATIONAL_ANALYST_REACTIVATED = "national.analyst_reactivated"
+    NATIONAL_ANALYST_REMOVED = "national.analyst_removed"
+    NATIONAL_ADMINISTRATOR_APPOINTED = "national.administrator_appointed"
+    NATIONAL_ADMINISTRATOR_REVOKED = "national.administrator_revoked"
+    NATIONAL_AGGREGATED = "national.aggregated"
+    # Sign-in and one's own account
+    LOGIN = "login"
+    LOGIN_FAILED = "login.failed"
+    LOGOUT = "logout"
+    LOGIN_SECOND_FACTOR = "login.second_factor"
+    LOGIN_SECOND_FACTOR_FAILED = "login.second_factor_failed"
+    MFA_CONFIRMED = "mfa.confirmed"
+    MFA_REMOVED = "mfa.removed"
+    # With the organisation's account (accounts/oidc.py): `login` names the provider; a refusal
+    # carries its reason. Providers are configured by `manage.py identity_provider`.
+    LOGIN_ORGANISATION_REFUSED = "login.organisation_refused"
+    IDENTITY_PROVIDER_ADDED = "identity_provider.added"
+    IDENTITY_PROVIDER_CHANGED = "identity_provider.changed"
+    PASSWORD_RESET_REQUESTED = "password.reset_requested"  # noqa: S105 (an action, not a secret)
+    PASSWORD_SET = "password.set"  # noqa: S105
+    PASSWORD_CHANGED = "password.changed"  # noqa: S105
+    ACCOUNT_EMAIL_DIGESTS = "account.email_digests"
+    # Reporting
+    SNAPSHOT_TAKEN = "snapshot.taken"
+    RETURN_BUILT = "return.built"
+    RETURN_SUBMITTED = "return.submitted"
+    RETURN_ACCEPTED = "return.accepted"
+    RETURN_RETURNED = "return.returned"
+    RETURN_OPENED_FOR_DECISION = "return.opened_for_decision"
+    REPORT_REQUESTED = "report.requested"
+    REPORT_QUEUE_FAILED = "report.queue_failed"
+    REPORT_RETRIED = "report.retried"
+    REPORT_CANCELLED = "report.cancelled"
+    REPORT_STUCK = "report.stuck"
+    REPORT_BUILT = "report.built"
+    REPORT_DOWNLOADED = "report.downloaded"
+    REPORT_FILE_EXPIRED = "report.file_expired"
+    REPORT_FILE_DELETED_BY_RETENTION = "report.file_deleted_by_retention"
+    REPORT_FILE_DELETED_BY_ERASURE = "report.file_deleted_by_erasure"
+    # Reminder emails sent
+    REMINDER_WEEKLY_DIGEST = "reminder.weekly_digest"
+    REMINDER_RETURN_DUE = "reminder.return_due"
+    REMINDER_RETURN_OVERDUE = "reminder.return_overdue"
+    REMINDER_TRANSFER_WAITING = "reminder.transfer_waiting"
+    REMINDER_RETURN_SENT_BACK = "reminder.return_sent_back"
+    REMINDER_RETURN_SUBMITTED = "reminder.return_submitted"
+    # Scope
+    ACCESS_REFUSED = "access.refused"
+    SYSTEM_SCOPE = "system_scope"
+
 
 # Set by the request middleware so services need not pass the request around.
 client_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("client_ip", default=None)
@@ -61,7 +163,7 @@ def client_ip_of(request: HttpRequest) -> str | None:
 
 def record_event(
     actor: User | None,
-    action: str,
+    action: AuditAction,
     *,
     authority_id: int | None = None,
     obj: models.Model | None = None,
@@ -80,7 +182,7 @@ def record_event(
 
 def record_events(
     actor: User | None,
-    entries: Iterable[tuple[str, models.Model | None, dict[str, Any] | None]],
+    entries: Iterable[tuple[AuditAction, models.Model | None, dict[str, Any] | None]],
 ) -> list[AuditEvent]:
     """Append one audit row per (action, obj, changes), as `record_event` would, in one INSERT."""
     events = [_event(actor, action, obj=obj, changes=changes) for action, obj, changes in entries]
@@ -91,7 +193,7 @@ def record_events(
 
 def _event(
     actor: User | None,
-    action: str,
+    action: AuditAction,
     *,
     authority_id: int | None = None,
     obj: models.Model | None = None,

@@ -42,7 +42,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from . import access, selectors
-from .audit import record_event
+from .audit import AuditAction, record_event
 from .codes import TransferStatus
 from .models import AuditEvent, Person, Review, StatusChange, Transfer
 from .validation import safe_download_name
@@ -331,7 +331,7 @@ def remove_identity_everywhere(
     return {table: n for table, n in counts.items() if n}
 
 
-def _delete_person_files(person_id: int, *, action: str, actor: User | None = None) -> int:
+def _delete_person_files(person_id: int, *, action: AuditAction, actor: User | None = None) -> int:
     """Delete every stored file built about the person (profile PDFs), audited."""
     from reporting.models import ReportJob
     from reporting.services import delete_job_file
@@ -380,12 +380,12 @@ def _pseudonymise(pk: int) -> None:
     apps.get_model("reporting", "SnapshotRow").objects.filter(person_id=pk).update(
         date_of_birth=date_of_birth, local_reference=reference
     )
-    files = _delete_person_files(pk, action="report.file_deleted_by_retention")
+    files = _delete_person_files(pk, action=AuditAction.REPORT_FILE_DELETED_BY_RETENTION)
     # Then every identifying value left anywhere else.
     removed = remove_identity_everywhere(person, identity)
     record_event(
         None,
-        "person.pseudonymised",
+        AuditAction.PERSON_PSEUDONYMISED,
         obj=person,
         changes={
             "date_left": person.date_left.isoformat(),
@@ -497,14 +497,14 @@ def erase_entry(actor: User, person: Person | int, *, version: int, reason: str)
         .order_by("census_date")
         .values_list("census_date", flat=True)
     )
-    files = _delete_person_files(pk, action="report.file_deleted_by_erasure", actor=actor)
+    files = _delete_person_files(pk, action=AuditAction.REPORT_FILE_DELETED_BY_ERASURE, actor=actor)
     remove_identity_everywhere(person, identity, rows_about_the_person=False)
     with connection.cursor() as cursor:
         cursor.execute("SELECT dsr_erase_register_entry(%s)", [pk])
         history = cursor.fetchone()[0]
     record_event(
         actor,
-        "person.erased",
+        AuditAction.PERSON_ERASED,
         obj=person,
         changes={
             "reason": _scrub_text(reason, identity.everything, free_text=False),
@@ -555,7 +555,7 @@ def subject_access_report(actor: User, pk: int) -> tuple[bytes, str]:
 
     person = selectors.person_detail(actor, pk)
     access.require_lead(actor, person.authority_id)
-    record_event(actor, "person.subject_access_export", obj=person)
+    record_event(actor, AuditAction.PERSON_SUBJECT_ACCESS_EXPORT, obj=person)
     transfers = list(
         Transfer.objects.filter(Q(person=person) | Q(new_person=person)).select_related(
             "authority", "to_authority", "requested_by", "decided_by"

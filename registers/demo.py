@@ -3,6 +3,11 @@
 Deterministic for a given scale, and idempotent: an authority that already has demo people is left
 alone. Rows go in with bulk inserts so `--scale 100` (about 150,000 people and 750,000 history
 rows) takes minutes.
+
+One module although it is over 600 lines: it is one job read top to bottom. The people, their
+histories and reviews are drawn from one seeded random stream passed through its steps in a fixed
+order (which is what makes a scale reproducible), and the steps share the national shares and the
+bulk-insert plumbing.
 """
 
 from __future__ import annotations

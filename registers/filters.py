@@ -9,6 +9,7 @@ from django.db.models import CharField, Q, QuerySet, Value
 from django.db.models.functions import Cast, Upper
 from django.utils import timezone
 
+from .audit import AuditAction
 from .codes import Category, RiskRating, UrgentReason
 from .forms import DATE_FORMATS
 from .models import Person
@@ -94,16 +95,16 @@ class PersonFilter(django_filters.FilterSet):
 
 AUDIT_ACTION_GROUPS = [
     ("person.", "People: any change or read"),
-    ("person.viewed", "People: record viewed"),
+    (AuditAction.PERSON_VIEWED, "People: record viewed"),
     ("transfer.", "Transfers"),
     ("staff.", "Staff, roles and grants"),
     ("login", "Sign-in and sign-out"),
     ("mfa.", "Second sign-in step set up or removed"),
     ("report.", "Files built and downloaded"),
     ("return.", "Census returns"),
-    ("system_scope", "System scope used"),
-    ("access.refused", "Access refused (outside the user's scope)"),
-    ("people.searched", "Register searched"),
+    (AuditAction.SYSTEM_SCOPE, "System scope used"),
+    (AuditAction.ACCESS_REFUSED, "Access refused (outside the user's scope)"),
+    (AuditAction.PEOPLE_SEARCHED, "Register searched"),
 ]
 
 
@@ -143,7 +144,7 @@ class AuditEventFilter(django_filters.FilterSet):
         if value.endswith("."):
             return queryset.filter(action__startswith=value)
         if value == "login":
-            return queryset.filter(Q(action__startswith="login") | Q(action="logout"))
+            return queryset.filter(Q(action__startswith="login") | Q(action=AuditAction.LOGOUT))
         return queryset.filter(action=value)
 
     def by_person(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

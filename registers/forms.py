@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
+from . import selectors
 from .codes import (
     Category,
     DelayReason,
@@ -22,7 +23,7 @@ from .codes import (
     Sex,
     UrgentReason,
 )
-from .models import IntegrationAuthority, Locality
+from .models import HOSPITAL_FIELDS, PLACEMENT_ENTRY_FIELDS, IntegrationAuthority, Locality
 from .services.records import DETAIL_FIELDS
 from .validation import CHI_MISMATCH
 
@@ -68,9 +69,7 @@ def text(label: str, *, required: bool = False, max_length: int = 200, **kw: Any
 
 
 def host_area_choices(exclude_authority_id: int | None) -> list[tuple[str, str]]:
-    others = IntegrationAuthority.objects.exclude(pk=exclude_authority_id).values_list(
-        "code", "name"
-    )
+    others = selectors.host_area_authorities(authority_id=exclude_authority_id)
     return [
         ("", "Choose the host area"),
         *[(code, f"{name} (Scotland)") for code, name in others],
@@ -193,21 +192,8 @@ class StatusFieldsMixin(forms.Form):
     placement_start_date = date_field("Placement start date", required=False)
     planned_return_date = date_field("Planned return date (optional)", required=False)
 
-    hospital_fields = (
-        "hospital_name",
-        "hospital_type",
-        "hospital_in_area",
-        "admission_date",
-        "legal_status",
-        "ready_for_discharge_date",
-        "delay_reason",
-    )
-    placement_fields = (
-        "host_area",
-        "placement_type",
-        "placement_start_date",
-        "planned_return_date",
-    )
+    hospital_fields = HOSPITAL_FIELDS
+    placement_fields = PLACEMENT_ENTRY_FIELDS
 
     def status_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data

@@ -1,5 +1,9 @@
 """Importing and exporting an authority's register as CSV or XLSX.
 
+One module although it is over 600 lines: reading a file, the trial run, applying it and the
+export are one pipeline over one column layout (`COLUMNS`), and an exported file must import back
+as "unchanged"; kept together, a change to the layout is made in one place.
+
 The layout (docs/register-files.md, "Layout") is one row per person, with the column
 names below: the person's field names and the code values of domain.md. Export writes the same
 layout, so an exported file imports back as "unchanged".
@@ -40,9 +44,9 @@ from openpyxl import xml as openpyxl_xml
 from openpyxl.cell import WriteOnlyCell
 
 from . import access, selectors, services
-from .audit import record_event
+from .audit import AuditAction, record_event
 from .forms import ImportRowForm, host_area_choices
-from .models import HOSPITAL_FIELDS, ImportBatch, ImportStatus, Person
+from .models import HOSPITAL_FIELDS, PLACEMENT_ENTRY_FIELDS, ImportBatch, ImportStatus, Person
 from .validation import CHI_MISMATCH
 
 if TYPE_CHECKING:
@@ -70,10 +74,7 @@ COLUMNS: tuple[str, ...] = (
     "risk_rating",
     "risk_factors",
     *HOSPITAL_FIELDS,
-    "host_area",
-    "placement_type",
-    "placement_start_date",
-    "planned_return_date",
+    *PLACEMENT_ENTRY_FIELDS,
     "planned_move_date",
     "guardianship_or_poa",
     "info_sharing_recorded",
@@ -416,7 +417,7 @@ def _apply_row(actor: User, form: ImportRowForm, existing: Person | None) -> str
             version=person.version,
             reason="Updated from the authority's register file.",
             **status,
-        )
+        ).person
     if moved:
         person = services.move_locality(
             actor,
@@ -509,7 +510,7 @@ def stage_import(
     except ImportRefused as exc:
         record_event(
             actor,
-            "register.import_refused",
+            AuditAction.REGISTER_IMPORT_REFUSED,
             authority_id=authority.pk,
             changes={"file": filename, "sha256": digest, "reason": str(exc)},
         )
@@ -548,7 +549,7 @@ def _stage(
     )
     record_event(
         actor,
-        "register.import_refused" if refused else "register.import_checked",
+        AuditAction.REGISTER_IMPORT_REFUSED if refused else AuditAction.REGISTER_IMPORT_CHECKED,
         obj=batch,
         changes={"file": filename, "rows": len(rows), "errors": len(outcome.errors)},
     )
@@ -571,7 +572,9 @@ def apply_import(actor: User, batch: ImportBatch) -> ImportBatch:
     batch.save()
     record_event(
         actor,
-        "register.imported" if not outcome.errors else "register.import_refused",
+        AuditAction.REGISTER_IMPORTED
+        if not outcome.errors
+        else AuditAction.REGISTER_IMPORT_REFUSED,
         obj=batch,
         changes={"file": batch.filename, **outcome.counts, "errors": len(outcome.errors)},
     )
@@ -587,7 +590,7 @@ def discard_import(actor: User, batch: ImportBatch) -> ImportBatch:
         batch.rows = []
         batch.decided_at = timezone.now()
         batch.save()
-        record_event(actor, "register.import_discarded", obj=batch)
+        record_event(actor, AuditAction.REGISTER_IMPORT_DISCARDED, obj=batch)
     return batch
 
 
@@ -601,7 +604,7 @@ def discard_unconfirmed_imports(*, older_than: dt.timedelta = dt.timedelta(hours
             ImportBatch.objects.filter(pk=batch.pk).update(
                 status=ImportStatus.DISCARDED, rows=[], decided_at=timezone.now()
             )
-            record_event(None, "register.import_discarded", obj=batch)
+            record_event(None, AuditAction.REGISTER_IMPORT_DISCARDED, obj=batch)
     return len(stale)
 
 
@@ -676,7 +679,7 @@ def export_register(actor: User, authority: IntegrationAuthority, *, file_format
     content = render_csv(rows) if file_format == "csv" else render_xlsx(rows)
     record_event(
         actor,
-        "register.exported",
+        AuditAction.REGISTER_EXPORTED,
         authority_id=authority.pk,
         changes={"format": file_format, "people": len(rows)},
     )

@@ -17,7 +17,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from . import access
-from .audit import record_event, record_events
+from .audit import AuditAction, record_event, record_events
 from .codes import ChangeKind
 from .models import Locality, Person, StatusChange
 
@@ -71,7 +71,11 @@ def create_locality(actor: User, authority_id: int, *, name: str) -> Locality:
     except IntegrityError as exc:  # the same name created at the same moment
         raise ValidationError({"name": [NAME_TAKEN]}) from exc
     record_event(
-        actor, "locality.created", authority_id=authority_id, obj=locality, changes={"name": name}
+        actor,
+        AuditAction.LOCALITY_CREATED,
+        authority_id=authority_id,
+        obj=locality,
+        changes={"name": name},
     )
     return locality
 
@@ -90,7 +94,7 @@ def rename_locality(actor: User, locality: Locality | int, *, name: str) -> Loca
     locality.save(update_fields=["name"])
     record_event(
         actor,
-        "locality.renamed",
+        AuditAction.LOCALITY_RENAMED,
         authority_id=locality.authority_id,
         obj=locality,
         changes={"name": [old, name]},
@@ -122,7 +126,7 @@ def retire_locality(actor: User, locality: Locality | int) -> Locality:
     locality.save(update_fields=["retired_at"])
     record_event(
         actor,
-        "locality.retired",
+        AuditAction.LOCALITY_RETIRED,
         authority_id=locality.authority_id,
         obj=locality,
         changes={"name": locality.name, "grants_withdrawn_from": withdrawn},
@@ -188,13 +192,13 @@ def move_people(
             effective_date=today,
         )
         rows.append(change)
-        events.append((f"person.{ChangeKind.LOCALITY}", person, change.changes))
+        events.append((AuditAction.PERSON_LOCALITY, person, change.changes))
     Person.objects.bulk_update(moving, ["locality", "version", "updated_at"])
     StatusChange.objects.bulk_create(rows)
     record_events(actor, events)
     record_event(
         actor,
-        "locality.people_moved",
+        AuditAction.LOCALITY_PEOPLE_MOVED,
         authority_id=source.authority_id,
         obj=source,
         changes={"from": source.name, "to": target.name, "people": len(moving)},

@@ -1,3 +1,12 @@
+"""The register's tables: the tenant (`IntegrationAuthority`), `Locality`, `Person` with its
+append-only `StatusChange` history, `Review`, `Transfer`, `ImportBatch` and `AuditEvent`.
+
+One module although it is over 600 lines: `Person` alone is about 300, half of it the indexes
+and the constraints that state the register's rules in the database (what each category needs),
+kept beside the fields they constrain; the other tables are small and refer to one another.
+Behaviour lives elsewhere (access.py, services/, selectors.py).
+"""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -130,6 +139,9 @@ PLACEMENT_FIELDS = (
     "placement_chosen",
     "planned_return_date",
 )
+# The placement fields staff enter (forms, register files); `placement_chosen` follows from the
+# category (validation.normalise_status).
+PLACEMENT_ENTRY_FIELDS = tuple(name for name in PLACEMENT_FIELDS if name != "placement_chosen")
 # What the census needs to rebuild a past quarter; frozen into every StatusChange.
 REGISTER_STATE_FIELDS = (
     "locality_id",

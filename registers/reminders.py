@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from . import access
-from .audit import record_event
+from .audit import AuditAction, record_event
 from .codes import TransferStatus
 from .models import IntegrationAuthority, Person, SentReminder, Transfer
 
@@ -296,7 +296,7 @@ def send(reminders: list[Reminder]) -> int:
                 send_email(reminder.email, TEMPLATES[reminder.kind], reminder.context())
                 record_event(
                     None,
-                    f"reminder.{reminder.kind}",
+                    AuditAction(f"reminder.{reminder.kind}"),
                     authority_id=reminder.authority_id,
                     changes={
                         "to": reminder.email,

@@ -11,11 +11,22 @@ from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count, Prefetch, QuerySet, Window
+from django.http import Http404
 from django.utils import timezone
 
 from . import access
-from .codes import TransferStatus
-from .models import AuditEvent, ImportBatch, Locality, Person, Review, StatusChange, Transfer
+from .audit import AuditAction, record_event
+from .codes import HostAreaOutsideScotland, TransferStatus
+from .models import (
+    AuditEvent,
+    ImportBatch,
+    IntegrationAuthority,
+    Locality,
+    Person,
+    Review,
+    StatusChange,
+    Transfer,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -126,6 +137,14 @@ def transfers_out(user: User, *, authority_id: int | None) -> QuerySet[Transfer]
     return Transfer.objects.filter(
         authority_id=authority_id, person__in=access.visible_people(user)
     ).select_related("to_authority", "person", "requested_by", "decided_by")
+
+
+def transfer_to_cancel(user: User, pk: int, *, authority_id: int | None) -> Transfer:
+    """One of the authority's outgoing transfers (404 for any other)."""
+    transfer = transfers_out(user, authority_id=authority_id).filter(pk=pk).first()
+    if transfer is None:
+        raise Http404("No such transfer.")
+    return transfer
 
 
 def transfer_for_decision(user: User, pk: int) -> Transfer:
@@ -244,17 +263,127 @@ def person_detail(user: User, pk: int) -> Person:
     return access.person_for_read(user, pk, queryset)
 
 
+def viewed_person(user: User, pk: int) -> Person:
+    """The person page's read: `person_detail`, audited as a view of the record."""
+    person = person_detail(user, pk)
+    record_read(user, AuditAction.PERSON_VIEWED, person)
+    return person
+
+
+def record_read(
+    user: User,
+    action: AuditAction,
+    obj: Any,
+    *,
+    authority_id: int | None = None,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    """The audit row for a read of identifying data (a page shown, a file downloaded). The reads
+    that audit themselves call it beside the read; a page whose form can still succeed calls it
+    only when the page is shown."""
+    record_event(user, action, authority_id=authority_id, obj=obj, changes=changes)
+
+
+def searched_page(
+    user: User,
+    people: QuerySet[Person],
+    number: Any,
+    *,
+    per_page: int,
+    count: int | None,
+    search: str,
+    authority_id: int | None,
+) -> Page:
+    """`page_of_people`, and for a search (by CHI number above all, a read of identifying data)
+    one audit row per results page."""
+    page = page_of_people(people, number, per_page=per_page, count=count)
+    if search:
+        record_read(
+            user,
+            AuditAction.PEOPLE_SEARCHED,
+            None,
+            authority_id=authority_id,
+            changes={
+                "by_chi_number": any(word.isdigit() for word in search.split()),
+                "people": [person.pk for person in page],
+            },
+        )
+    return page
+
+
+def transfers_of(user: User, person: Person) -> list[Transfer]:
+    """The transfers of a person the user has already read, with the receiving authority."""
+    return list(person.transfers.select_related("to_authority").all())
+
+
+def locality_names(user: User, *, authority_id: int) -> dict[int, str]:
+    """Every locality of the authority by id, retired ones too (history names them)."""
+    return dict(Locality.objects.filter(authority_id=authority_id).values_list("pk", "name"))
+
+
+def host_area_authorities(*, authority_id: int | None) -> list[tuple[str, str]]:
+    """The authorities in Scotland a person of `authority_id` can be placed in (every other one),
+    as (code, name), by name. The one read of host areas: forms add the nations outside Scotland
+    as choices, the API lists them by code, and the services check codes against them. Reference
+    data, the same for every user, so no scope is taken."""
+    others = IntegrationAuthority.objects.exclude(pk=authority_id).order_by("name")
+    return list(others.values_list("code", "name"))
+
+
+def host_area_codes(*, authority_id: int | None) -> set[str]:
+    """Every host area code open to the authority's placements, outside Scotland included."""
+    return {code for code, _ in host_area_authorities(authority_id=authority_id)} | {
+        str(choice) for choice in HostAreaOutsideScotland.values
+    }
+
+
 def person_row(user: User, pk: int) -> Person:
     """One person as a row of the register list shows them (with their locality)."""
     return access.person_for_read(user, pk, Person.objects.select_related("locality"))
 
 
-def localities_for(user: User, *, write: bool = False) -> QuerySet[Locality]:
-    return access.localities(user, write=write)
+def localities_for(
+    user: User,
+    *,
+    write: bool = False,
+    authority_id: int | None = None,
+    active: bool = False,
+    exclude: int | None = None,
+) -> QuerySet[Locality]:
+    """The localities the user may read (or, with `write`, change records in), optionally those
+    of one authority, only active ones, and without one (the person's own, when moving them)."""
+    localities = access.localities(user, write=write)
+    if active:
+        localities = localities.active()
+    if authority_id is not None:
+        localities = localities.filter(authority_id=authority_id)
+    if exclude is not None:
+        localities = localities.exclude(pk=exclude)
+    return localities
+
+
+def localities_by_id(user: User, *, authority_id: int) -> dict[int, Locality]:
+    """Every locality of the API client's authority by id, read once for a bulk request (the
+    items' locality field checks against it, as it would against the authority's list)."""
+    return {
+        locality.pk: locality for locality in Locality.objects.filter(authority_id=authority_id)
+    }
+
+
+def locality_move_targets(user: User, locality: Locality) -> QuerySet[Locality]:
+    """The active localities of the locality's authority that its people can be moved to (for
+    its lead, who was checked when the locality was read)."""
+    return (
+        Locality.objects.active().filter(authority_id=locality.authority_id).exclude(pk=locality.pk)
+    )
 
 
 # The audit trail's reads of a person: the page, the profile page and the profile PDF.
-VIEW_ACTIONS = ("person.viewed", "person.profile_viewed", "person.profile_downloaded")
+VIEW_ACTIONS = (
+    AuditAction.PERSON_VIEWED,
+    AuditAction.PERSON_PROFILE_VIEWED,
+    AuditAction.PERSON_PROFILE_DOWNLOADED,
+)
 
 
 def audit_events(user: User, *, authority_id: int) -> QuerySet[AuditEvent]:

@@ -17,7 +17,6 @@ from .codes import (
     Category,
     DelayReason,
     HospitalType,
-    HostAreaOutsideScotland,
     LegalStatus,
     PlacementType,
     RiskFactor,
@@ -215,10 +214,6 @@ def _is_date(year: int, month: int, day: int) -> bool:
     except ValueError:
         return False
     return True
-
-
-def host_area_codes(authority_codes: list[str]) -> list[str]:
-    return [*authority_codes, *values(HostAreaOutsideScotland)]
 
 
 def normalise_status(state: dict[str, Any]) -> dict[str, Any]:

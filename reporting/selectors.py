@@ -9,12 +9,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.core.files import File
 from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from registers import access
-from registers.models import IntegrationAuthority
+from registers import selectors as registers_selectors
+from registers.audit import AuditAction
+from registers.models import IntegrationAuthority, Person
 
 from .census import latest_census_date, recent_census_dates, return_deadline
 from .models import (
@@ -163,11 +166,33 @@ def national_jobs(user: User, census_date: dt.date) -> QuerySet[ReportJob]:
     )[:20]
 
 
-def profile_jobs(user: User, person_id: int) -> QuerySet[ReportJob]:
+def profile_page(user: User, person_id: int) -> tuple[Person, QuerySet[ReportJob]]:
+    """The person's profile page: the person (404 out of scope) and the user's latest profile
+    builds for them. Showing it is a read of the record, audited here."""
     person = access.person_for_read(user, person_id)
-    return ReportJob.objects.filter(
+    jobs = ReportJob.objects.filter(
         kind=JobKind.PERSON_PROFILE, person=person, requested_by=user
     ).select_related("requested_by")[:10]
+    registers_selectors.record_read(user, AuditAction.PERSON_PROFILE_VIEWED, person)
+    return person, jobs
+
+
+def open_download(user: User, job: ReportJob) -> File:
+    """The built file of a job the user may download (see `job_for_user`), opened for reading.
+    Audited: a download of the file, and for a profile PDF a read of the person's record (it
+    shows on their page)."""
+    registers_selectors.record_read(
+        user, AuditAction.REPORT_DOWNLOADED, job, authority_id=job.authority_id
+    )
+    if job.person_id is not None:
+        registers_selectors.record_read(
+            user,
+            AuditAction.PERSON_PROFILE_DOWNLOADED,
+            job.person,
+            authority_id=job.authority_id,
+            changes={"job": job.pk},
+        )
+    return job.output.open("rb")
 
 
 def job_for_user(user: User, pk: int) -> ReportJob:

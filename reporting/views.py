@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from registers import access
-from registers.audit import record_event
 from registers.validation import safe_download_name
 
 from . import figures, selectors, services
@@ -247,11 +246,10 @@ def decide_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def person_profile(request: HttpRequest, person_id: int) -> HttpResponse:
-    person = access.person_for_read(request.user, person_id)
     if request.method == "POST":
+        person = access.person_for_read(request.user, person_id)
         return _queue(request, request.path, kind=JobKind.PERSON_PROFILE, person=person)
-    jobs = selectors.profile_jobs(request.user, person_id)
-    record_event(request.user, "person.profile_viewed", obj=person)
+    person, jobs = selectors.profile_page(request.user, person_id)
     return render(request, "reporting/profile.html", {"person": person, "jobs": jobs})
 
 
@@ -271,18 +269,10 @@ def job_download(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "reporting/job_expired.html", context, status=410)
     if not job.has_file:
         raise Http404("This file is not ready.")
-    record_event(request.user, "report.downloaded", authority_id=job.authority_id, obj=job)
-    if job.person_id is not None:
-        # A profile PDF is a read of the person's record: it shows on their page.
-        record_event(
-            request.user,
-            "person.profile_downloaded",
-            authority_id=job.authority_id,
-            obj=job.person,
-            changes={"job": job.pk},
-        )
     return FileResponse(
-        job.output.open("rb"), as_attachment=True, filename=safe_download_name(job.filename)
+        selectors.open_download(request.user, job),
+        as_attachment=True,
+        filename=safe_download_name(job.filename),
     )
 
 

@@ -14,7 +14,23 @@ AS_RUNTIME=(env -u DATABASE_OWNER_URL -u DATABASE_WORKER_URL)
 WORKER=$!
 "${AS_WORKER[@]}" .venv/bin/celery -A dsr beat --loglevel=INFO --schedule var/celerybeat-schedule >var/log/beat.log 2>&1 &
 BEAT=$!
-trap 'kill $WORKER $BEAT 2>/dev/null || true' EXIT INT TERM
+# Demo only: a local OpenID Connect provider (tests/oidc/provider.mjs, the one the tests use) so
+# "Sign in with your organisation" can be tried. It is not an identity provider for real use: its
+# people and password are printed below. DSR_DEMO_ORGANISATION=off leaves it out.
+ORGANISATION=""
+OIDC_PORT="${DSR_DEMO_OIDC_PORT:-9400}"
+if [ "${DSR_DEMO_ORGANISATION:-on}" != "off" ] && command -v node >/dev/null 2>&1 \
+    && [ -d node_modules/oidc-provider ]; then
+  export DSR_OIDC_SECRET_DEMO="demo-organisation-secret"
+  DSR_CLIENT_SECRET="$DSR_OIDC_SECRET_DEMO" node tests/oidc/provider.mjs "$OIDC_PORT" \
+    >var/log/organisation.log 2>&1 &
+  ORGANISATION=$!
+  "${AS_WORKER[@]}" .venv/bin/python manage.py identity_provider --slug demo-organisation \
+    --name "Demo Health Board" --issuer "http://127.0.0.1:$OIDC_PORT" --client-id dsr \
+    --secret-env DSR_OIDC_SECRET_DEMO --domains demo.dsr.scot --authority S37000006 \
+    --trust-mfa yes --enabled yes >/dev/null
+fi
+trap 'kill $WORKER $BEAT $ORGANISATION 2>/dev/null || true' EXIT INT TERM
 cat <<MSG
 
   Dynamic Support Register: http://$HOST:$PORT/
@@ -27,9 +43,17 @@ cat <<MSG
   (every authority has lead., practitioner. and viewer. accounts named after it)
 
   Leads and the analyst then enter a code from an authenticator app. Either add this key
-  to an app (time-based, 6 digits): $(.venv/bin/python -c 'from registers.demo import demo_totp_base32 as k; print(k())')
+  to an app (time-based, 6 digits): $(DJANGO_SETTINGS_MODULE=dsr.settings .venv/bin/python -c 'import django; django.setup(); from registers.demo import demo_totp_base32 as k; print(k())')
   or print the current code with: .venv/bin/python manage.py demo_code
 
+$(if [ -n "$ORGANISATION" ]; then cat <<ORG
+  Sign in with your organisation (a local demo provider on port $OIDC_PORT, never for real use):
+  type lead.dumfries-and-galloway@demo.dsr.scot, choose "Sign in with Demo Health Board", and
+  sign in there with the password organisation-password. Its second factor counts for ours.
+  Other demo.dsr.scot accounts: choose "Sign in with a password instead".
+
+ORG
+fi)
   Celery worker and beat logs: var/log/. Press Ctrl+C to stop.
 
 MSG

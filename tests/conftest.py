@@ -18,6 +18,9 @@ from tests.factories import (
     pass_second_factor,
 )
 
+# The real OpenID Connect provider and its configuration (tests/oidc/).
+from tests.oidc import identity_provider, organisation  # noqa: F401
+
 # The suite logs in as the owner role: it creates the test database and runs the migrations, and
 # it flushes the tables after a transactional test (TRUNCATE is the owner's alone). Everything else
 # acts as another role, set on the session: tests arrange their data as the cross-tenant role

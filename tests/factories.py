@@ -182,7 +182,7 @@ def long_gone(lead, nithsdale, *, left: dt.date = dt.date(2017, 6, 30), ref: str
         risk_rating="red",
         reason="Mother Janet MacLeod can no longer care at home",
         effective_date=dt.date(2016, 2, 1),
-    )
+    ).person
     services.record_review(
         lead,
         person,

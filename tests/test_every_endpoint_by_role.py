@@ -234,6 +234,10 @@ BUILDERS: dict[str, Callable[[World], dict[str, Target]]] = {
     "action": lambda w: {"action": Target("deactivate", "deactivate", anyone=True)},
     "uidb64": lambda w: {"sign-in link": Target("MQ", "MQ", anyone=True)},
     "token": lambda w: {"sign-in link": Target("set-password", "set-password", anyone=True)},
+    # An organisation's sign-in (service configuration, not a tenant's object): open to anyone.
+    "slug": lambda w: {
+        "organisation sign-in": Target("no-such-organisation", "no-such-organisation", anyone=True)
+    },
     # The admin site: its own sign-in for the superuser, before any object is looked up.
     **{
         f"admin {param}": (lambda w: {"admin": Target("1", "1", admin=True)})

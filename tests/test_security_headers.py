@@ -87,12 +87,12 @@ def test_every_main_page_error_page_and_api_answer_carries_the_security_headers(
 
 
 def test_the_server_error_page_carries_the_security_headers(client, lead, monkeypatch):
-    from registers import views
+    from registers import selectors
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(views.selectors, "category_counts", broken)
+    monkeypatch.setattr(selectors, "category_counts", broken)
     client.raise_request_exception = False
     client.force_login(lead)
     response = client.get("/register/")

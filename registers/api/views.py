@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
@@ -25,32 +24,14 @@ from rest_framework.views import APIView
 
 from accounts.models import ApiClient
 from registers import access, codes, selectors, services
-from registers.audit import record_event
-from registers.models import IntegrationAuthority, Locality, Person, Review
+from registers.models import Locality, Person, Review
 
 from . import serializers as s
+from .auditing import audit_api_call
 from .authentication import BearerTokenAuthentication
-from .errors import PreconditionFailed, PreconditionRequired
 from .filters import PersonApiFilter
 from .permissions import ApiClientScopes, api_client
-
-
-def etag(person: Person) -> str:
-    return f'"{person.version}"'
-
-
-def if_match_version(request: Request, *, required: bool = True) -> int | None:
-    """The version named by If-Match: missing is 428 (when required); unreadable is 412."""
-    raw = (request.headers.get("If-Match") or "").strip()
-    if not raw:
-        if required:
-            raise PreconditionRequired()
-        return None
-    tag = raw[2:] if raw.startswith("W/") else raw
-    tag = tag.strip('"')
-    if not (tag.isascii() and tag.isdigit()):
-        raise PreconditionFailed('If-Match must carry a person\'s ETag, such as "3".')
-    return int(tag)
+from .preconditions import check_if_match, etag
 
 
 class Cursor(CursorPagination):
@@ -104,22 +85,6 @@ class ApiClientView(APIView):
         response = super().finalize_response(request, response, *args, **kw)
         audit_api_call(request, response)
         return response
-
-
-def audit_api_call(request: Request, response: Response) -> None:
-    client = api_client(request)
-    if client is None or connection.needs_rollback:
-        return
-    record_event(
-        client.service_user,
-        "api.call",
-        authority_id=client.authority_id,
-        changes={
-            "method": request.method,
-            "path": request.get_full_path()[:300],
-            "status": response.status_code,
-        },
-    )
 
 
 def _person_response(person: Person, context: dict[str, Any], code: int = 200) -> Response:
@@ -228,9 +193,7 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
 
     def _update(self, request: Request, pk: int, *, partial: bool) -> Response:
         person = access.person_for_write(request.user, int(pk))
-        version = if_match_version(request)
-        if version != person.version:  # checked again under lock by the service
-            raise services.StaleVersion(person.version)
+        version = check_if_match(request, person)
         serializer = self.get_serializer(person, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         person = services.update_person(
@@ -276,7 +239,7 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
             request.user,
             self.client.authority_id,
             local_reference=reference,
-            version=if_match_version(request, required=False),
+            version=check_if_match(request, required=False),
             **serializer.validated_data,
         )
         return _person_response(person, self.get_serializer_context(), 201 if created else 200)
@@ -295,10 +258,9 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
         items: list[tuple[int, dict[str, Any]]] = []
         errors: dict[int, Any] = {}
         context = self.get_serializer_context()
-        context["localities"] = {
-            locality.pk: locality
-            for locality in Locality.objects.filter(authority_id=self.client.authority_id)
-        }
+        context["localities"] = selectors.localities_by_id(
+            request.user, authority_id=self.client.authority_id
+        )
         for index, raw in enumerate(envelope.validated_data["people"]):
             item = s.BulkPersonSerializer(data=raw, context=context)
             if item.is_valid():
@@ -324,10 +286,7 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
 class PersonNested(ApiClientView, mixins.ListModelMixin, generics.GenericAPIView):
     def person_for_write(self) -> tuple[Person, int]:
         person = access.person_for_write(self.request.user, int(self.kwargs["person_id"]))
-        version = if_match_version(self.request)
-        if version != person.version:  # checked again under lock by the service
-            raise services.StaleVersion(person.version)
-        return person, version
+        return person, check_if_match(self.request, person)
 
 
 @extend_schema_view(
@@ -359,14 +318,13 @@ class StatusChangeList(PersonNested):
         person, version = self.person_for_write()
         serializer = s.StatusChangeCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        person = services.record_status_change(
+        change = services.record_status_change(
             request.user, person.pk, version=version, **serializer.validated_data
         )
-        change = person.status_changes.order_by("-id").select_related("changed_by").first()
         return Response(
             s.StatusChangeSerializer(change).data,
             status=status.HTTP_201_CREATED,
-            headers={"ETag": etag(person)},
+            headers={"ETag": etag(change.person)},
         )
 
 
@@ -401,11 +359,10 @@ class ReviewList(PersonNested):
         review = services.record_review(
             request.user, person.pk, version=version, **serializer.validated_data
         )
-        person = Person.objects.only("version").get(pk=person.pk)
         return Response(
             self.get_serializer(review).data,
             status=status.HTTP_201_CREATED,
-            headers={"ETag": etag(person)},
+            headers={"ETag": etag(review.person)},
         )
 
 
@@ -431,12 +388,8 @@ def _choices(choices: Any) -> list[dict[str, str]]:
 )
 class CodesView(ApiClientView):
     def get(self, request: Request) -> Response:
-        others = (
-            IntegrationAuthority.objects.exclude(pk=self.client.authority_id)
-            .order_by("code")
-            .values_list("code", "name")
-        )
-        host_areas = [{"value": c, "label": n} for c, n in others]
+        others = selectors.host_area_authorities(authority_id=self.client.authority_id)
+        host_areas = [{"value": c, "label": n} for c, n in sorted(others)]
         host_areas += _choices(codes.HostAreaOutsideScotland)
         return Response(
             {

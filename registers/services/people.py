@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from .. import access
-from ..audit import record_event
+from ..audit import AuditAction, record_event
 from ..codes import ChangeKind, LeavingReason, values
 from ..models import (
     HOSPITAL_FIELDS,
@@ -20,6 +20,7 @@ from ..models import (
     Locality,
     Person,
     Review,
+    StatusChange,
 )
 from ..validation import (
     ADULT_AGE,
@@ -41,6 +42,7 @@ from .records import (  # noqa: E402
     _append_history,
     _clean_text,
     _finish,
+    _finish_with_change,
     _host_areas,
     _last_change_date,
     _locked,
@@ -85,7 +87,7 @@ def add_person(
         reason=reason,
         effective_date=person.date_added,
     )
-    record_event(actor, "person.added", obj=person, changes=_chi_confirmation(person))
+    record_event(actor, AuditAction.PERSON_ADDED, obj=person, changes=_chi_confirmation(person))
     return person
 
 
@@ -220,10 +222,11 @@ def record_status_change(
     risk_factors: Iterable[str] | None = (),
     effective_date: dt.date | None = None,
     **event: Any,
-) -> Person:
+) -> StatusChange:
     """A new category, urgent reason, risk rating, or hospital/placement event, with its reason.
 
-    `risk_factors` None keeps the person's current ones."""
+    `risk_factors` None keeps the person's current ones. Returns the new history entry, whose
+    `person` is the saved person at their new version: all an API answer needs, without a read."""
     unknown = set(event) - set(HOSPITAL_FIELDS) - set(PLACEMENT_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -243,7 +246,7 @@ def record_status_change(
         risk_factors=risk_factors,
         event=event,
     )
-    return _finish(
+    return _finish_with_change(
         actor,
         person,
         kind=ChangeKind.STATUS,
@@ -317,6 +320,8 @@ def record_review(
     next_review_due: dt.date | None = None,
     actions: str = "",
 ) -> Review:
+    """The review, with the next one due; the returned review's `person` is the saved person at
+    their new version (an API answer needs no further read)."""
     person, before = _locked(actor, person, version)
     errors: dict[str, list[str]] = {}
     if review_date > _today():

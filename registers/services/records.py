@@ -16,16 +16,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from .. import access
-from ..audit import record_event
+from .. import access, selectors
+from ..audit import AuditAction, record_event
 from ..models import (
     HOSPITAL_FIELDS,
     PLACEMENT_FIELDS,
-    IntegrationAuthority,
     Person,
     StatusChange,
 )
-from ..validation import host_area_codes
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -98,8 +96,7 @@ class _HostAreas(Container[str]):
 
     def __contains__(self, code: object) -> bool:
         if self._codes is None:
-            others = IntegrationAuthority.objects.exclude(pk=self.authority_id).order_by()
-            self._codes = set(host_area_codes(list(others.values_list("code", flat=True))))
+            self._codes = selectors.host_area_codes(authority_id=self.authority_id)
         return code in self._codes
 
 
@@ -261,6 +258,22 @@ def _finish(
     reason: str = "",
     effective_date: dt.date | None = None,
 ) -> Person:
+    return _finish_with_change(
+        actor, person, kind=kind, before=before, reason=reason, effective_date=effective_date
+    ).person
+
+
+def _finish_with_change(
+    actor: User,
+    person: Person,
+    *,
+    kind: str,
+    before: dict[str, Any],
+    reason: str = "",
+    effective_date: dt.date | None = None,
+) -> StatusChange:
+    """Save the changed person, append their history entry and audit it; the entry is returned
+    (its `person` is the saved person, at their new version)."""
     _bump(person)
     _save(person)
     change = _append_history(
@@ -271,5 +284,5 @@ def _finish(
         reason=reason,
         effective_date=effective_date or _today(),
     )
-    record_event(actor, f"person.{kind}", obj=person, changes=change.changes)
-    return person
+    record_event(actor, AuditAction(f"person.{kind}"), obj=person, changes=change.changes)
+    return change

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 
 from .. import access
-from ..audit import record_events
+from ..audit import AuditAction, record_events
 from ..codes import ChangeKind
 from ..models import Locality, Person, StatusChange
 from ..validation import normalise_status, raise_if
@@ -172,7 +172,7 @@ def update_person(
             risk_rating=status.pop("risk_rating"),
             risk_factors=status.pop("risk_factors") or (),
             **status,
-        )
+        ).person
     if plan["locality"] is not None:
         current = move_locality(
             actor, current.pk, version=current.version, locality=plan["locality"], reason=reason
@@ -542,7 +542,7 @@ class _Batch:
                 effective_date=person.date_added,
             )
             self.rows.append(change)
-            self.events.append(("person.added", person, _chi_confirmation(person)))
+            self.events.append((AuditAction.PERSON_ADDED, person, _chi_confirmation(person)))
         changed = [person for person, _, _ in self.changes.values()]
         if changed:
             names = {"version", "updated_at"}

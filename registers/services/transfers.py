@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import access
-from ..audit import record_event
+from ..audit import AuditAction, record_event
 from ..codes import ChangeKind, LeavingReason, TransferStatus
 from ..models import (
     IntegrationAuthority,
@@ -89,7 +89,10 @@ def request_transfer(
         requested_by=actor,
     )
     record_event(
-        actor, "transfer.requested", obj=transfer, changes={"to_authority": to_authority.code}
+        actor,
+        AuditAction.TRANSFER_REQUESTED,
+        obj=transfer,
+        changes={"to_authority": to_authority.code},
     )
     return transfer
 
@@ -113,7 +116,7 @@ def _decide(actor: User, transfer: Transfer, status: str, note: str = "") -> Tra
     )
     record_event(
         actor,
-        f"transfer.{status}",
+        AuditAction(f"transfer.{status}"),
         authority_id=deciding_authority,
         obj=transfer,
         changes={"note": note.strip()},
@@ -258,5 +261,5 @@ def _open_receiving_entry(
         reason=f"Transferred from {sent.authority_name}: {transfer.reason}",
         effective_date=today,
     )
-    record_event(actor, "person.added", obj=person, changes={"transfer": transfer.pk})
+    record_event(actor, AuditAction.PERSON_ADDED, obj=person, changes={"transfer": transfer.pk})
     return person

@@ -4,8 +4,8 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 
+from registers.api.auditing import audit_api_call
 from registers.api.permissions import ReadScopeOrSignedIn
-from registers.api.views import audit_api_call
 from reporting import selectors
 from reporting.models import AuthorityReturn
 

@@ -4,11 +4,15 @@ They need the front-end assets (`bash scripts/assets.sh`) and /usr/bin/chromium
 (`bash scripts/browser.sh`); `make test` runs both first.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.test import Client
+
+from registers import services
+from tests.factories import PersonFactory
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -70,3 +74,23 @@ def signed_in(chromium, live_server):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def varied_register(lead, nithsdale):
+    """People in hospital (delayed), at risk and appropriately out of area, the first reviewed
+    today: every kind of row and badge the pages draw. Returns the person in hospital."""
+    person = PersonFactory(
+        locality=nithsdale, in_hospital=True, ready_for_discharge_date=dt.date(2024, 3, 1)
+    )
+    PersonFactory(locality=nithsdale, at_risk=True)
+    PersonFactory(locality=nithsdale, appropriate_out_of_area=True)
+    services.record_review(
+        lead,
+        person,
+        version=person.version,
+        review_date=dt.date.today(),
+        attendees="Team",
+        outcome="Stable",
+    )
+    return person

@@ -1,13 +1,9 @@
 """axe-core (from npm, served locally) run against the main pages: no serious or critical
 violations. It is added as an init script, which a Content-Security-Policy does not block."""
 
-import datetime as dt
-
 import pytest
 
-from registers import services
 from tests.browser.conftest import VENDOR
-from tests.factories import PersonFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,21 +17,9 @@ RUN_AXE = """async () => {
 
 
 def test_the_main_pages_have_no_serious_accessibility_violations(
-    signed_in, lead, nithsdale, other_authority
+    signed_in, lead, varied_register, other_authority
 ):
-    person = PersonFactory(
-        locality=nithsdale, in_hospital=True, ready_for_discharge_date=dt.date(2024, 3, 1)
-    )
-    PersonFactory(locality=nithsdale, at_risk=True)
-    PersonFactory(locality=nithsdale, appropriate_out_of_area=True)
-    services.record_review(
-        lead,
-        person,
-        version=person.version,
-        review_date=dt.date.today(),
-        attendees="Team",
-        outcome="Stable",
-    )
+    person = varied_register
     page = signed_in(lead, init_script=(VENDOR / "axe-core" / "axe.min.js").read_text())
     pages = [
         "/register/",

@@ -11,11 +11,9 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from registers import services
 from reporting.census import latest_census_date
 from tests.browser.conftest import VENDOR
 from tests.browser.test_accessibility import RUN_AXE
-from tests.factories import PersonFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -61,6 +59,7 @@ def _ids(person, lead, practitioner, authority, census) -> dict[str, int | str]:
         "census_date": census.isoformat(),
         "uidb64": "MQ",
         "token": "set-password",
+        "organisation-sign-in:slug": "no-such-organisation",
         # Objects this test does not make: their pages answer 404, which is checked too.
         "transfers:pk": 987654,
         "imports:pk": 987654,
@@ -91,18 +90,9 @@ def _check(page, path: str, width: int, artifacts) -> list[str]:
 
 
 def test_every_page_fits_a_phone_and_a_desktop_with_navigation_and_no_serious_violations(
-    signed_in, lead, practitioner, analyst, nithsdale, authority, artifacts
+    signed_in, lead, practitioner, analyst, varied_register, authority, artifacts
 ):
-    person = PersonFactory(locality=nithsdale, in_hospital=True)
-    PersonFactory(locality=nithsdale, at_risk=True)
-    services.record_review(
-        lead,
-        person,
-        version=person.version,
-        review_date=dt.date.today(),
-        attendees="Team",
-        outcome="Stable",
-    )
+    person = varied_register
     census = latest_census_date(dt.date.today())
     ids = _ids(person, lead, practitioner, authority, census)
     paths = sorted({_fill(r, ids) for r in _routes() if not NOT_PAGES.search(r)})

@@ -115,3 +115,56 @@ def test_the_scan_recognises_the_decisions_the_access_module_makes():
     hits = decisions_in(ROOT / "registers" / "access.py")
     assert any(".lead_authorities" in hit for hit in hits)
     assert any("scope_for(" in hit for hit in hits)
+
+
+# Thin views: the modules that answer URLs (found from the URL configuration, as the role x
+# endpoint test finds its pages) read through selectors and write through services. An empty
+# queryset for a schema generator (`.objects.none()`) reads nothing.
+INLINE_QUERY = re.compile(r"\.objects\.(?!none\(\))")
+AUDIT_WRITE = re.compile(r"\brecord_events?\(")
+
+
+def view_modules() -> set[Path]:
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    found: set[Path] = set()
+
+    def walk(patterns: list) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns)
+            elif isinstance(pattern, URLPattern):
+                module = inspect.getmodule(inspect.unwrap(pattern.callback))
+                path = Path(inspect.getsourcefile(module)) if module else None
+                if path and path.is_relative_to(ROOT) and "site-packages" not in path.parts:
+                    found.add(path)
+
+    walk(get_resolver().url_patterns)
+    # A views package's helpers (`common.py`) answer no URL themselves but are part of the views.
+    return found | {
+        sibling
+        for path in found
+        if path.parent.name == "views"
+        for sibling in path.parent.glob("*.py")
+    }
+
+
+def test_the_scan_finds_the_views_of_every_app_and_the_api():
+    names = {str(path.relative_to(ROOT)) for path in view_modules()}
+    assert {
+        "registers/views/people.py",
+        "accounts/views/staff.py",
+        "reporting/views.py",
+        "registers/api/views.py",
+        "reporting/api/views.py",
+    } <= names
+
+
+def test_views_write_no_queries_and_no_audit_rows_of_their_own():
+    found = [
+        f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
+        for path in sorted(view_modules())
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if INLINE_QUERY.search(line) or AUDIT_WRITE.search(line)
+    ]
+    assert found == [], "Call a selector (reads, audited reads) or a service:\n" + "\n".join(found)

@@ -25,7 +25,7 @@ def test_every_change_to_a_person_is_audited_with_what_changed(lead, person, aut
         risk_rating="red",
         reason="Provider gave notice",
         effective_date=dt.date.today(),
-    )
+    ).person
     services.remove_from_register(
         lead,
         person,

@@ -139,7 +139,7 @@ def seed_through_every_path(client, lead, other_lead, authority, other_authority
         urgent_reason="at_risk_of_breakdown",
         risk_rating="red",
         reason="Zephyrine Quillfeather's carer Aled Vasquez-Tull has given notice",
-    )
+    ).person
     services.record_review(
         lead,
         person,

@@ -4,7 +4,7 @@ from django.db import transaction
 from accounts.models import User
 from accounts.services import invitation_status, send_invitation
 from registers import access
-from registers.audit import record_event
+from registers.audit import AuditAction, record_event
 
 
 class Command(BaseCommand):
@@ -36,7 +36,9 @@ class Command(BaseCommand):
             user.save()
             record_event(
                 None,
-                "national.administrator_revoked" if revoke else "national.administrator_appointed",
+                AuditAction.NATIONAL_ADMINISTRATOR_REVOKED
+                if revoke
+                else AuditAction.NATIONAL_ADMINISTRATOR_APPOINTED,
                 obj=user,
                 changes={"email": email},
             )

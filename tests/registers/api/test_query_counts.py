@@ -37,3 +37,61 @@ def test_listing_history_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(15):
         page = cms.get(f"/api/v1/people/{person.pk}/status-changes/?page_size=100").json()
     assert len(page["results"]) == changes
+
+
+def _reads_after_the_change(captured, tables: tuple[str, ...]) -> list[str]:
+    """SELECTs of the given tables after the change's last write (audit rows aside)."""
+    sql = [query["sql"] for query in captured.captured_queries]
+    writes = [
+        i
+        for i, statement in enumerate(sql)
+        if statement.startswith(("INSERT", "UPDATE")) and '"registers_auditevent"' not in statement
+    ]
+    return [
+        statement
+        for statement in sql[writes[-1] + 1 :]
+        if statement.startswith("SELECT") and any(f'"{table}"' in statement for table in tables)
+    ]
+
+
+def test_a_status_change_is_answered_without_reading_it_back(cms, person):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = cms.post(
+            f"/api/v1/people/{person.pk}/status-changes/",
+            {
+                "category": "urgent",
+                "urgent_reason": "at_risk_of_breakdown",
+                "risk_rating": "red",
+                "reason": "Placement ending",
+            },
+            format="json",
+            HTTP_IF_MATCH=f'"{person.version}"',
+        )
+    assert response.status_code == 201, response.json()
+    assert response["ETag"] == f'"{person.version + 1}"'
+    assert _reads_after_the_change(captured, ("registers_statuschange", "registers_person")) == []
+    stored = cms.get(f"/api/v1/people/{person.pk}/status-changes/").json()["results"][-1]
+    assert stored == response.json()
+
+
+def test_a_review_is_answered_without_reading_the_person_again(cms, person):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        response = cms.post(
+            f"/api/v1/people/{person.pk}/reviews/",
+            {
+                "review_date": timezone.localdate().isoformat(),
+                "attendees": "Key worker, family",
+                "outcome": "Stable",
+            },
+            format="json",
+            HTTP_IF_MATCH=f'"{person.version}"',
+        )
+    assert response.status_code == 201, response.json()
+    assert response["ETag"] == f'"{person.version + 1}"'
+    assert _reads_after_the_change(captured, ("registers_person", "registers_review")) == []

@@ -1,5 +1,5 @@
 """The lead's localities pages: list and add, rename, retire, and move people between localities.
-Thin: the rules are in registers/localities.py, the reads in selectors.py."""
+Thin: the rules are in registers/localities.py, the reads in registers/selectors.py."""
 
 from __future__ import annotations
 
@@ -10,24 +10,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from . import access, localities, selectors
-from .current_authority import current_authority
-from .forms import LocalityNameForm, MovePeopleForm, attach_errors
-from .models import IntegrationAuthority, Locality
-
-
-def _led_authority(request: HttpRequest) -> IntegrationAuthority:
-    authority = current_authority(request)
-    if authority is None:
-        raise Http404("No authority in your scope.")
-    access.require_lead(request.user, authority.pk)
-    return authority
+from .. import access, localities, selectors
+from ..forms import LocalityNameForm, MovePeopleForm, attach_errors
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def locality_list(request: HttpRequest) -> HttpResponse:
-    authority = _led_authority(request)
+    authority = access.led_authority(request)
     form = LocalityNameForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -50,7 +40,7 @@ def locality_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def locality_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    authority = _led_authority(request)
+    authority = access.led_authority(request)
     locality = (
         selectors.locality_overview(request.user, authority_id=authority.pk).filter(pk=pk).first()
     )
@@ -61,7 +51,7 @@ def locality_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST if action == "rename" else None, initial={"name": locality.name}
     )
     people = list(selectors.people_in_locality(request.user, locality))
-    targets = Locality.objects.active().filter(authority_id=authority.pk).exclude(pk=locality.pk)
+    targets = selectors.locality_move_targets(request.user, locality)
     move = MovePeopleForm(
         request.POST if action == "move" else None, targets=targets, people=people
     )

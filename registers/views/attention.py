@@ -8,8 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from . import reminders
-from .current_authority import current_authority
+from .. import reminders
+from ..current_authority import current_authority
 
 
 @login_required

@@ -3,50 +3,34 @@ role again and audits every change)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from registers import access
 from registers.forms import attach_errors
 from registers.models import IntegrationAuthority
 
-from . import services
-from .forms import AddStaffForm, ApiClientForm, GrantsForm, HandOverForm, RoleForm
-from .models import ApiClient, LocalityUserObjectPermission, Membership
+from .. import oidc, selectors, services
+from ..forms import AddStaffForm, GrantsForm, HandOverForm, RoleForm
+from ..models import Membership
 
 
 def _membership(request: HttpRequest, pk: int) -> tuple[IntegrationAuthority, Membership]:
     authority = access.led_authority(request)
-    membership = (
-        Membership.objects.filter(authority=authority, pk=pk).select_related("user").first()
-    )
-    if membership is None:
-        raise access.out_of_scope(request.user, "membership", pk, "No such member of your staff.")
-    return authority, membership
-
-
-def _granted(authority: IntegrationAuthority) -> dict[int, list[str]]:
-    grants: dict[int, set[str]] = defaultdict(set)
-    rows = LocalityUserObjectPermission.objects.filter(
-        content_object__authority=authority
-    ).values_list("user_id", "content_object__name")
-    for user_id, name in rows:
-        grants[user_id].add(name)
-    return {user_id: sorted(names) for user_id, names in grants.items()}
+    return authority, selectors.staff_member(request.user, authority=authority, pk=pk)
 
 
 @login_required
 def staff_list(request: HttpRequest) -> HttpResponse:
     authority = access.led_authority(request)
-    members = Membership.objects.filter(authority=authority).select_related("user")
-    grants = _granted(authority)
-    rows = [(m, grants.get(m.user_id, []), services.invitation_status(m.user)) for m in members]
+    rows = [
+        (member, grants, services.invitation_status(member.user))
+        for member, grants in selectors.staff(request.user, authority=authority)
+    ]
     return render(request, "accounts/staff_list.html", {"rows": rows, "authority": authority})
 
 
@@ -70,9 +54,7 @@ def staff_add(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def staff_member(request: HttpRequest, pk: int) -> HttpResponse:
     authority, membership = _membership(request, pk)
-    granted = authority.localities.filter(
-        localityuserobjectpermission__user=membership.user
-    ).distinct()
+    granted = selectors.granted_localities(request.user, membership)
     action = request.POST.get("action")
     role_form = RoleForm(
         request.POST if action == "role" else None, initial={"role": membership.role}
@@ -171,70 +153,17 @@ def hand_over(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/hand_over.html", {"form": form, "authority": authority})
 
 
-# API clients: the lead's local case-management systems. A token is shown once, on the page that
-# answers its creation or rotation, and never again (only its hash is kept).
-def _api_client(request: HttpRequest, pk: int) -> ApiClient:
-    authority = access.led_authority(request)
-    client = ApiClient.objects.filter(authority=authority, pk=pk).first()
-    if client is None:
-        raise access.out_of_scope(
-            request.user, "api_client", pk, "No such API client in your authority."
-        )
-    return client
-
-
-def _show_token(
-    request: HttpRequest, client: ApiClient, token: str, *, rotated: bool
-) -> HttpResponse:
-    response = render(
-        request,
-        "accounts/api_client_token.html",
-        {"client": client, "token": token, "rotated": rotated},
-    )
-    response["Cache-Control"] = "no-store"
-    return response
-
-
 @login_required
-def api_client_list(request: HttpRequest) -> HttpResponse:
+@require_GET
+def identity_providers(request: HttpRequest) -> HttpResponse:
+    """The lead's read-only view of how their authority's staff may sign in (docs/sign-in.md)."""
     authority = access.led_authority(request)
-    clients = ApiClient.objects.filter(authority=authority).select_related("created_by")
     return render(
-        request, "accounts/api_clients.html", {"clients": clients, "authority": authority}
+        request,
+        "accounts/identity_providers.html",
+        {
+            "authority": authority,
+            "providers": selectors.identity_providers(request.user, authority=authority),
+            "redirect_uri": oidc.redirect_uri(request),
+        },
     )
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def api_client_add(request: HttpRequest) -> HttpResponse:
-    authority = access.led_authority(request)
-    form = ApiClientForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            client, token = services.create_api_client(request.user, authority, **form.cleaned_data)
-        except ValidationError as exc:
-            attach_errors(form, exc)
-        else:
-            return _show_token(request, client, token, rotated=False)
-    return render(request, "accounts/api_client_add.html", {"form": form})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def api_client_rotate(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _api_client(request, pk)
-    if request.method == "POST" and client.is_active:
-        client, token = services.rotate_api_client_token(request.user, client)
-        return _show_token(request, client, token, rotated=True)
-    return render(request, "accounts/api_client_confirm.html", {"client": client, "rotate": True})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def api_client_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    client = _api_client(request, pk)
-    if request.method == "POST" and client.is_active:
-        services.revoke_api_client(request.user, client)
-        messages.success(request, f"{client.name}'s token was revoked. It no longer works.")
-        return redirect("accounts:api_client_list")
-    return render(request, "accounts/api_client_confirm.html", {"client": client, "rotate": False})

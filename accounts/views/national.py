@@ -13,9 +13,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from registers import access
 from registers.forms import attach_errors
 
-from . import services
-from .forms import NationalAnalystForm
-from .models import User
+from .. import selectors, services
+from ..forms import NationalAnalystForm
 
 
 @login_required
@@ -31,8 +30,10 @@ def analyst_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{added.email} is now a national analyst.")
             return redirect("accounts:analyst_list")
-    analysts = User.objects.filter(is_national_analyst=True).order_by("last_name", "email")
-    rows = [(analyst, services.invitation_status(analyst)) for analyst in analysts]
+    rows = [
+        (analyst, services.invitation_status(analyst))
+        for analyst in selectors.national_analysts(request.user)
+    ]
     return render(request, "accounts/analyst_list.html", {"rows": rows, "form": form})
 
 
@@ -55,9 +56,7 @@ def analyst_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     access.require_national_administrator(request.user)
     if action not in ANALYST_ACTIONS:
         raise Http404("No such action.")
-    analyst = User.objects.filter(pk=pk, is_national_analyst=True).first()
-    if analyst is None:
-        raise Http404("No such national analyst.")
+    analyst = selectors.analyst_by_id(request.user, pk)
     service, done = ANALYST_ACTIONS[action]
     try:
         service(request.user, analyst)

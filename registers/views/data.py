@@ -1,7 +1,8 @@
 """Pages for the register's files and data protection: import, export, subject access, erasing an
 entry added in error. Lead only.
 
-Thin, like registers/views.py: the work is in registers/imports.py and registers/data_protection.py.
+Thin, like the other pages in registers/views/: the work is in registers/imports.py and
+registers/data_protection.py.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import access, data_protection, imports, selectors, services
-from .forms import EraseEntryForm, attach_errors
-from .models import ImportStatus
-from .validation import safe_download_name
+from .. import access, data_protection, imports, selectors, services
+from ..forms import EraseEntryForm, attach_errors
+from ..models import ImportStatus
+from ..validation import safe_download_name
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",

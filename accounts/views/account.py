@@ -18,8 +18,8 @@ from django.views.decorators.http import require_http_methods
 
 from registers.audit import client_ip_of
 
-from . import mfa, recovery
-from .forms import ConfirmPasswordForm, EmailDigestsForm, ForgottenPasswordForm
+from .. import mfa, recovery
+from ..forms import ConfirmPasswordForm, EmailDigestsForm, ForgottenPasswordForm
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,0 +1,135 @@
+"""The register as a whole: the list and its search, reviews due, the lead's dashboard and audit
+trail, and choosing which authority to work in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from .. import access, charts, selectors
+from ..codes import Category, UrgentReason
+from ..current_authority import choose_authority
+from ..filters import AuditEventFilter, PersonFilter
+from .common import (
+    authority_id_of,
+)
+
+REVIEW_WINDOW_DAYS = 28
+
+COUNT_ROWS = [
+    (Category.URGENT.value, "Urgent"),
+    (f"urgent:{UrgentReason.IN_HOSPITAL}", "In hospital"),
+    (f"urgent:{UrgentReason.INAPPROPRIATE_OUT_OF_AREA}", "Inappropriate out of area"),
+    (f"urgent:{UrgentReason.AT_RISK_OF_BREAKDOWN}", "At risk of breakdown"),
+    (Category.ENHANCED_MONITORING.value, "Enhanced monitoring"),
+    (Category.APPROPRIATE_OUT_OF_AREA.value, "Appropriate out of area"),
+]
+
+
+def _counts(request: HttpRequest) -> dict[str, Any]:
+    counts = selectors.category_counts(request.user, authority_id=authority_id_of(request))
+    total = sum(counts.get(c.value, 0) for c in Category)
+    return {"rows": [(key, label, counts.get(key, 0)) for key, label in COUNT_ROWS], "total": total}
+
+
+@login_required
+def person_list(request: HttpRequest) -> HttpResponse:
+    people = selectors.register_people(request.user, authority_id=authority_id_of(request))
+    filters = PersonFilter(request.GET or None, queryset=people)
+    counts = _counts(request)
+    filtered = bool(request.GET.dict().keys() - {"page", "sort"})
+    search = filters.form.cleaned_data.get("q") if filters.is_bound and filters.is_valid() else ""
+    page = selectors.searched_page(
+        request.user,
+        filters.qs,
+        request.GET.get("page"),
+        per_page=settings.DSR_PAGE_SIZE,
+        # Unfiltered, the list is the whole register: its size is the counts' total.
+        count=None if filtered else counts["total"],
+        search=search,
+        authority_id=authority_id_of(request),
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filters": filters,
+        "form": filters.form,
+        "page": page,
+        "query": query.urlencode(),
+        "counts": counts,
+        "localities": selectors.localities_for(request.user, authority_id=authority_id_of(request)),
+        "filtered": filtered,
+        "today": timezone.localdate(),
+    }
+    template = "registers/_results.html" if request.htmx else "registers/person_list.html"
+    return render(request, template, context)
+
+
+@login_required
+def reviews_due(request: HttpRequest) -> HttpResponse:
+    people = selectors.reviews_due(
+        request.user, authority_id=authority_id_of(request), within_days=REVIEW_WINDOW_DAYS
+    )
+    page = selectors.page_of_people(
+        people, request.GET.get("page"), per_page=settings.DSR_PAGE_SIZE
+    )
+    return render(
+        request,
+        "registers/reviews_due.html",
+        {"page": page, "today": timezone.localdate(), "window": REVIEW_WINDOW_DAYS},
+    )
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    authority = access.led_authority(request)
+    counts = _counts(request)
+    trend = selectors.monthly_trend(request.user, authority_id=authority.pk)
+    return render(
+        request,
+        "registers/dashboard.html",
+        {
+            "counts": counts,
+            "bars": charts.bar_chart([(label, n) for _, label, n in counts["rows"]]),
+            "trend": trend,
+            "chart": charts.trend_chart(trend),
+        },
+    )
+
+
+@login_required
+@require_POST
+def switch_authority(request: HttpRequest) -> HttpResponse:
+    try:
+        authority_id = int(request.POST.get("authority", ""))
+    except ValueError:
+        authority_id = 0
+    authority = choose_authority(request, authority_id)
+    if authority is None:
+        raise Http404("No such authority in your scope.")
+    messages.success(request, f"You are now working in {authority.name}.")
+    return redirect("registers:person_list")
+
+
+@login_required
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The authority's audit trail for its lead: filter by who, what, person and dates."""
+    authority = access.led_authority(request)
+    events = selectors.audit_events(request.user, authority_id=authority.pk)
+    filters = AuditEventFilter(request.GET or None, queryset=events, authority_id=authority.pk)
+    page = Paginator(filters.qs, settings.DSR_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "registers/audit_log.html",
+        {"form": filters.form, "page": page, "query": query.urlencode(), "authority": authority},
+    )
