@@ -846,7 +846,7 @@ def request_return_reminder(
     cache.set(key, True, timeout=24 * 3600)
     record_event(
         actor,
-        "return.reminder_requested",
+        AuditAction.RETURN_REMINDER_REQUESTED,
         changes={
             "authority": authority.code,
             "census_date": census_date.isoformat(),
