@@ -119,6 +119,7 @@ class AuditAction(models.TextChoices):
     RETURN_ACCEPTED = "return.accepted"
     RETURN_RETURNED = "return.returned"
     RETURN_OPENED_FOR_DECISION = "return.opened_for_decision"
+    RETURN_REMINDER_REQUESTED = "return.reminder_requested"
     REPORT_REQUESTED = "report.requested"
     REPORT_QUEUE_FAILED = "report.queue_failed"
     REPORT_RETRIED = "report.retried"
@@ -136,6 +137,7 @@ class AuditAction(models.TextChoices):
     REMINDER_TRANSFER_WAITING = "reminder.transfer_waiting"
     REMINDER_RETURN_SENT_BACK = "reminder.return_sent_back"
     REMINDER_RETURN_SUBMITTED = "reminder.return_submitted"
+    REMINDER_RETURN_NATIONAL_REMINDER = "reminder.return_national_reminder"
     # Scope
     ACCESS_REFUSED = "access.refused"
     SYSTEM_SCOPE = "system_scope"

@@ -41,6 +41,9 @@ RETURN_OVERDUE = "return_overdue"
 TRANSFER_WAITING = "transfer_waiting"
 RETURN_SENT_BACK = "return_sent_back"
 RETURN_SUBMITTED = "return_submitted"
+# Sent when the national analyst asks (reporting.services.request_return_reminder), at most once
+# a day per authority and census date (the key is the census date and the day).
+RETURN_REMINDER_FROM_NATIONAL = "return_national_reminder"
 # The template of each kind (templates/emails/<name>.txt).
 TEMPLATES = {
     DIGEST: "reminder_weekly_digest",
@@ -49,6 +52,7 @@ TEMPLATES = {
     TRANSFER_WAITING: "reminder_transfer_waiting",
     RETURN_SENT_BACK: "reminder_return_sent_back",
     RETURN_SUBMITTED: "reminder_return_submitted",
+    RETURN_REMINDER_FROM_NATIONAL: "reminder_return_from_national",
 }
 
 
@@ -134,6 +138,11 @@ def weekly_digests(today: dt.date) -> list[Reminder]:
         for (user_id, authority_id), counts in sorted(totals.items())
         if counts["overdue"] or counts["due"]
     ]
+
+
+def leads() -> dict[int, tuple[int, str]]:
+    """Each authority's active lead: (user id, email). Read in the system scope."""
+    return _leads()
 
 
 def _leads() -> dict[int, tuple[int, str]]:

@@ -26,7 +26,7 @@ from .disclosure import (
     attack,
     protect_release,
 )
-from .tables import TABLE_LINKS, selected_cells
+from .tables import SCOTLAND_ONLY_TABLES, TABLE_LINKS, selected_cells
 
 Value = int | str
 MINIMUM_RETURNS = 2
@@ -97,6 +97,9 @@ DEFINITIONS = [
     "Movement in the quarter: people added or leaving after the previous census date up to this "
     "one; 'moved between categories' counts people on the register on both dates whose category "
     "or urgent reason differs.",
+    "Movement between census dates: each adult counted on either census date, by where they "
+    "stood at the previous census date (or not on the register) and where they stand at this "
+    "one (or left the register); urgent is split by its reason.",
 ]
 
 
@@ -136,6 +139,18 @@ def authority_document(ret: Any, *, authority_name: str) -> Document:
     )
 
 
+def align_tables(returns: list[Any]) -> list[Any]:
+    """Keep, in each return (in memory, never saved), the tables every return has: a return
+    built before a table was added to the return lacks it, and a release is one shape."""
+    if not returns:
+        return returns
+    common = set.intersection(*({t["key"] for t in ret.tables} for ret in returns))
+    for ret in returns:
+        if len(common) != len(ret.tables):
+            ret.tables = [t for t in ret.tables if t["key"] in common]
+    return returns
+
+
 def sum_tables(returns: list[Any]) -> list[dict[str, Any]]:
     """Scotland's tables: every return's cells added up (same shape in every return)."""
     totals = [dict(t, cells=[list(r) for r in t["cells"]]) for t in returns[0].tables]
@@ -147,7 +162,7 @@ def sum_tables(returns: list[Any]) -> list[dict[str, Any]]:
     return totals
 
 
-def _flat_columns(table: dict[str, Any]) -> list[str]:
+def flat_columns(table: dict[str, Any]) -> list[str]:
     if len(table["columns"]) == 1:
         return [label for _, label in table["rows"]]
     return [f"{r}: {c}" for _, r in table["rows"] for _, c in table["columns"]]
@@ -171,6 +186,8 @@ def linked_release(returns: list[Any]) -> Release:
     shape = returns[0].tables
     for a, ret in enumerate(returns):
         for t, table in enumerate(ret.tables):
+            if table["key"] in SCOTLAND_ONLY_TABLES:
+                continue  # published for Scotland only: no cell below Scotland level
             flat = _flat(table)
             for k, v in enumerate(flat):
                 values[(a, t, k)] = v
@@ -179,6 +196,8 @@ def linked_release(returns: list[Any]) -> Release:
                 terms = [((a, t, k), 1) for k in range(len(flat))] + [((a, t, TOTAL), -1)]
                 constraints.append(Constraint(tuple(terms)))
     for t, table in enumerate(shape):
+        if table["key"] in SCOTLAND_ONLY_TABLES:
+            continue
         columns = list(range(len(_flat(table)))) + ([TOTAL] if table["additive"] else [])
         for k in columns:
             terms = tuple(((a, t, k), 1) for a in range(len(returns)))
@@ -202,33 +221,6 @@ def protect_returns(returns: list[Any], *, threshold: int, width: int | None = N
     return protect_release(linked_release(returns), threshold=threshold, width=width)
 
 
-def by_authority_sheet(
-    index: int, returns: list[Any], names: list[tuple[str, str]], protection: Protection
-) -> Sheet:
-    """One table with a row per authority, as published (suppressed cells shown as one symbol)."""
-    table = returns[0].tables[index]
-    columns = _flat_columns(table)
-    header = ["Code", "Integration Authority", *columns]
-    if table["additive"]:
-        header.append("Total")
-    rows: list[list[Value]] = []
-    for a, (code, name) in enumerate(names):
-        shown = [protection.shown((a, index, k)) for k in range(len(columns))]
-        if table["additive"]:
-            shown.append(protection.shown((a, index, TOTAL)))
-        rows.append([code, name, *shown])
-    matrix = [_flat(ret.tables[index]) for ret in returns]
-    sums = [sum(col) for col in zip(*matrix, strict=True)] if matrix else [0] * len(columns)
-    total = ["", "Scotland", *sums, *([sum(sums)] if table["additive"] else [])]
-    return Sheet(
-        key=f"ia_{table['key']}",
-        title=f"By authority: {table['title']}",
-        header=header,
-        rows=rows,
-        total=total,
-    )
-
-
 def check_enough_returns(returns: list[Any]) -> None:
     if len(returns) < MINIMUM_RETURNS:
         raise ValidationError(
@@ -248,6 +240,118 @@ def disclosure_notes(threshold: int, width: int) -> list[str]:
     ]
 
 
+def national_release(
+    census_date: dt.date,
+    returns: list[Any],
+    *,
+    threshold: int,
+    all_authorities: int,
+    width: int | None = None,
+    protection: Protection | None = None,
+) -> dict[str, Any]:
+    """Every published figure of a national release, in a structured form (JSON-ready).
+
+    The national CSV, XLSX and PDF are rendered from this (`release_document`), and the national
+    build stores it on its job, so the figures on screen are the published ones by construction:
+    below Scotland level, a suppressed cell is the one symbol here already.
+    """
+    check_enough_returns(returns)
+    width = threshold if width is None else width
+    protection = protection or protect_returns(returns, threshold=threshold, width=width)
+    tables = []
+    for index, table in enumerate(sum_tables(returns)):
+        by_authority = None
+        if table["key"] not in SCOTLAND_ONLY_TABLES:
+            count = len(_flat(table))
+            by_authority = [
+                [protection.shown((a, index, k)) for k in range(count)]
+                + ([protection.shown((a, index, TOTAL))] if table["additive"] else [])
+                for a in range(len(returns))
+            ]
+        tables.append(
+            {
+                "key": table["key"],
+                "title": table["title"],
+                "rows": [list(r) for r in table["rows"]],
+                "columns": [list(c) for c in table["columns"]],
+                "additive": table["additive"],
+                "scotland": table["cells"],
+                "by_authority": by_authority,
+            }
+        )
+    return {
+        "census_date": census_date.isoformat(),
+        "threshold": threshold,
+        "width": width,
+        "all_authorities": all_authorities,
+        "returns": [
+            {
+                "code": ret.authority.code,
+                "name": ret.authority.name,
+                "status": ret.status,
+                "status_label": ret.get_status_display(),
+            }
+            for ret in returns
+        ],
+        "tables": tables,
+    }
+
+
+def release_by_authority_sheet(table: dict[str, Any], names: list[tuple[str, str]]) -> Sheet:
+    """One table with a row per authority, as published (suppressed cells shown as one symbol)."""
+    columns = flat_columns(table)
+    header = ["Code", "Integration Authority", *columns]
+    if table["additive"]:
+        header.append("Total")
+    rows: list[list[Value]] = [
+        [code, name, *shown]
+        for (code, name), shown in zip(names, table["by_authority"], strict=True)
+    ]
+    sums = _flat({"cells": table["scotland"]})
+    total = ["", "Scotland", *sums, *([sum(sums)] if table["additive"] else [])]
+    return Sheet(
+        key=f"ia_{table['key']}",
+        title=f"By authority: {table['title']}",
+        header=header,
+        rows=rows,
+        total=total,
+    )
+
+
+def release_document(release: dict[str, Any]) -> Document:
+    """The published national document, rendered from the stored release only."""
+    names = [(r["code"], r["name"]) for r in release["returns"]]
+    sheets = [
+        Sheet(
+            key="submissions",
+            title="Returns included",
+            header=["Code", "Integration Authority", "Status"],
+            rows=[[r["code"], r["name"], r["status_label"]] for r in release["returns"]],
+        )
+    ]
+    sheets += [
+        grid_sheet(dict(t, cells=t["scotland"]), prefix="Scotland: ") for t in release["tables"]
+    ]
+    sheets += [
+        release_by_authority_sheet(t, names)
+        for t in release["tables"]
+        if t["by_authority"] is not None
+    ]
+    notes = [
+        *DEFINITIONS,
+        f"Returns included: {len(names)} of {release['all_authorities']} Integration Authorities "
+        "(submitted or accepted). Scotland figures are the sum of the returns included.",
+        *disclosure_notes(release["threshold"], release["width"]),
+    ]
+    return Document(
+        title="Dynamic Support Register: national return",
+        census_date=dt.date.fromisoformat(release["census_date"]),
+        area="Scotland",
+        sheets=sheets,
+        notes=notes,
+    )
+
+
 def national_document(
     census_date: dt.date,
     returns: list[Any],
@@ -261,37 +365,17 @@ def national_document(
 
     With one return, Scotland's totals would be that authority's own unsuppressed figures, so at
     least two are needed before anything is published. The published document says which cells
-    are suppressed (one symbol) and never why.
+    are suppressed (one symbol) and never why. Rendered from the release (`national_release`).
     """
-    check_enough_returns(returns)
-    width = threshold if width is None else width
-    protection = protection or protect_returns(returns, threshold=threshold, width=width)
-    names = [(ret.authority.code, ret.authority.name) for ret in returns]
-    sheets = [
-        Sheet(
-            key="submissions",
-            title="Returns included",
-            header=["Code", "Integration Authority", "Status"],
-            rows=[
-                [c, n, ret.get_status_display()] for (c, n), ret in zip(names, returns, strict=True)
-            ],
+    return release_document(
+        national_release(
+            census_date,
+            returns,
+            threshold=threshold,
+            all_authorities=all_authorities,
+            width=width,
+            protection=protection,
         )
-    ]
-    sheets += [grid_sheet(t, prefix="Scotland: ") for t in sum_tables(returns)]
-    for index in range(len(returns[0].tables)):
-        sheets.append(by_authority_sheet(index, returns, names, protection))
-    notes = [
-        *DEFINITIONS,
-        f"Returns included: {len(returns)} of {all_authorities} Integration Authorities "
-        "(submitted or accepted). Scotland figures are the sum of the returns included.",
-        *disclosure_notes(threshold, width),
-    ]
-    return Document(
-        title="Dynamic Support Register: national return",
-        census_date=census_date,
-        area="Scotland",
-        sheets=sheets,
-        notes=notes,
     )
 
 
@@ -306,7 +390,7 @@ def disclosure_audit_document(
     ranges = attack(linked_release(returns), protection.hidden)
     for (a, t, k), kind in protection.hidden.items():
         table = returns[0].tables[t]
-        column = "Total" if k == TOTAL else _flat_columns(table)[k]
+        column = "Total" if k == TOTAL else flat_columns(table)[k]
         low, high = ranges[(a, t, k)]
         rows.append(
             [

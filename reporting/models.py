@@ -227,12 +227,22 @@ class ReportJob(models.Model):
     expired_at = models.DateTimeField(
         null=True, blank=True, help_text="when the file was deleted from storage"
     )
+    # A published national build (CSV, XLSX or PDF) stores the release it rendered: every
+    # published figure, suppression marks included (documents.national_release), and its headline
+    # figures. The national figures page reads these, never the returns.
+    release = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["authority", "census_date", "kind"], name="job_authority_census"),
             models.Index(fields=["census_date", "kind"], name="job_census_kind"),
+            # The national figures page: the latest built release of each census date.
+            models.Index(
+                fields=["census_date", "-finished_at"],
+                condition=Q(authority__isnull=True, status="done", release__isnull=False),
+                name="job_national_release",
+            ),
             # The expiry task's sweep: files still stored, oldest expiry first.
             models.Index(
                 fields=["expires_at"],

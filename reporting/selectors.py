@@ -20,11 +20,22 @@ from registers.audit import AuditAction
 from registers.models import IntegrationAuthority, Person
 
 from .census import latest_census_date, recent_census_dates, return_deadline
-from .models import AuthorityReturn, CensusSnapshot, JobKind, ReportJob, SnapshotRow
+from .models import (
+    PUBLISHED_NATIONAL_KINDS,
+    AuthorityReturn,
+    CensusSnapshot,
+    JobKind,
+    JobStatus,
+    ReportJob,
+    ReturnStatus,
+    SnapshotRow,
+)
 from .tables import WARNINGS, warning_codes
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+TREND_QUARTERS = 8
 
 
 @dataclass
@@ -202,3 +213,59 @@ def job_for_user(user: User, pk: int) -> ReportJob:
     if job.kind == JobKind.PERSON_PROFILE:
         access.person_for_read(user, job.person_id)
     return job
+
+
+# National figures on screen -----------------------------------------------------------------------
+
+DONE = (ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED)
+
+
+def return_flag(ret: AuthorityReturn | None, census_date: dt.date, today: dt.date) -> str:
+    """ "overdue" (the deadline, domain.md, has passed and the return is not submitted or
+    accepted), "due" (not yet submitted, deadline still ahead) or "" (submitted or accepted)."""
+    if ret is not None and ret.status in DONE:
+        return ""
+    return "overdue" if today > return_deadline(census_date) else "due"
+
+
+def _releases() -> QuerySet[ReportJob]:
+    return ReportJob.objects.filter(
+        authority__isnull=True,
+        kind__in=PUBLISHED_NATIONAL_KINDS,
+        status=JobStatus.DONE,
+        release__isnull=False,
+    )
+
+
+@dataclass
+class NationalFigures:
+    census_date: dt.date
+    dates: list[dt.date]
+    release: ReportJob | None  # the latest built national release of the census date
+    headlines: dict[dt.date, dict[str, Any]]  # each date's latest release's headline figures
+
+
+def national_figures(
+    user: User, census_date: dt.date, *, quarters: int = TREND_QUARTERS
+) -> NationalFigures:
+    """The latest built national release of the census date, and the headline figures of the
+    latest release of each of the quarters up to it, for the national analyst: two queries
+    whatever the number of authorities or dates. Only what a national file published is read;
+    returns are never touched here."""
+    access.require_national(user)
+    dates = recent_census_dates(census_date, quarters)
+    release = (
+        _releases()
+        .filter(census_date=census_date)
+        .select_related("requested_by")
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+    latest = (
+        _releases()
+        .filter(census_date__in=dates)
+        .order_by("census_date", "-finished_at", "-id")
+        .distinct("census_date")
+        .values_list("census_date", "release__headlines")
+    )
+    return NationalFigures(census_date, dates, release, dict(latest))

@@ -25,6 +25,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from dsr import cache
@@ -33,7 +34,7 @@ from registers import access
 from registers.audit import AuditAction, record_event
 from registers.models import IntegrationAuthority, Person
 
-from . import disclosure, documents
+from . import disclosure, documents, figures
 from .builders import pdf, tabular
 from .builders.charts import stacked_bars
 from .census import is_census_date
@@ -155,14 +156,20 @@ def submit_return(actor: User, ret: AuthorityReturn) -> AuthorityReturn:
     return ret
 
 
+def included_returns_count(census_date: dt.date) -> int:
+    """How many returns a national build of the census date would include now (submitted or
+    accepted), read in the caller's scope."""
+    return AuthorityReturn.objects.filter(
+        census_date=census_date, status__in=[ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED]
+    ).count()
+
+
 def national_build_blocker(census_date: dt.date, *, included: int | None = None) -> str:
     """Why a national file cannot be built for this census date yet ("" when it can), so the
     page can say so before anyone tries. `included`: the number of submitted or accepted
     returns, when the caller has already counted them (else read in the national scope)."""
     if included is None:
-        included = AuthorityReturn.objects.filter(
-            census_date=census_date, status__in=[ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED]
-        ).count()
+        included = included_returns_count(census_date)
     if included >= documents.MINIMUM_RETURNS:
         return ""
     return (
@@ -681,6 +688,7 @@ def _included_returns(job: ReportJob) -> tuple[list[AuthorityReturn], int]:
             .select_related("authority")
             .order_by("authority__name")
         )
+        documents.align_tables(returns)
         record_event(
             job.requested_by,
             AuditAction.NATIONAL_AGGREGATED,
@@ -717,10 +725,13 @@ def release_protection(returns: list[AuthorityReturn]) -> disclosure.Protection:
 
 
 def _national_document(scope: access.Scope, job: ReportJob) -> documents.Document:
-    """Disclosure control over the whole release is applied before anything is rendered."""
+    """Disclosure control over the whole release is applied before anything is rendered. The
+    release (every published figure, suppression marks included) is stored on the job, and the
+    file is rendered from it: the national figures page reads these stored releases, so what the
+    screen shows is what was published."""
     returns, authorities = _included_returns(job)
     documents.check_enough_returns(returns)
-    return documents.national_document(
+    release = documents.national_release(
         job.census_date,
         returns,
         threshold=settings.DSR_DISCLOSURE_THRESHOLD,
@@ -728,6 +739,9 @@ def _national_document(scope: access.Scope, job: ReportJob) -> documents.Documen
         all_authorities=authorities,
         protection=release_protection(returns),
     )
+    release["headlines"] = figures.release_headlines(release)
+    _step(scope, job.pk, release=release)
+    return documents.release_document(release)
 
 
 def _build_national_audit(scope: access.Scope, job: ReportJob) -> tuple[bytes, str]:
@@ -795,3 +809,78 @@ BUILDERS = {
     JobKind.NATIONAL_AUDIT: _build_national_audit,
     JobKind.PERSON_PROFILE: _build_person_profile,
 }
+
+
+# Reminders from the national team ---------------------------------------------------------------
+
+
+def _reminder_key(authority_id: int, census_date: dt.date, today: dt.date) -> str:
+    return f"dsr:national-reminder:{authority_id}:{census_date.isoformat()}:{today.isoformat()}"
+
+
+@transaction.atomic
+def request_return_reminder(
+    actor: User, *, authority_id: int, census_date: dt.date, today: dt.date | None = None
+) -> None:
+    """The national analyst asks an authority's lead, by email, for a return that is not yet
+    submitted (due or overdue). Audited; sent by the worker, which alone may read who the lead
+    is. At most one a day per authority and census date: a second request the same day is
+    refused here, and the worker's unique key (SentReminder) sends nothing twice even so."""
+    from .selectors import return_flag
+
+    access.require_national(actor)
+    _check_census_date(census_date)
+    today = today or timezone.localdate()
+    authority = IntegrationAuthority.objects.filter(pk=authority_id).first()
+    if authority is None:
+        raise ValidationError("No such authority.")
+    ret = AuthorityReturn.objects.filter(authority_id=authority_id, census_date=census_date).first()
+    if not return_flag(ret, census_date, today):
+        raise ValidationError(f"{authority.name}: the return is already submitted.")
+    key = _reminder_key(authority_id, census_date, today)
+    if cache.get(key):
+        raise ValidationError(
+            f"{authority.name}: a reminder for this return was sent today. You can send another "
+            "tomorrow."
+        )
+    cache.set(key, True, timeout=24 * 3600)
+    record_event(
+        actor,
+        AuditAction.RETURN_REMINDER_REQUESTED,
+        changes={
+            "authority": authority.code,
+            "census_date": census_date.isoformat(),
+            "day": today.isoformat(),
+        },
+    )
+    from .tasks import send_return_reminder as task
+
+    transaction.on_commit(
+        lambda: task.delay(authority_id, census_date.isoformat(), today.isoformat())
+    )
+
+
+def send_return_reminder(*, authority_id: int, census_date: dt.date, today: dt.date) -> int:
+    """The worker's half: find the lead (system scope) and send once per day (SentReminder)."""
+    from registers import reminders
+
+    from .census import return_deadline
+
+    with transaction.atomic(), access.system_scope("reminder from the national team"):
+        lead = reminders.leads().get(authority_id)
+        name = IntegrationAuthority.objects.filter(pk=authority_id).values_list("name", flat=True)
+        name = name.first()
+    if lead is None or name is None:
+        logger.warning("national reminder: authority %s has no active lead", authority_id)
+        return 0
+    reminder = reminders.Reminder(
+        recipient_id=lead[0],
+        email=lead[1],
+        authority_id=authority_id,
+        authority_name=name,
+        kind=reminders.RETURN_REMINDER_FROM_NATIONAL,
+        key=f"{census_date.isoformat()}:{today.isoformat()}",
+        path=reverse("reporting:return", args=[authority_id, census_date]),
+        counts={"census_date": census_date, "deadline": return_deadline(census_date)},
+    )
+    return reminders.send([reminder])

@@ -123,6 +123,7 @@ def reconstruct(authority_id: int, census_date: dt.date) -> Reconstruction:
     result = Reconstruction()
     added = moved = 0
     left: dict[str, int] = {}
+    transitions: dict[str, dict[str, int]] = {}
     for person in people:
         history = histories.get(person.pk)
         if history is None:  # on the register only after the census date
@@ -136,16 +137,48 @@ def reconstruct(authority_id: int, census_date: dt.date) -> Reconstruction:
             if date_left and previous < date_left <= census_date:
                 reason = state.get("leaving_reason") or "other"
                 left[reason] = left.get(reason, 0) + 1
+        before = history.at_previous
+        if adult:
+            origin = movement_state(before, previous)
+            destination = movement_state(state, census_date, since=previous)
+            if (origin, destination) != (NOT_ON_REGISTER, NOT_ON_REGISTER):
+                row = transitions.setdefault(origin, {})
+                row[destination] = row.get(destination, 0) + 1
         if not on_register(state, census_date):
             continue
-        before = history.at_previous
         was = (before["category"], before.get("urgent_reason")) if before else None
         now = (state["category"], state.get("urgent_reason"))
         if adult and was and on_register(before, previous) and was != now:
             moved += 1
         result.rows.append(_row(person, state, history.next_review_due, census_date))
-    result.movement = {"added": added, "left": left, "moved_between_categories": moved}
+    result.movement = {
+        "added": added,
+        "left": left,
+        "moved_between_categories": moved,
+        "transitions": transitions,
+    }
     return result
+
+
+# Where someone stood, for movement between census dates: the category, with urgent split by its
+# reason (the Coming Home question is where people in hospital and out of area went), or off the
+# register. Adults on the census date only, as in the return's tables.
+NOT_ON_REGISTER = "not_on_register"
+LEFT_REGISTER = "left_register"
+
+
+def movement_state(
+    state: dict[str, Any] | None, day: dt.date, *, since: dt.date | None = None
+) -> str:
+    """A person's place on `day` for the movement table: their urgent reason when urgent, their
+    category otherwise, or off the register; with `since` (the previous census date), someone
+    who left after it and by `day` is `left_register`."""
+    if state is not None and on_register(state, day):
+        return state.get("urgent_reason") or state["category"]
+    left = _date(state.get("date_left")) if state else None
+    if since is not None and left is not None and since < left <= day:
+        return LEFT_REGISTER
+    return NOT_ON_REGISTER
 
 
 def _state_fields() -> list[str]:

@@ -20,7 +20,7 @@ from registers.codes import (
     UrgentReason,
 )
 
-from .snapshots import ADULT_AGE
+from .snapshots import ADULT_AGE, LEFT_REGISTER, NOT_ON_REGISTER
 
 AGE_GROUPS = [("18-24", 18, 24), ("25-34", 25, 34), ("35-44", 35, 44), ("45-54", 45, 54)]
 AGE_GROUPS += [("55-64", 55, 64), ("65+", 65, 200)]
@@ -34,6 +34,22 @@ HOST_GROUPS = [
     ("outside_uk", "Outside the UK"),
 ]
 NOT_RECORDED = ("not_recorded", "Not recorded")
+# Where people stood at a census date, for movement between census dates: urgent split by reason.
+PLACES = [
+    [UrgentReason.IN_HOSPITAL.value, "Urgent: in hospital"],
+    [UrgentReason.INAPPROPRIATE_OUT_OF_AREA.value, "Urgent: inappropriately out of area"],
+    [UrgentReason.AT_RISK_OF_BREAKDOWN.value, "Urgent: at risk of breakdown"],
+    [Category.ENHANCED_MONITORING.value, Category.ENHANCED_MONITORING.label],
+    [Category.APPROPRIATE_OUT_OF_AREA.value, Category.APPROPRIATE_OUT_OF_AREA.label],
+]
+MOVEMENT_FROM = [[NOT_ON_REGISTER, "Not on the register (added since)"], *PLACES]
+MOVEMENT_TO = [*PLACES, [LEFT_REGISTER, "Left the register"]]
+# Tables a national release publishes for Scotland only, never by authority. Movement between
+# census dates by authority would tie each authority's figures of this quarter to those of the
+# last (its rows are the last release's categories) and add 36 linked cells per authority to the
+# disclosure audit; at Scotland level it discloses nothing about any authority (see
+# docs/reporting.md, "Movement between census dates").
+SCOTLAND_ONLY_TABLES = frozenset({"category_movement"})
 
 Row = dict[str, Any]
 
@@ -209,7 +225,29 @@ def compute_tables(
             ),
         ),
         movement_table,
+        category_movement_table(movement.get("transitions", {})),
     ]
+
+
+def category_movement_table(transitions: dict[str, dict[str, int]]) -> dict[str, Any]:
+    """From where each person stood at the previous census date (rows) to where they stand at
+    this one (columns): onto the register, between categories, off it. The diagonal is people
+    who stayed where they were."""
+    table = _table(
+        "category_movement",
+        "Movement between census dates: from the previous census (rows) to this one (columns)",
+        MOVEMENT_FROM,
+        MOVEMENT_TO,
+        [],
+        lambda r: None,
+    )
+    rows = {key: i for i, (key, _) in enumerate(MOVEMENT_FROM)}
+    columns = {key: j for j, (key, _) in enumerate(MOVEMENT_TO)}
+    for origin, destinations in transitions.items():
+        for destination, count in destinations.items():
+            if origin in rows and destination in columns:
+                table["cells"][rows[origin]][columns[destination]] += count
+    return table
 
 
 WARNINGS = {

@@ -34,3 +34,15 @@ def take_due_census_snapshots() -> int:
 def expire_generated_files() -> int:
     """Hourly (Celery beat): delete generated files holding personal data once they expire."""
     return len(services.expire_files())
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def send_return_reminder(authority_id: int, census_date: str, today: str) -> int:
+    """The national analyst's reminder to an authority's lead (sent once a day at most)."""
+    import datetime as dt
+
+    return services.send_return_reminder(
+        authority_id=authority_id,
+        census_date=dt.date.fromisoformat(census_date),
+        today=dt.date.fromisoformat(today),
+    )

@@ -44,9 +44,19 @@ urlpatterns = [
     ),
     path("national/<census:census_date>/", views.national, name="national"),
     path(
+        "national/<census:census_date>/figures/",
+        views.national_figures,
+        name="national_figures",
+    ),
+    path(
         "national/<census:census_date>/files/",
         views.request_national_file,
         name="national_file",
+    ),
+    path(
+        "national/<census:census_date>/remind/<int:pk>/",
+        views.remind_lead,
+        name="remind_lead",
     ),
     path("national/returns/<int:pk>/", views.national_return, name="national_return"),
     path("national/returns/<int:pk>/decide/", views.decide_return, name="decide_return"),

@@ -11,14 +11,16 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from registers import access
 from registers.validation import safe_download_name
 
-from . import selectors, services
+from . import figures, selectors, services
+from .census import return_deadline
 from .documents import grid_sheet
-from .models import NATIONAL_KINDS, JobKind
+from .models import NATIONAL_KINDS, PUBLISHED_NATIONAL_KINDS, JobKind
 
 AUTHORITY_FILES = (JobKind.AUTHORITY_CSV, JobKind.AUTHORITY_XLSX, JobKind.AUTHORITY_PDF)
 
@@ -39,17 +41,21 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     lines = selectors.census_overview(request.user)
-    return render(request, "reporting/index.html", {"lines": lines})
+    context = {"lines": lines, "today": timezone.localdate()}
+    return render(request, "reporting/index.html", context)
 
 
 @login_required
 def authority_return(request: HttpRequest, authority_id: int, census_date: dt.date) -> HttpResponse:
     authority = access.authority_for_member(request.user, authority_id)
     ret = selectors.authority_return(request.user, authority_id, census_date)
+    tables = ret.tables if ret else []
+    movement = next((t for t in tables if t["key"] == "category_movement"), None)
     context = {
         "authority": authority,
         "census_date": census_date,
         "ret": ret,
+        "movement": figures.movement_view(movement, area=authority.name, chart_id="movement"),
         "sheets": [grid_sheet(t) for t in ret.tables] if ret else [],
         "people_with_warnings": selectors.people_with_warnings(request.user, ret) if ret else [],
         "is_lead": access.is_lead(request.user, authority_id),
@@ -122,15 +128,50 @@ def submit_return(request: HttpRequest, authority_id: int, census_date: dt.date)
 def national(request: HttpRequest, census_date: dt.date) -> HttpResponse:
     statuses = selectors.national_status(request.user, census_date)
     included = sum(1 for _, r in statuses if r and r.is_locked)
+    today = timezone.localdate()
+    flagged = [(a, r, selectors.return_flag(r, census_date, today)) for a, r in statuses]
     context = {
         "census_date": census_date,
-        "statuses": statuses,
+        "statuses": flagged,
+        "deadline": return_deadline(census_date),
+        "overdue": sum(1 for _, _, flag in flagged if flag == "overdue"),
         "included": included,
         "jobs": selectors.national_jobs(request.user, census_date),
         "blocker": services.national_build_blocker(census_date, included=included),
         "file_kinds": [(k.value, k.label) for k in NATIONAL_KINDS],
     }
     return render(request, "reporting/national.html", context)
+
+
+@login_required
+def national_figures(request: HttpRequest, census_date: dt.date) -> HttpResponse:
+    """Headline counts, trends and movement for Scotland and each authority, read from the
+    latest built national release of each census date: the screen shows exactly what a
+    national file published (suppression included) and never computes disclosure control in the
+    request. A date without a release says so, with the build action."""
+    found = selectors.national_figures(request.user, census_date)
+    job = found.release
+    release = job.release if job else None
+    headlines = release["headlines"] if release else None
+    included = services.included_returns_count(census_date)
+    context = {
+        "census_date": census_date,
+        "job": job,
+        "release": release,
+        "headlines": headlines,
+        "labels": figures.headline_labels(),
+        "scotland": list(headlines["scotland"].values()) if headlines else [],
+        "included_now": included,
+        "charts": figures.trend_charts(figures.trend(found.dates, found.headlines)),
+        "movement": figures.movement_view(
+            figures.release_movement(release) if release else None,
+            area="Scotland",
+            chart_id="movement",
+        ),
+        "blocker": services.national_build_blocker(census_date, included=included),
+        "file_kinds": [(k.value, k.label) for k in PUBLISHED_NATIONAL_KINDS],
+    }
+    return render(request, "reporting/national_figures.html", context)
 
 
 @login_required
@@ -143,6 +184,29 @@ def request_national_file(request: HttpRequest, census_date: dt.date) -> HttpRes
         return redirect("reporting:national", census_date=census_date)
     back = reverse("reporting:national", args=[census_date])
     return _queue(request, back, kind=kind, census_date=census_date)
+
+
+@login_required
+def remind_lead(request: HttpRequest, census_date: dt.date, pk: int) -> HttpResponse:
+    """Ask an authority's lead for a return not yet submitted: a confirmation page, then (POST,
+    confirmed) the email, sent at most once a day."""
+    statuses = selectors.national_status(request.user, census_date)  # 404 unless analyst
+    found = next(((a, r) for a, r in statuses if a.pk == pk), None)
+    if found is None:
+        raise Http404("No such authority.")
+    authority, ret = found
+    back = reverse("reporting:national", args=[census_date])
+    if request.method != "POST" or request.POST.get("confirmed") != "yes":
+        context = {"authority": authority, "ret": ret, "census_date": census_date}
+        return render(request, "reporting/remind_confirm.html", context)
+    try:
+        services.request_return_reminder(request.user, authority_id=pk, census_date=census_date)
+    except ValidationError as exc:
+        for message in _errors(exc):
+            messages.error(request, message)
+    else:
+        messages.success(request, f"{authority.name}: a reminder is on its way to the lead.")
+    return redirect(back)
 
 
 @login_required

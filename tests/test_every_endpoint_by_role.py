@@ -208,6 +208,8 @@ BUILDERS: dict[str, Callable[[World], dict[str, Target]]] = {
         "census date": Target(CENSUS.isoformat(), CENSUS.isoformat(), frozenset({"analyst"}))
     },
     "returns/<pk>": lambda w: {"return": _tenant(w.objects["return"].pk, {"analyst"})},
+    # The national analyst reminds any authority's lead; nobody else may.
+    "remind/<pk>": lambda w: {"authority": _tenant(w.objects["authority"].pk, {"analyst"})},
     "jobs/<pk>": lambda w: {
         "authority file": Target(
             str(w.objects["authority job"].pk),

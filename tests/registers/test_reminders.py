@@ -191,8 +191,16 @@ def test_deactivated_staff_get_no_reminders(inbox, practitioner, authority, regi
 def test_no_email_carries_personal_data(
     inbox, practitioner, lead, analyst, register, returns_and_transfers
 ):
+    from reporting.census import latest_census_date
+    from reporting.services import send_return_reminder
+
     reminders.send_weekly_digests(today=TODAY)
     reminders.send_notices(today=TODAY)
+    send_return_reminder(  # the one the national analyst asks for
+        authority_id=lead.memberships.get().authority_id,
+        census_date=latest_census_date(TODAY),
+        today=TODAY,
+    )
     sent_kinds = set(SentReminder.objects.values_list("kind", flat=True))
     assert sent_kinds == set(reminders.TEMPLATES)  # every reminder template was sent
     identifiers = []

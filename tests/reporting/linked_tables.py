@@ -67,6 +67,7 @@ class FakeReturn:
 
     authority: Any
     tables: list[dict[str, Any]]
+    status: str = "submitted"
 
     def get_status_display(self) -> str:
         return "Submitted"

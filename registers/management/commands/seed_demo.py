@@ -14,18 +14,43 @@ class Command(BaseCommand):
             help="1 = Scotland's real volume (about 1,490 people); 100 for benchmarks.",
         )
         parser.add_argument("--quiet", action="store_true", help="Only print the totals.")
+        parser.add_argument(
+            "--no-returns",
+            action="store_true",
+            help="Build no demo census returns and queue no national builds (always so above "
+            "--scale 2, as for benchmarks).",
+        )
 
-    def handle(self, *args, scale: float, quiet: bool, **options) -> None:
+    def handle(self, *args, scale: float, quiet: bool, no_returns: bool, **options) -> None:
         if scale <= 0:
             self.stderr.write("--scale must be more than 0.")
             raise SystemExit(2)
         result = demo.seed(scale=scale, stdout=None if quiet else self.stdout)
+        from reporting.demo import MAX_RETURNS_SCALE, queue_national_builds, seed_returns
+
+        returns = builds = 0
+        if no_returns or scale > MAX_RETURNS_SCALE:
+            self.stdout.write("No demo census returns built (--no-returns, or --scale above 2).")
+        else:
+            returns = seed_returns(stdout=None if quiet else self.stdout)
+            builds = queue_national_builds()
         if result.authorities_seeded == 0:
             self.stdout.write("Demo data already present: nothing changed.")
         else:
             self.stdout.write(
                 f"Seeded {result.authorities_seeded} authorities: {result.people} people, "
                 f"{result.status_changes} history entries, {result.reviews} reviews."
+            )
+        if returns:
+            self.stdout.write(
+                f"Built {returns} census returns from the history, submitted and (all but the "
+                "latest few) accepted."
+            )
+        if builds:
+            self.stdout.write(
+                f"Queued {builds} national builds for the earlier census dates: the worker "
+                "builds them in the background (a few minutes each at full size), and the "
+                "national figures page shows each date once its release is built."
             )
         self.stdout.write(
             "\nDemo sign-ins (password for all: "
