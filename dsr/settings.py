@@ -193,6 +193,8 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
+# One date format for display everywhere (dsr/formats/en/formats.py, registers/labels.py).
+FORMAT_MODULE_PATH = ["dsr.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
@@ -466,6 +468,8 @@ LOGGING = {
     "loggers": {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # Django's own console handler (with DEBUG on) would print its lines a second time, as text.
+        "django": {"handlers": [], "level": "INFO"},
         # django-axes narrates every sign-in at INFO; lockouts are WARNING.
         "axes": {"level": "WARNING"},
         # Personal data never reaches the logs, whatever DJANGO_LOG_LEVEL says: at DEBUG these
