@@ -29,3 +29,28 @@ def child_exit(server, worker):
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+
+
+# gunicorn's own lines and its access log in the service's format: one JSON object a line
+# (docs/operations.md, "Health checks and metrics"); the access line carries the request id.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+if os.environ.get("DSR_LOG_FORMAT", "json") == "json":
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "dsr.logs.JsonFormatter"}},
+        # The service's own loggers are set up by Django (dsr/settings.py, LOGGING).
+        "root": {"level": "INFO", "handlers": []},
+        "handlers": {
+            "error": {"class": "logging.StreamHandler", "formatter": "json"},
+            "access": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stdout",
+            },
+        },
+        "loggers": {
+            "gunicorn.error": {"handlers": ["error"], "level": "INFO", "propagate": False},
+            "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        },
+    }

@@ -81,7 +81,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", None),
+            "request_id": getattr(record, "request_id", None) or _access_request_id(record),
         }
         task_id = getattr(record, "task_id", None)
         if task_id:
@@ -90,3 +90,11 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
+
+
+def _access_request_id(record: logging.LogRecord) -> str | None:
+    """gunicorn's access line is logged after the response: its id is the response's header."""
+    if record.name == "gunicorn.access" and isinstance(record.args, dict):
+        value = record.args.get("{x-request-id}o")
+        return value if value and value != "-" else None
+    return None

@@ -466,6 +466,8 @@ LOGGING = {
     "loggers": {
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # Django's own console handler (with DEBUG on) would print its lines a second time, as text.
+        "django": {"handlers": [], "level": "INFO"},
         # django-axes narrates every sign-in at INFO; lockouts are WARNING.
         "axes": {"level": "WARNING"},
         # Personal data never reaches the logs, whatever DJANGO_LOG_LEVEL says: at DEBUG these

@@ -294,3 +294,13 @@ def test_no_log_line_carries_a_name_date_of_birth_or_chi(
     text = "\n".join(lines)
     for secret in ["Morag", "Fraserovna", "1705904408", "17/05/1990", "1990-05-17", "17 May 1990"]:
         assert secret not in text
+
+
+def test_the_web_servers_access_line_is_json_with_the_request_id():
+    record = logging.LogRecord(
+        "gunicorn.access", logging.INFO, __file__, 1, "%(r)s %(s)s", None, None
+    )
+    record.args = {"r": "GET /healthz HTTP/1.1", "s": "200", "{x-request-id}o": "edge-0a1b2c3d4e"}
+    entry = json.loads(logs.JsonFormatter().format(record))
+    assert entry["message"] == "GET /healthz HTTP/1.1 200"
+    assert entry["request_id"] == "edge-0a1b2c3d4e"

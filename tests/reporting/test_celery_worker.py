@@ -94,3 +94,50 @@ def test_the_suite_sends_its_tasks_to_a_queue_of_its_own():
         finally:
             redis.delete(queue)
             app.conf.task_always_eager = eager
+
+
+def test_a_task_run_by_the_worker_logs_under_the_id_of_the_request_that_queued_it(worker):
+    """The request id goes in the message's headers and comes out in the worker's log lines."""
+    import io
+    import json
+    import logging
+
+    from celery import signals
+
+    from dsr import logs
+    from dsr.tasks import worker_heartbeat
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(logs.ContextFilter())
+    handler.setFormatter(logs.JsonFormatter())
+    # On its own logger: the worker's start-up may set Django's logging up again, root included.
+    # (and the test worker may have raised the root level to its own "error").
+    logging.getLogger("tests.worker").addHandler(handler)
+    logging.getLogger("tests.worker").setLevel(logging.INFO)
+
+    def log_in_the_task(sender=None, **_):
+        # A line logged while the worker runs the task (the worker thread's own context).
+        logging.getLogger("tests.worker").warning("task ran")
+
+    signals.task_success.connect(log_in_the_task)
+    token = logs.request_id.set("req-queued-by-1")
+    try:
+        sent = worker_heartbeat.apply_async(ignore_result=False)
+    finally:
+        logs.request_id.reset(token)
+    try:
+        sent.get(timeout=60)
+        # The result is stored just before the success signal: wait for the line itself.
+        deadline = time.monotonic() + 10
+        while "task ran" not in stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        signals.task_success.disconnect(log_in_the_task)
+        logging.getLogger("tests.worker").removeHandler(handler)
+        logging.getLogger("tests.worker").setLevel(logging.NOTSET)
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    ran = [line for line in lines if line["message"] == "task ran"]
+    assert ran, lines
+    assert ran[0]["request_id"] == "req-queued-by-1"
+    assert (ran[0]["task"], ran[0]["task_id"]) == ("dsr.tasks.worker_heartbeat", sent.id)
