@@ -193,6 +193,8 @@ LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
+# One date format for display everywhere (dsr/formats/en/formats.py, registers/labels.py).
+FORMAT_MODULE_PATH = ["dsr.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

@@ -33,114 +33,154 @@ if TYPE_CHECKING:
 
 class AuditAction(models.TextChoices):
     """What an audit row records (its `action`). Every writer names one of these; the stored
-    strings are the values, as they have always been."""
+    strings are the values, as they have always been. The label is the event as a sentence, as
+    the audit log and the subject access report show it."""
 
     # People: changes (the kinds of `StatusChange`)
-    PERSON_ADDED = "person.added"
-    PERSON_DETAILS = "person.details"
-    PERSON_STATUS = "person.status"
-    PERSON_REVIEW_SCHEDULED = "person.review_scheduled"
-    PERSON_REVIEW_RECORDED = "person.review_recorded"
-    PERSON_LOCALITY = "person.locality"
-    PERSON_LEFT = "person.left"
+    PERSON_ADDED = "person.added", "Added a person to the register"
+    PERSON_DETAILS = "person.details", "Updated a person's details"
+    PERSON_STATUS = "person.status", "Changed a person's register status"
+    PERSON_REVIEW_SCHEDULED = "person.review_scheduled", "Scheduled a review"
+    PERSON_REVIEW_RECORDED = "person.review_recorded", "Recorded a review"
+    PERSON_LOCALITY = "person.locality", "Moved a person to another locality"
+    PERSON_LEFT = "person.left", "Recorded that a person left the register"
     # People: reads of identifying data
-    PERSON_VIEWED = "person.viewed"
-    PERSON_EDIT_VIEWED = "person.edit_viewed"
-    PERSON_PROFILE_VIEWED = "person.profile_viewed"
-    PERSON_PROFILE_DOWNLOADED = "person.profile_downloaded"
-    PEOPLE_SEARCHED = "people.searched"
-    PERSON_SUBJECT_ACCESS_EXPORT = "person.subject_access_export"
+    PERSON_VIEWED = "person.viewed", "Viewed a person's record"
+    PERSON_EDIT_VIEWED = "person.edit_viewed", "Opened a person's details to edit"
+    PERSON_PROFILE_VIEWED = "person.profile_viewed", "Viewed a person's case review profile"
+    PERSON_PROFILE_DOWNLOADED = (
+        "person.profile_downloaded",
+        "Downloaded a person's case review profile",
+    )
+    PEOPLE_SEARCHED = "people.searched", "Searched the register"
+    PERSON_SUBJECT_ACCESS_EXPORT = (
+        "person.subject_access_export",
+        "Produced a subject access report",
+    )
     # People: data protection
-    PERSON_PROFILE_GENERATED = "person.profile_generated"
-    PERSON_PSEUDONYMISED = "person.pseudonymised"
-    PERSON_ERASED = "person.erased"
+    PERSON_PROFILE_GENERATED = "person.profile_generated", "Generated a case review profile"
+    PERSON_PSEUDONYMISED = "person.pseudonymised", "Pseudonymised a person's record"
+    PERSON_ERASED = "person.erased", "Erased a person's entry"
     # Transfers
-    TRANSFER_REQUESTED = "transfer.requested"
-    TRANSFER_ACCEPTED = "transfer.accepted"
-    TRANSFER_DECLINED = "transfer.declined"
-    TRANSFER_CANCELLED = "transfer.cancelled"
-    TRANSFER_SUMMARY_VIEWED = "transfer.summary_viewed"
-    TRANSFER_SENDING_RECORD_OPENED = "transfer.sending_record_opened"
+    TRANSFER_REQUESTED = "transfer.requested", "Asked another authority to take a person"
+    TRANSFER_ACCEPTED = "transfer.accepted", "Accepted a transfer"
+    TRANSFER_DECLINED = "transfer.declined", "Declined a transfer"
+    TRANSFER_CANCELLED = "transfer.cancelled", "Cancelled a transfer"
+    TRANSFER_SUMMARY_VIEWED = "transfer.summary_viewed", "Viewed a transfer's summary to decide"
+    TRANSFER_SENDING_RECORD_OPENED = (
+        "transfer.sending_record_opened",
+        "Opened the sending authority's record of a transfer",
+    )
     # Localities
-    LOCALITY_CREATED = "locality.created"
-    LOCALITY_RENAMED = "locality.renamed"
-    LOCALITY_RETIRED = "locality.retired"
-    LOCALITY_PEOPLE_MOVED = "locality.people_moved"
+    LOCALITY_CREATED = "locality.created", "Added a locality"
+    LOCALITY_RENAMED = "locality.renamed", "Renamed a locality"
+    LOCALITY_RETIRED = "locality.retired", "Retired a locality"
+    LOCALITY_PEOPLE_MOVED = "locality.people_moved", "Moved people between localities"
     # Register files
-    REGISTER_IMPORT_CHECKED = "register.import_checked"
-    REGISTER_IMPORT_REFUSED = "register.import_refused"
-    REGISTER_IMPORTED = "register.imported"
-    REGISTER_IMPORT_DISCARDED = "register.import_discarded"
-    REGISTER_EXPORTED = "register.exported"
+    REGISTER_IMPORT_CHECKED = "register.import_checked", "Checked a register file"
+    REGISTER_IMPORT_REFUSED = "register.import_refused", "Register file refused"
+    REGISTER_IMPORTED = "register.imported", "Imported a register file"
+    REGISTER_IMPORT_DISCARDED = "register.import_discarded", "Discarded a checked register file"
+    REGISTER_EXPORTED = "register.exported", "Exported the register"
     # Staff and API clients
-    STAFF_ADDED = "staff.added"
-    STAFF_INVITATION_RESENT = "staff.invitation_resent"
-    STAFF_DEACTIVATED = "staff.deactivated"
-    STAFF_REACTIVATED = "staff.reactivated"
-    STAFF_ROLE_CHANGED = "staff.role_changed"
-    STAFF_LOCALITY_GRANTED = "staff.locality_granted"
-    STAFF_LOCALITY_REVOKED = "staff.locality_revoked"
-    STAFF_REMOVED = "staff.removed"
-    STAFF_LEAD_HANDED_OVER = "staff.lead_handed_over"
-    API_CLIENT_CREATED = "api_client.created"
-    API_CLIENT_ROTATED = "api_client.rotated"
-    API_CLIENT_REVOKED = "api_client.revoked"
-    API_CALL = "api.call"
+    STAFF_ADDED = "staff.added", "Added a staff member"
+    STAFF_INVITATION_RESENT = "staff.invitation_resent", "Sent a staff member's invitation again"
+    STAFF_DEACTIVATED = "staff.deactivated", "Deactivated a staff member"
+    STAFF_REACTIVATED = "staff.reactivated", "Reactivated a staff member"
+    STAFF_ROLE_CHANGED = "staff.role_changed", "Changed a staff member's role"
+    STAFF_LOCALITY_GRANTED = "staff.locality_granted", "Gave a staff member a locality"
+    STAFF_LOCALITY_REVOKED = "staff.locality_revoked", "Took a locality from a staff member"
+    STAFF_REMOVED = "staff.removed", "Removed a staff member"
+    STAFF_LEAD_HANDED_OVER = "staff.lead_handed_over", "Handed over the authority lead role"
+    API_CLIENT_CREATED = "api_client.created", "Added an API client"
+    API_CLIENT_ROTATED = "api_client.rotated", "Replaced an API client's token"
+    API_CLIENT_REVOKED = "api_client.revoked", "Revoked an API client"
+    API_CALL = "api.call", "Called the API"
     # The national team
-    NATIONAL_ANALYST_ADDED = "national.analyst_added"
-    NATIONAL_INVITATION_RESENT = "national.invitation_resent"
-    NATIONAL_ANALYST_DEACTIVATED = "national.analyst_deactivated"
-    NATIONAL_ANALYST_REACTIVATED = "national.analyst_reactivated"
-    NATIONAL_ANALYST_REMOVED = "national.analyst_removed"
-    NATIONAL_ADMINISTRATOR_APPOINTED = "national.administrator_appointed"
-    NATIONAL_ADMINISTRATOR_REVOKED = "national.administrator_revoked"
-    NATIONAL_AGGREGATED = "national.aggregated"
+    NATIONAL_ANALYST_ADDED = "national.analyst_added", "Added a national analyst"
+    NATIONAL_INVITATION_RESENT = (
+        "national.invitation_resent",
+        "Sent a national analyst's invitation again",
+    )
+    NATIONAL_ANALYST_DEACTIVATED = "national.analyst_deactivated", "Deactivated a national analyst"
+    NATIONAL_ANALYST_REACTIVATED = "national.analyst_reactivated", "Reactivated a national analyst"
+    NATIONAL_ANALYST_REMOVED = "national.analyst_removed", "Removed a national analyst"
+    NATIONAL_ADMINISTRATOR_APPOINTED = (
+        "national.administrator_appointed",
+        "Appointed a national administrator",
+    )
+    NATIONAL_ADMINISTRATOR_REVOKED = (
+        "national.administrator_revoked",
+        "Ended a national administrator's role",
+    )
+    NATIONAL_AGGREGATED = "national.aggregated", "Built the national return"
     # Sign-in and one's own account
-    LOGIN = "login"
-    LOGIN_FAILED = "login.failed"
-    LOGOUT = "logout"
-    LOGIN_SECOND_FACTOR = "login.second_factor"
-    LOGIN_SECOND_FACTOR_FAILED = "login.second_factor_failed"
-    MFA_CONFIRMED = "mfa.confirmed"
-    MFA_REMOVED = "mfa.removed"
+    LOGIN = "login", "Signed in"
+    LOGIN_FAILED = "login.failed", "Failed to sign in"
+    LOGOUT = "logout", "Signed out"
+    LOGIN_SECOND_FACTOR = "login.second_factor", "Signed in with second factor"
+    LOGIN_SECOND_FACTOR_FAILED = "login.second_factor_failed", "Entered a wrong second factor code"
+    MFA_CONFIRMED = "mfa.confirmed", "Set up a second factor"
+    MFA_REMOVED = "mfa.removed", "Removed a second factor"
     # With the organisation's account (accounts/oidc.py): `login` names the provider; a refusal
     # carries its reason. Providers are configured by `manage.py identity_provider`.
-    LOGIN_ORGANISATION_REFUSED = "login.organisation_refused"
-    IDENTITY_PROVIDER_ADDED = "identity_provider.added"
-    IDENTITY_PROVIDER_CHANGED = "identity_provider.changed"
-    PASSWORD_RESET_REQUESTED = "password.reset_requested"  # noqa: S105 (an action, not a secret)
-    PASSWORD_SET = "password.set"  # noqa: S105
-    PASSWORD_CHANGED = "password.changed"  # noqa: S105
-    ACCOUNT_EMAIL_DIGESTS = "account.email_digests"
+    LOGIN_ORGANISATION_REFUSED = (
+        "login.organisation_refused",
+        "Sign-in with the organisation's account refused",
+    )
+    IDENTITY_PROVIDER_ADDED = "identity_provider.added", "Added an organisation sign-in provider"
+    IDENTITY_PROVIDER_CHANGED = (
+        "identity_provider.changed",
+        "Changed an organisation sign-in provider",
+    )
+    PASSWORD_RESET_REQUESTED = "password.reset_requested", "Asked to reset a password"
+    PASSWORD_SET = "password.set", "Set a password"
+    PASSWORD_CHANGED = "password.changed", "Changed a password"
+    ACCOUNT_EMAIL_DIGESTS = "account.email_digests", "Changed weekly email settings"
     # Reporting
-    SNAPSHOT_TAKEN = "snapshot.taken"
-    RETURN_BUILT = "return.built"
-    RETURN_SUBMITTED = "return.submitted"
-    RETURN_ACCEPTED = "return.accepted"
-    RETURN_RETURNED = "return.returned"
-    RETURN_OPENED_FOR_DECISION = "return.opened_for_decision"
-    RETURN_REMINDER_REQUESTED = "return.reminder_requested"
-    REPORT_REQUESTED = "report.requested"
-    REPORT_QUEUE_FAILED = "report.queue_failed"
-    REPORT_RETRIED = "report.retried"
-    REPORT_CANCELLED = "report.cancelled"
-    REPORT_STUCK = "report.stuck"
-    REPORT_BUILT = "report.built"
-    REPORT_DOWNLOADED = "report.downloaded"
-    REPORT_FILE_EXPIRED = "report.file_expired"
-    REPORT_FILE_DELETED_BY_RETENTION = "report.file_deleted_by_retention"
-    REPORT_FILE_DELETED_BY_ERASURE = "report.file_deleted_by_erasure"
+    SNAPSHOT_TAKEN = "snapshot.taken", "Took a census snapshot"
+    RETURN_BUILT = "return.built", "Built a return"
+    RETURN_SUBMITTED = "return.submitted", "Submitted a return"
+    RETURN_ACCEPTED = "return.accepted", "Accepted a return"
+    RETURN_RETURNED = "return.returned", "Sent a return back for changes"
+    RETURN_OPENED_FOR_DECISION = "return.opened_for_decision", "Opened a return to decide on it"
+    RETURN_REMINDER_REQUESTED = (
+        "return.reminder_requested",
+        "Asked for a return reminder to be sent",
+    )
+    REPORT_REQUESTED = "report.requested", "Asked for a report"
+    REPORT_QUEUE_FAILED = "report.queue_failed", "Report could not be queued"
+    REPORT_RETRIED = "report.retried", "Retried a report"
+    REPORT_CANCELLED = "report.cancelled", "Cancelled a report"
+    REPORT_STUCK = "report.stuck", "Report stopped and marked failed"
+    REPORT_BUILT = "report.built", "Report built"
+    REPORT_DOWNLOADED = "report.downloaded", "Downloaded a report"
+    REPORT_FILE_EXPIRED = "report.file_expired", "Report file expired"
+    REPORT_FILE_DELETED_BY_RETENTION = (
+        "report.file_deleted_by_retention",
+        "Report file deleted at the end of its retention",
+    )
+    REPORT_FILE_DELETED_BY_ERASURE = (
+        "report.file_deleted_by_erasure",
+        "Report file deleted with an erased entry",
+    )
     # Reminder emails sent
-    REMINDER_WEEKLY_DIGEST = "reminder.weekly_digest"
-    REMINDER_RETURN_DUE = "reminder.return_due"
-    REMINDER_RETURN_OVERDUE = "reminder.return_overdue"
-    REMINDER_TRANSFER_WAITING = "reminder.transfer_waiting"
-    REMINDER_RETURN_SENT_BACK = "reminder.return_sent_back"
-    REMINDER_RETURN_SUBMITTED = "reminder.return_submitted"
-    REMINDER_RETURN_NATIONAL_REMINDER = "reminder.return_national_reminder"
+    REMINDER_WEEKLY_DIGEST = "reminder.weekly_digest", "Sent the weekly email"
+    REMINDER_RETURN_DUE = "reminder.return_due", "Sent a reminder that a return is due"
+    REMINDER_RETURN_OVERDUE = "reminder.return_overdue", "Sent a reminder that a return is overdue"
+    REMINDER_TRANSFER_WAITING = (
+        "reminder.transfer_waiting",
+        "Sent a reminder that a transfer is waiting",
+    )
+    REMINDER_RETURN_SENT_BACK = "reminder.return_sent_back", "Sent word that a return was sent back"
+    REMINDER_RETURN_SUBMITTED = "reminder.return_submitted", "Sent word that a return was submitted"
+    REMINDER_RETURN_NATIONAL_REMINDER = (
+        "reminder.return_national_reminder",
+        "Sent the national team's return reminder",
+    )
     # Scope
-    ACCESS_REFUSED = "access.refused"
-    SYSTEM_SCOPE = "system_scope"
+    ACCESS_REFUSED = "access.refused", "Refused access to a record outside the user's scope"
+    SYSTEM_SCOPE = "system_scope", "Used the system scope"
 
 
 # Set by the request middleware so services need not pass the request around.

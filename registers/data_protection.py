@@ -41,7 +41,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from . import access, selectors
+from . import access, labels, selectors
 from .audit import AuditAction, record_event
 from .codes import TransferStatus
 from .models import AuditEvent, Person, Review, StatusChange, Transfer
@@ -532,8 +532,8 @@ def _record_fields(person: Person) -> list[tuple[str, str]]:
         if f.name in hidden:
             continue
         value = getattr(person, f.name)
-        if f.choices and value:
-            value = getattr(person, f"get_{f.name}_display")()
+        if f.name in labels.FIELD_CODES or f.name == "host_area":
+            value = labels.field_value(f.name, value)
         elif f.name == "locality":
             value = person.locality.name
         elif isinstance(value, bool):

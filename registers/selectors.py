@@ -14,7 +14,7 @@ from django.db.models import Count, Prefetch, QuerySet, Window
 from django.http import Http404
 from django.utils import timezone
 
-from . import access
+from . import access, labels
 from .audit import AuditAction, record_event
 from .codes import HostAreaOutsideScotland, TransferStatus
 from .models import (
@@ -395,6 +395,144 @@ def audit_events(user: User, *, authority_id: int) -> QuerySet[AuditEvent]:
     """The authority's audit trail, newest first: for its lead only (403 for other staff)."""
     access.require_lead(user, authority_id)
     return AuditEvent.objects.filter(authority_id=authority_id).order_by("-at", "-id")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audit row as the log shows it: the event as a sentence, its object by name (and a link
+    to the person's record when it is one), its details in words."""
+
+    event: AuditEvent
+    sentence: str
+    object_name: str
+    person_id: int | None
+    details: list[str]
+
+
+def _name_people(ids: list[str]) -> dict[str, str]:
+    people = Person.objects.filter(pk__in=ids).only(
+        "given_name", "preferred_name", "family_name", "local_reference"
+    )
+    return {str(p.pk): f"{p.display_name} ({p.local_reference})" for p in people}
+
+
+def _quoted(name: str) -> str:
+    return f"\u2018{name}\u2019"
+
+
+def _namer(app_model: str, related: tuple[str, ...], name) -> Any:
+    def names(ids: list[str]) -> dict[str, str]:
+        from django.apps import apps
+
+        model = apps.get_model(app_model)
+        found = model._base_manager.filter(pk__in=ids).select_related(*related)
+        return {str(o.pk): name(o) for o in found}
+
+    return names
+
+
+# How the log names each kind of object (the `object_type` column is the model's name); each
+# kind costs one query per page however many rows name it. An object that is gone (an erased
+# entry, a removed client) or out of the scope keeps its kind and number.
+AUDIT_OBJECT_NAMES: dict[str, tuple[str, Any]] = {
+    "person": ("Person", _name_people),
+    "user": ("User", _namer("accounts.User", (), str)),
+    "apiclient": (
+        "API client",
+        _namer("accounts.ApiClient", (), lambda o: f"API client {_quoted(o.name)}"),
+    ),
+    "membership": (
+        "Role",
+        _namer(
+            "accounts.Membership",
+            ("user",),
+            lambda o: f"{o.user}: {o.get_role_display().lower()}",
+        ),
+    ),
+    "identityprovider": (
+        "Sign-in provider",
+        _namer("accounts.IdentityProvider", (), lambda o: f"Sign-in provider {_quoted(o.name)}"),
+    ),
+    "locality": (
+        "Locality",
+        _namer("registers.Locality", (), lambda o: f"Locality {_quoted(o.name)}"),
+    ),
+    "transfer": (
+        "Transfer",
+        _namer(
+            "registers.Transfer",
+            ("authority", "to_authority"),
+            lambda o: f"Transfer from {o.authority.name} to {o.to_authority.name}",
+        ),
+    ),
+    "importbatch": (
+        "Register file",
+        _namer("registers.ImportBatch", (), lambda o: f"Register file {_quoted(o.filename)}"),
+    ),
+    "authorityreturn": (
+        "Return",
+        _namer(
+            "reporting.AuthorityReturn",
+            ("authority",),
+            lambda o: f"{o.authority.name} return for {labels.display_date(o.census_date)}",
+        ),
+    ),
+    "censussnapshot": (
+        "Census snapshot",
+        _namer(
+            "reporting.CensusSnapshot",
+            (),
+            lambda o: f"Census snapshot of {labels.display_date(o.census_date)}",
+        ),
+    ),
+    "reportjob": ("Report", _namer("reporting.ReportJob", (), lambda o: o.get_kind_display())),
+}
+
+
+def _audit_details(changes: dict[str, Any]) -> list[str]:
+    lines = []
+    for key, value in changes.items():
+        name = key[:1].upper() + key[1:].replace("_", " ")
+        if (
+            isinstance(value, list)
+            and len(value) == 2
+            and key in labels.FIELD_CODES | {"host_area": None}
+        ):
+            old, new = (labels.field_value(key, v) or "blank" for v in value)
+            lines.append(f"{name}: {old} to {new}")
+        else:
+            shown = labels.field_value(key, value)
+            lines.append(f"{name}: {shown}")
+    return lines
+
+
+def audit_entries(events: list[AuditEvent]) -> list[AuditEntry]:
+    """A page of the audit log in words: one query per kind of object named on the page (a
+    constant number, whatever the page holds), never one per row."""
+    wanted: dict[str, set[str]] = {}
+    for event in events:
+        if event.object_type in AUDIT_OBJECT_NAMES and event.object_id:
+            wanted.setdefault(event.object_type, set()).add(event.object_id)
+    names = {kind: AUDIT_OBJECT_NAMES[kind][1](sorted(ids)) for kind, ids in wanted.items()}
+    actions = dict(AuditAction.choices)
+    entries = []
+    for event in events:
+        kind = event.object_type
+        if not kind:
+            object_name = ""
+        else:
+            word = AUDIT_OBJECT_NAMES.get(kind, (kind.capitalize(), None))[0]
+            object_name = names.get(kind, {}).get(event.object_id) or f"{word} {event.object_id}"
+        entries.append(
+            AuditEntry(
+                event=event,
+                sentence=str(actions.get(event.action, event.action)),
+                object_name=object_name,
+                person_id=int(event.object_id) if kind == "person" and event.object_id else None,
+                details=_audit_details(event.changes or {}),
+            )
+        )
+    return entries
 
 
 def recent_viewers(user: User, person: Person, *, limit: int = 10) -> list[AuditEvent]:

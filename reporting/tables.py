@@ -34,6 +34,25 @@ HOST_GROUPS = [
     ("outside_uk", "Outside the UK"),
 ]
 NOT_RECORDED = ("not_recorded", "Not recorded")
+# The bands' keys are the return's codes (in the API and the coded files); people read these.
+BAND_LABELS = {
+    "18-24": "18 to 24",
+    "25-34": "25 to 34",
+    "35-44": "35 to 44",
+    "45-54": "45 to 54",
+    "55-64": "55 to 64",
+    "65+": "65 and over",
+    "<1m": "Under 1 month",
+    "1-3m": "1 to 3 months",
+    "3-6m": "3 to 6 months",
+    "<6m": "Under 6 months",
+    "6-12m": "6 to 12 months",
+    "12m+": "12 months or more",
+    "1-2y": "1 to 2 years",
+    "2-5y": "2 to 5 years",
+    "5-10y": "5 to 10 years",
+    "10y+": "10 years or more",
+}
 # Where people stood at a census date, for movement between census dates: urgent split by reason.
 PLACES = [
     [UrgentReason.IN_HOSPITAL.value, "Urgent: in hospital"],
@@ -70,7 +89,7 @@ def _choices(choices) -> list[list[str]]:
 
 
 def _labels(keys: Iterable[str]) -> list[list[str]]:
-    return [[k, k] for k in keys]
+    return [[k, BAND_LABELS[k]] for k in keys]
 
 
 def _table(

@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 from django.forms import BoundField
 
+from registers import labels
 from registers.models import Person
 
 register = template.Library()
@@ -64,19 +65,20 @@ def _label(name: str) -> str:
     return label[:1].upper() + label[1:]
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, name: str = "") -> str:
     if value in (None, "", []):
         return "blank"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    value = labels.field_value(name, value)
     if isinstance(value, list):
-        return ", ".join(str(v).replace("_", " ") for v in value)
+        return ", ".join(str(v) for v in value)
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
         try:
-            return dt.date.fromisoformat(value).strftime("%-d %b %Y")
+            return labels.display_date(dt.date.fromisoformat(value), short=True)
         except ValueError:
             return value
-    return str(value).replace("_", " ")
+    return str(value)
 
 
 @register.filter
@@ -93,5 +95,31 @@ def change_lines(
             continue
         if name == "locality_id":
             old, new = names.get(old, old), names.get(new, new)
-        lines.append((_label(name), _show(old), _show(new)))
+        lines.append((_label(name), _show(old, name), _show(new, name)))
     return lines
+
+
+@register.filter
+def code_label(value: Any, field: str) -> str:
+    """A person field's code (or list of codes) in words:
+    `{{ person.risk_factors|code_label:"risk_factors" }}`."""
+    if value in (None, "", []):
+        return ""
+    return str(labels.field_value(field, value))
+
+
+@register.filter
+def host_area(code: str | None) -> str:
+    """A host area's name: another authority's, or a place beyond Scotland."""
+    return labels.host_area(code)
+
+
+@register.filter
+def display_date(value: dt.date | str | None) -> str:
+    """A date (or an ISO date kept in a stored summary) in the one display format."""
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return labels.display_date(value)

@@ -196,5 +196,11 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registers/audit_log.html",
-        {"form": filters.form, "page": page, "query": query.urlencode(), "authority": authority},
+        {
+            "form": filters.form,
+            "page": page,
+            "entries": selectors.audit_entries(list(page.object_list)),
+            "query": query.urlencode(),
+            "authority": authority,
+        },
     )

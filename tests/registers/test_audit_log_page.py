@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from registers.audit import record_event
+from accounts.services import create_api_client
+from registers.audit import AuditAction, record_event
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -17,8 +18,10 @@ def test_the_audit_log_shows_the_authoritys_events_and_not_anothers(
     client.force_login(lead)
     client.get(f"/register/people/{person.pk}/")
     page = client.get("/register/audit/").content.decode()
-    assert f"person {person.pk}" in page
-    assert f"person {other_person.pk}" not in page
+    assert f"{person.display_name} ({person.local_reference})" in page
+    assert f'href="/register/people/{person.pk}/"' in page
+    assert other_person.local_reference not in page
+    assert f"Person {other_person.pk}" not in page
     assert other_lead.email not in page
 
 
@@ -76,3 +79,56 @@ def test_the_audit_log_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(15):
         response = client.get("/register/audit/")
     assert len(response.context["page"].object_list) == min(events + 1, settings.DSR_PAGE_SIZE)
+
+
+def test_the_audit_log_tells_events_as_sentences_and_names_their_objects(
+    client, lead, practitioner, authority, nithsdale
+):
+    api_client, _token = create_api_client(lead, authority, name="Nightly sync", scopes=["read"])
+    record_event(lead, AuditAction.LOGIN_SECOND_FACTOR, authority_id=authority.pk)
+    record_event(lead, AuditAction.API_CLIENT_REVOKED, obj=api_client)
+    record_event(lead, AuditAction.STAFF_ROLE_CHANGED, authority_id=authority.pk, obj=practitioner)
+    record_event(lead, AuditAction.LOCALITY_RENAMED, obj=nithsdale)
+    client.force_login(lead)
+    page = client.get("/register/audit/").content.decode()
+    for sentence in ("Signed in with second factor", "Revoked an API client"):
+        assert sentence in page
+    assert "API client \u2018Nightly sync\u2019" in page
+    assert str(practitioner) in page
+    assert f"Locality \u2018{nithsdale.name}\u2019" in page
+    for code in ("login.second_factor", "api_client.revoked", f"apiclient {api_client.pk}"):
+        assert code not in page
+    assert f"user {practitioner.pk}" not in page
+
+
+def test_every_audit_action_has_a_sentence_for_people():
+    for action in AuditAction:
+        assert action.label != action.value
+        assert action.label[:1].isupper() and "_" not in action.label
+
+
+def test_the_audit_log_shows_codes_in_its_details_as_labels(client, lead, person):
+    record_event(
+        lead,
+        AuditAction.PERSON_LEFT,
+        obj=person,
+        changes={"leaving_reason": [None, "transferred_to_other_ia"]},
+    )
+    client.force_login(lead)
+    page = client.get("/register/audit/").content.decode()
+    assert "Leaving reason: blank to Transferred to another IA" in page
+    assert "transferred_to_other_ia" not in page
+
+
+def test_the_audit_log_names_objects_in_a_constant_number_of_queries(
+    client, lead, authority, nithsdale, django_assert_max_num_queries
+):
+    people = PersonFactory.create_batch(12, locality=nithsdale)
+    for n, someone in enumerate(people):
+        create_api_client(lead, authority, name=f"Client {n}", scopes=["read"])
+        record_event(lead, AuditAction.PERSON_VIEWED, obj=someone)
+        record_event(lead, AuditAction.STAFF_ADDED, authority_id=authority.pk, obj=lead)
+    client.force_login(lead)
+    with django_assert_max_num_queries(18):
+        page = client.get("/register/audit/").content.decode()
+    assert "Client 11" in page and people[-1].local_reference in page

@@ -1,0 +1,80 @@
+"""Labels for people: every code the register stores (registers/codes.py), shown in words.
+
+Pages, PDFs, emails, the audit log and the readable register export show labels, never codes;
+this module is the one place a code becomes its label. The codes stay what is stored, what the
+API speaks and what the coded register file holds (for re-import).
+
+Dates for display have one format, set in `dsr/formats/en/formats.py` (Django's `date` filter
+with no argument gives "17 December 2026", `date:"SHORT_DATE_FORMAT"` gives "17 Dec 2026");
+`display_date` is the same for Python code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+from django.utils import formats
+
+from . import codes
+from .authorities import AUTHORITIES
+
+# The person's fields that hold a code, and the code list each takes its values from.
+FIELD_CODES: dict[str, type[models.TextChoices]] = {
+    "sex": codes.Sex,
+    "category": codes.Category,
+    "urgent_reason": codes.UrgentReason,
+    "risk_rating": codes.RiskRating,
+    "risk_factors": codes.RiskFactor,
+    "referral_source": codes.ReferralSource,
+    "hospital_type": codes.HospitalType,
+    "legal_status": codes.LegalStatus,
+    "delay_reason": codes.DelayReason,
+    "placement_type": codes.PlacementType,
+    "leaving_reason": codes.LeavingReason,
+}
+
+_AUTHORITY_NAMES = {code: name for code, name, _weight in AUTHORITIES}
+_AUTHORITY_NAMES.update(
+    {old: _AUTHORITY_NAMES[new] for old, new in codes.REPLACED_AUTHORITY_CODES.items()}
+)
+_OUTSIDE_SCOTLAND = dict(codes.HostAreaOutsideScotland.choices)
+
+
+def label(choices: type[models.TextChoices], value: Any) -> str:
+    """The label of one code (a code no longer in the list shows as it is stored)."""
+    if value in (None, ""):
+        return ""
+    return str(dict(choices.choices).get(value, value))
+
+
+def labels(choices: type[models.TextChoices], values: Iterable[Any]) -> list[str]:
+    return [label(choices, v) for v in values]
+
+
+def host_area(code: str | None) -> str:
+    """A host area: another authority's name for its S37 code, or a place beyond Scotland."""
+    if not code:
+        return ""
+    return _AUTHORITY_NAMES.get(code) or str(_OUTSIDE_SCOTLAND.get(code, code))
+
+
+def field_value(field: str, value: Any) -> Any:
+    """A person field's stored value, in words where it is a code (lists joined with commas)."""
+    if field == "host_area":
+        return host_area(value)
+    choices = FIELD_CODES.get(field)
+    if choices is None:
+        return value
+    if isinstance(value, list | tuple):
+        return ", ".join(labels(choices, value))
+    return label(choices, value)
+
+
+def display_date(value: dt.date | None, *, short: bool = False) -> str:
+    """A date as pages show it: "17 December 2026" (short: "17 Dec 2026")."""
+    if value is None:
+        return ""
+    return formats.date_format(value, "SHORT_DATE_FORMAT" if short else "DATE_FORMAT")
