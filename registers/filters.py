@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from .audit import AuditAction
 from .codes import Category, RiskRating, UrgentReason
-from .forms import DATE_FORMATS
 from .models import Person
+from .widgets import DATE_HINT, DayMonthYearField
 
 YES = [("yes", "Yes")]
 HOSPITAL_CHOICES = [("in_hospital", "In hospital"), ("delayed", "Delayed discharge")]
@@ -126,6 +126,12 @@ AUDIT_ACTION_GROUPS = [
 ]
 
 
+class DayMonthYearFilter(django_filters.DateFilter):
+    """A date filter typed as day, month and year, like every other date in the service."""
+
+    field_class = DayMonthYearField
+
+
 class AuditEventFilter(django_filters.FilterSet):
     """Filters for a lead's audit log; the queryset handed in is already their authority's."""
 
@@ -141,21 +147,17 @@ class AuditEventFilter(django_filters.FilterSet):
     person = django_filters.CharFilter(
         label="Person (local reference)", method="by_person", max_length=50
     )
-    date_from = django_filters.DateFilter(
+    date_from = DayMonthYearFilter(
         field_name="at",
         lookup_expr="date__gte",
-        input_formats=DATE_FORMATS,
         label="From (date)",
-        help_text="For example, 27/03/2025",
-        widget=forms.DateInput(format="%d/%m/%Y", attrs={"autocomplete": "off"}),
+        help_text=DATE_HINT,
     )
-    date_to = django_filters.DateFilter(
+    date_to = DayMonthYearFilter(
         field_name="at",
         lookup_expr="date__lte",
-        input_formats=DATE_FORMATS,
         label="To (date)",
-        help_text="For example, 27/03/2025",
-        widget=forms.DateInput(format="%d/%m/%Y", attrs={"autocomplete": "off"}),
+        help_text=DATE_HINT,
     )
 
     def by_action(self, queryset: QuerySet, name: str, value: str) -> QuerySet:

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from . import selectors
 from .codes import (
@@ -25,10 +26,8 @@ from .codes import (
 )
 from .models import HOSPITAL_FIELDS, PLACEMENT_ENTRY_FIELDS, IntegrationAuthority, Locality
 from .services.records import DETAIL_FIELDS
-from .validation import CHI_MISMATCH
-
-DATE_FORMATS = ["%d/%m/%Y", "%d/%m/%y", "%Y-%m-%d", "%d-%m-%Y", "%d %m %Y"]
-DATE_HINT = "For example, 27/03/2025"
+from .validation import CHI_MISMATCH, identity_errors, normalise_status, status_errors
+from .widgets import DATE_HINT, DayMonthYearField
 
 # One choice for category and urgent reason together: it reads as the register's own list.
 STATUS_CHOICES = [
@@ -50,21 +49,14 @@ def split_status(value: str) -> tuple[str, str | None]:
     return category, reason or None
 
 
-def date_field(label: str, *, required: bool = True, help_text: str = DATE_HINT) -> forms.DateField:
-    return forms.DateField(
-        label=label,
-        required=required,
-        input_formats=DATE_FORMATS,
-        help_text=help_text,
-        widget=forms.DateInput(format="%d/%m/%Y", attrs={"autocomplete": "off"}),
-        error_messages={
-            "required": f"Enter the {label[0].lower()}{label[1:]}.",
-            "invalid": f"Enter the {label[0].lower()}{label[1:]} as a real date, like 27/03/2025.",
-        },
-    )
+def date_field(
+    label: str, *, required: bool = True, help_text: str = DATE_HINT
+) -> DayMonthYearField:
+    return DayMonthYearField(label=label, required=required, help_text=help_text)
 
 
 def text(label: str, *, required: bool = False, max_length: int = 200, **kw: Any) -> forms.Field:
+    kw.setdefault("error_messages", {"required": f"Enter the {label[0].lower()}{label[1:]}."})
     return forms.CharField(label=label, required=required, max_length=max_length, **kw)
 
 
@@ -91,14 +83,53 @@ def attach_errors(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(None, message)
 
 
-class DetailsForm(forms.Form):
+def add_rule_errors(form: forms.Form, errors: dict[str, list[Any]]) -> None:
+    """Add the register's rule errors for fields the form itself had no complaint about."""
+    already = set(form.errors)
+    for name, messages in errors.items():
+        name = "status" if name in ("category", "urgent_reason") else name
+        if name not in form.fields or name in already:
+            continue
+        for message in messages:
+            if isinstance(message, ValidationError):
+                form.chi_mismatch = form.chi_mismatch or message.code == CHI_MISMATCH
+                message = " ".join(message.messages)
+            form.add_error(name, message)
+
+
+class AllErrorsAtOnce(forms.Form):
+    """A form whose page lists every problem in one go.
+
+    The register's rules live in the services and run once the form is valid. When some field is
+    already refused (a missing name, an impossible date), the rules are also applied here to the
+    fields that did parse, so a bad CHI number or a missing hospital name is reported together
+    with the other errors rather than only after they are fixed."""
+
+    chi_mismatch = False
+
+    def rule_errors(self, data: dict[str, Any]) -> dict[str, list[Any]]:
+        return {}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            add_rule_errors(self, self.rule_errors(data))
+        return data
+
+
+class DetailsForm(AllErrorsAtOnce):
     """Identity, placement in the IA and planning: everything but the register status."""
 
     given_name = text("Given name", required=True, max_length=100)
     family_name = text("Family name", required=True, max_length=100)
     preferred_name = text("Preferred name (optional)", max_length=100)
     date_of_birth = date_field("Date of birth")
-    sex = forms.ChoiceField(label="Sex", choices=Sex.choices, widget=forms.RadioSelect)
+    sex = forms.ChoiceField(
+        label="Sex",
+        choices=Sex.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the person's sex."},
+    )
     chi_number = text(
         "CHI number (optional)",
         max_length=12,
@@ -114,7 +145,9 @@ class DetailsForm(forms.Form):
     key_worker_contact = text("Key worker's contact details (optional)")
     lead_professional_team = text("Lead professional team (optional)")
     referral_source = forms.ChoiceField(
-        label="Referral source", choices=[("", "Choose a source"), *ReferralSource.choices]
+        label="Referral source",
+        choices=[("", "Choose a source"), *ReferralSource.choices],
+        error_messages={"required": "Choose the referral source."},
     )
     planned_move_date = date_field("Planned move or discharge date (optional)", required=False)
     guardianship_or_poa = forms.BooleanField(
@@ -130,6 +163,14 @@ class DetailsForm(forms.Form):
 
     # Set when the service asked for a CHI mismatch to be confirmed: the page then shows the box.
     chi_mismatch = False
+    # Adding a person asks for any CHI mismatch to be confirmed; an edit asks only when the
+    # identity changes, which the service alone can tell.
+    mismatch_needs_confirming = False
+
+    def rule_errors(self, data: dict[str, Any]) -> dict[str, list[Any]]:
+        fields = {name: data.get(name) for name in self.detail_fields}
+        allowed = not self.mismatch_needs_confirming or bool(data.get("confirm_chi_mismatch"))
+        return identity_errors(fields, today=timezone.localdate(), chi_mismatch_allowed=allowed)
 
     def details(self) -> dict[str, Any]:
         return {name: self.cleaned_data.get(name) for name in self.detail_fields}
@@ -138,9 +179,12 @@ class DetailsForm(forms.Form):
         return {"confirm_chi_mismatch": bool(self.cleaned_data.get("confirm_chi_mismatch"))}
 
 
-class StatusFieldsMixin(forms.Form):
+class StatusFieldsMixin(AllErrorsAtOnce):
     status = forms.ChoiceField(
-        label="Register category", choices=STATUS_CHOICES, widget=forms.RadioSelect
+        label="Register category",
+        choices=STATUS_CHOICES,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose the register category."},
     )
     risk_rating = forms.ChoiceField(
         label="Risk of breakdown",
@@ -195,6 +239,13 @@ class StatusFieldsMixin(forms.Form):
     hospital_fields = HOSPITAL_FIELDS
     placement_fields = PLACEMENT_ENTRY_FIELDS
 
+    def rule_errors(self, data: dict[str, Any]) -> dict[str, list[Any]]:
+        if not data.get("status"):
+            return {}
+        host_areas = {value for value, _ in self.fields["host_area"].choices if value}
+        state = normalise_status(self.status_kwargs())
+        return status_errors(state, today=timezone.localdate(), host_areas=host_areas)
+
     def status_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
         category, urgent_reason = split_status(data["status"])
@@ -216,7 +267,10 @@ class StatusFieldsMixin(forms.Form):
 
 class AddPersonForm(DetailsForm, StatusFieldsMixin):
     locality = forms.ModelChoiceField(
-        label="Locality", queryset=Locality.objects.none(), empty_label="Choose a locality"
+        label="Locality",
+        queryset=Locality.objects.none(),
+        empty_label="Choose a locality",
+        error_messages={"required": "Choose the locality."},
     )
     date_added = date_field("Date added to the register", required=False)
     reason = forms.CharField(
@@ -265,6 +319,11 @@ class AddPersonForm(DetailsForm, StatusFieldsMixin):
         self.fields["date_added"].help_text = "Leave blank for today. " + DATE_HINT
         del self.fields["version"]
 
+    mismatch_needs_confirming = True
+
+    def rule_errors(self, data: dict[str, Any]) -> dict[str, list[Any]]:
+        return DetailsForm.rule_errors(self, data) | StatusFieldsMixin.rule_errors(self, data)
+
 
 class StatusForm(StatusFieldsMixin):
     reason = forms.CharField(
@@ -291,7 +350,11 @@ class QuickStatusForm(forms.Form):
         widget=forms.RadioSelect,
         required=False,
     )
-    status = forms.ChoiceField(label="Register category", choices=STATUS_CHOICES)
+    status = forms.ChoiceField(
+        label="Register category",
+        choices=STATUS_CHOICES,
+        error_messages={"required": "Choose the register category."},
+    )
     reason = forms.CharField(
         label="Reason for the change",
         max_length=2000,
@@ -445,10 +508,13 @@ class ImportRowForm(AddPersonForm):
                 field.error_messages["invalid_choice"] = (
                     f"Unknown code '%(value)s': use one of {codes}."
                 )
-            if isinstance(field, forms.DateField):
+            if isinstance(field, DayMonthYearField):
                 field.error_messages["invalid"] = "Enter a real date as YYYY-MM-DD (or DD/MM/YYYY)."
             if field.required and name not in ("locality",):
                 field.error_messages["required"] = "This column needs a value."
+
+    def rule_errors(self, data: dict[str, Any]) -> dict[str, list[Any]]:
+        return {}  # the import's trial run applies the rules to every row, with the services
 
     def status_kwargs(self) -> dict[str, Any]:
         self.cleaned_data["status"] = status_value(

@@ -43,7 +43,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl import xml as openpyxl_xml
 from openpyxl.cell import WriteOnlyCell
 
-from . import access, selectors, services
+from . import access, labels, selectors, services
 from .audit import AuditAction, record_event
 from .forms import ImportRowForm, host_area_choices
 from .models import HOSPITAL_FIELDS, PLACEMENT_ENTRY_FIELDS, ImportBatch, ImportStatus, Person
@@ -626,24 +626,50 @@ def person_row(person: Person) -> dict[str, str]:
     return row
 
 
+def _heading(name: str) -> str:
+    if name == "locality":
+        return "Locality"
+    label = str(Person._meta.get_field(name).verbose_name)
+    return label[:1].upper() + label[1:]
+
+
+# The readable export: the same people and columns, for people to read (never for re-import).
+READABLE_HEADINGS: dict[str, str] = {name: _heading(name) for name in COLUMNS}
+
+
+def readable_row(person: Person) -> dict[str, str]:
+    """One person for reading: codes as labels, dates as pages show them, Yes and No."""
+    row: dict[str, str] = {}
+    for name in COLUMNS:
+        value = person.locality.name if name == "locality" else getattr(person, name)
+        if name in labels.FIELD_CODES or name == "host_area":
+            value = labels.field_value(name, value or ("" if name != "risk_factors" else []))
+        elif isinstance(value, bool):
+            value = "Yes" if value else "No"
+        elif isinstance(value, dt.date):
+            value = labels.display_date(value)
+        row[name] = "" if value is None else str(value)
+    return row
+
+
 def _guard(value: str) -> str:
     """Keep a spreadsheet from running a cell as a formula (CSV injection)."""
     return "'" + value if value.startswith(FORMULA_TRIGGERS) else value
 
 
-def render_csv(rows: Iterable[dict[str, str]]) -> bytes:
+def render_csv(rows: Iterable[dict[str, str]], *, headings: Iterable[str] = COLUMNS) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(list(headings))
     for row in rows:
         writer.writerow([_guard(row[name]) for name in COLUMNS])
     return out.getvalue().encode("utf-8-sig")
 
 
-def render_xlsx(rows: Iterable[dict[str, str]]) -> bytes:
+def render_xlsx(rows: Iterable[dict[str, str]], *, headings: Iterable[str] = COLUMNS) -> bytes:
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Register")
-    sheet.append(list(COLUMNS))
+    sheet.append(list(headings))
     for row in rows:
         cells = []
         for name in COLUMNS:
@@ -660,29 +686,39 @@ def template_rows() -> list[dict[str, str]]:
     return [{name: EXAMPLE_ROW.get(name, "") for name in COLUMNS}]
 
 
-def export_rows(actor: User, authority: IntegrationAuthority) -> list[dict[str, str]]:
-    """Everyone on the authority's register now, in the import layout (one query)."""
+def _people_on_register(actor: User, authority: IntegrationAuthority) -> list[Person]:
     access.require_lead(actor, authority.pk)
-    people = (
+    return list(
         access.visible_people(actor)
         .on_register()
         .filter(authority=authority)
         .select_related("locality")
         .order_by("local_reference")
     )
-    return [person_row(p) for p in people]
 
 
-def export_register(actor: User, authority: IntegrationAuthority, *, file_format: str) -> bytes:
-    """The authority's register as CSV or XLSX; audited."""
-    rows = export_rows(actor, authority)
-    content = render_csv(rows) if file_format == "csv" else render_xlsx(rows)
-    record_event(
-        actor,
-        AuditAction.REGISTER_EXPORTED,
-        authority_id=authority.pk,
-        changes={"format": file_format, "people": len(rows)},
-    )
+def export_rows(actor: User, authority: IntegrationAuthority) -> list[dict[str, str]]:
+    """Everyone on the authority's register now, in the import layout (one query)."""
+    return [person_row(p) for p in _people_on_register(actor, authority)]
+
+
+def export_register(
+    actor: User, authority: IntegrationAuthority, *, file_format: str, readable: bool = False
+) -> bytes:
+    """The authority's register as CSV or XLSX; audited. The coded layout (the default) can be
+    imported back; the readable one shows labels, dates in words and column names for people."""
+    if readable:
+        rows = [readable_row(p) for p in _people_on_register(actor, authority)]
+        headings = list(READABLE_HEADINGS.values())
+        render = render_csv if file_format == "csv" else render_xlsx
+        content = render(rows, headings=headings)
+    else:
+        rows = export_rows(actor, authority)
+        content = render_csv(rows) if file_format == "csv" else render_xlsx(rows)
+    changes: dict[str, Any] = {"format": file_format, "people": len(rows)}
+    if readable:
+        changes["layout"] = "readable"
+    record_event(actor, AuditAction.REGISTER_EXPORTED, authority_id=authority.pk, changes=changes)
     return content
 
 

@@ -39,6 +39,11 @@ urlpatterns = [
         data.register_export,
         name="register_export",
     ),
+    re_path(
+        r"^files/export-readable\.(?P<file_format>csv|xlsx)$",
+        data.register_export_readable,
+        name="register_export_readable",
+    ),
     path("files/imports/<int:pk>/", data.import_batch, name="import_batch"),
     path("files/imports/<int:pk>/confirm/", data.import_confirm, name="import_confirm"),
     path("files/imports/<int:pk>/errors.csv", data.import_errors, name="import_errors"),

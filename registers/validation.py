@@ -332,9 +332,13 @@ def identity_errors(
     """Who the person is: names, reference, an adult's (or a 16 or 17 year old's) date of birth,
     sex, and a CHI number that agrees with them."""
     errors: dict[str, list[str]] = {}
-    for name in ("given_name", "family_name", "local_reference"):
+    for name, label in (
+        ("given_name", "given name"),
+        ("family_name", "family name"),
+        ("local_reference", "local reference"),
+    ):
         if not (fields.get(name) or "").strip():
-            errors[name] = ["This field is required."]
+            errors[name] = [f"Enter the {label}."]
     born = fields.get("date_of_birth")
     if not born:
         errors["date_of_birth"] = ["Enter the date of birth."]

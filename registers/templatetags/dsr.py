@@ -10,6 +10,7 @@ from django.forms import BoundField
 
 from registers import labels
 from registers.models import Person
+from registers.widgets import PARTS, date_parts
 
 register = template.Library()
 
@@ -29,7 +30,42 @@ def field_anchor(field: BoundField) -> str:
     """The id an error summary links to: a group's first option, or the input itself."""
     if field.widget_type in CHOICE_GROUPS:
         return f"{field.auto_id}_0"
+    if field.widget_type == "daymonthyear":
+        return f"{field.auto_id}_day"
     return field.auto_id
+
+
+# Django's own messages do not say which field they are about; on their own in an error summary
+# ("This field is required." six times) they tell the reader nothing.
+GENERIC_STARTS = (
+    "Select a valid choice",
+    "Enter a valid",
+    "Enter a whole number",
+    "Enter a number",
+    "Ensure this value",
+)
+
+
+@register.filter
+def named_error(error: str, field: BoundField) -> str:
+    """An error message that names its field, whatever form it came from."""
+    label = str(field.label or field.name).removesuffix(" (optional)").strip()
+    if str(error) == "This field is required.":
+        return f"Answer '{label}'." if label.endswith("?") else f"{label} is required."
+    if str(error).startswith(GENERIC_STARTS):
+        return f"{label}: {error}"
+    return str(error)
+
+
+@register.filter
+def field_errors(field: BoundField) -> str:
+    return " ".join(named_error(error, field) for error in field.errors)
+
+
+@register.filter
+def date_inputs(field: BoundField) -> list[tuple[str, str, str]]:
+    """(part, label, value) for each of a date's three boxes: day, month and year."""
+    return list(zip(PARTS, ("Day", "Month", "Year"), date_parts(field.value()), strict=True))
 
 
 @register.filter

@@ -129,6 +129,16 @@ def register_export(request: HttpRequest, file_format: str) -> HttpResponse:
 
 
 @login_required
+def register_export_readable(request: HttpRequest, file_format: str) -> HttpResponse:
+    """The register for people to read: labels, not codes (not for importing back)."""
+    authority = access.led_authority(request)
+    content = imports.export_register(
+        request.user, authority, file_format=file_format, readable=True
+    )
+    return _download(content, f"dsr-register-{authority.code}-readable.{file_format}", file_format)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def subject_access(request: HttpRequest, pk: int) -> HttpResponse:
     """A page that explains the export; the download itself is a POST (it is audited)."""

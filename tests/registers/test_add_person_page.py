@@ -68,14 +68,14 @@ def test_placement_details_are_ignored_unless_the_person_is_out_of_area(client, 
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"given_name": ""}, "This field is required."),
+        ({"given_name": ""}, "Enter the given name."),
         ({"date_of_birth": "31/02/1990"}, "Enter the date of birth as a real date"),
         ({"date_of_birth": "01/01/2015"}, "The register is for adults"),
         ({"chi_number": "1705901234"}, "check digit is wrong"),
         ({"status": "urgent:at_risk_of_breakdown", "risk_rating": "green"}, "red or amber"),
         ({"status": "urgent:in_hospital", "risk_rating": ""}, "Enter the hospital&#x27;s name."),
         ({"status": "appropriate_out_of_area"}, "Choose the host area"),
-        ({"locality": ""}, "This field is required."),
+        ({"locality": ""}, "Choose the locality."),
     ],
 )
 def test_bad_input_when_adding_is_refused_with_a_message_and_nothing_saved(
