@@ -489,6 +489,12 @@ AUDIT_OBJECT_NAMES: dict[str, tuple[str, Any]] = {
 }
 
 
+def _audit_value(key: str, value: Any) -> Any:
+    if isinstance(value, str) and labels.is_authority_code(value):
+        return labels.host_area(value)
+    return labels.field_value(key, value)
+
+
 def _audit_details(changes: dict[str, Any]) -> list[str]:
     lines = []
     for key, value in changes.items():
@@ -498,10 +504,10 @@ def _audit_details(changes: dict[str, Any]) -> list[str]:
             and len(value) == 2
             and key in labels.FIELD_CODES | {"host_area": None}
         ):
-            old, new = (labels.field_value(key, v) or "blank" for v in value)
+            old, new = (_audit_value(key, v) or "blank" for v in value)
             lines.append(f"{name}: {old} to {new}")
         else:
-            shown = labels.field_value(key, value)
+            shown = _audit_value(key, value)
             lines.append(f"{name}: {shown}")
     return lines
 
