@@ -13,10 +13,11 @@ export DATABASE_WORKER_URL ?= $(shell echo '$(DATABASE_URL)' | sed -E 's#//[^@]*
 AS_OWNER := env -u DATABASE_WORKER_URL DATABASE_URL='$(DATABASE_OWNER_URL)'
 AS_WORKER := env -u DATABASE_OWNER_URL DATABASE_URL='$(DATABASE_WORKER_URL)'
 
-.PHONY: help setup services venv assets static browser migrate run test lint format bench clean backup restore
+.PHONY: help setup services venv assets static browser migrate run dev test lint format bench clean backup restore
 
 help:
-	@echo "make run    set everything up, seed demo data, start web + Celery worker and beat"
+	@echo "make run    set everything up, seed demo data, serve it as users see it (DEBUG off)"
+	@echo "make dev    the same with Django's development server: DEBUG on, auto-reload"
 	@echo "make test   set everything up, lint, and run the whole test suite"
 	@echo "make lint   ruff check and format check, migrations check, deploy check"
 	@echo "make format ruff fix and format"
@@ -49,9 +50,15 @@ static: venv assets
 
 setup: services venv assets migrate static
 
+# make run serves the service as its users will see it: DEBUG off (the service's own error pages),
+# static files collected and served by whitenoise, gunicorn. make dev is for working on the code.
 run: setup
 	@$(AS_WORKER) $(PY) manage.py seed_demo --quiet
-	@HOST=$(HOST) PORT=$(PORT) bash scripts/run.sh
+	@HOST=$(HOST) PORT=$(PORT) bash scripts/run.sh serve
+
+dev: setup
+	@$(AS_WORKER) $(PY) manage.py seed_demo --quiet
+	@HOST=$(HOST) PORT=$(PORT) bash scripts/run.sh dev
 
 # Lint first, then the whole suite. pytest's own exit code is kept (5: no tests were collected,
 # which fails like any other error; .ci/run reports it). The suite makes its own database

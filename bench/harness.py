@@ -47,6 +47,15 @@ def dataset() -> dict[str, Any]:
         }
 
 
+def _portable(path: Path) -> str:
+    """A path as results may record it: relative to the repository, never the machine's own."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        return str(path.resolve().relative_to(root))
+    except ValueError:
+        return path.name
+
+
 def _meta(config: Config) -> dict[str, Any]:
     try:
         commit = subprocess.run(
@@ -65,7 +74,9 @@ def _meta(config: Config) -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "load_average_before": [round(x, 2) for x in os.getloadavg()],
-        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in config.__dict__.items()},
+        "config": {
+            k: (_portable(v) if isinstance(v, Path) else v) for k, v in config.__dict__.items()
+        },
     }
 
 

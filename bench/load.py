@@ -186,7 +186,9 @@ def run(config: Config) -> LoadResult:
     plan, sessions = _plan(config)
     port = _free_port()
     host = f"http://127.0.0.1:{port}"
+    # The server under load gets the waits a web process gets, not the harness's long ones.
     env = {**os.environ, "DJANGO_DEBUG": "false", "DATABASE_URL": _database_url()}
+    env.pop("DSR_DB_LONG_WAITS", None)
     with tempfile.TemporaryDirectory() as tmp:
         plan_file = Path(tmp) / "plan.json"
         plan_file.write_text(json.dumps(plan))

@@ -38,11 +38,16 @@ DATABASE_URL="$DATABASE_OWNER_URL" "$PY" manage.py migrate --noinput -v0
 if [ "$current" != "$MARK" ]; then
   echo "Seeding $DB with seed_demo --scale $SCALE (resumes a seeding that was interrupted)..."
   start=$(date +%s)
-  DATABASE_URL="$DATABASE_WORKER_URL" "$PY" manage.py seed_demo --scale "$SCALE" --quiet | head -n1
+  # Captured, not piped into head: a closed pipe would kill the command after it had seeded.
+  # No demo returns or national builds: the benchmarks build their own, and no worker runs here.
+  seeded="$(DATABASE_URL="$DATABASE_WORKER_URL" "$PY" manage.py seed_demo --scale "$SCALE" --quiet --no-returns)"
+  echo "${seeded%%$'\n'*}"
   admin -d "$DB" -c "VACUUM ANALYZE"
   echo "Seeded in $(( $(date +%s) - start )) s."
   admin -c "COMMENT ON DATABASE $DB IS '$MARK'"
 else
   echo "Reusing $DB ($MARK); BENCH_RESEED=1 seeds it afresh."
 fi
-DATABASE_URL="$DATABASE_WORKER_URL" "$PY" -m bench
+# The harness builds census returns and national files in-process, as the worker does: it gets the
+# worker's waits (a national build keeps a transaction open through its disclosure audit).
+DSR_DB_LONG_WAITS=true DATABASE_URL="$DATABASE_WORKER_URL" "$PY" -m bench

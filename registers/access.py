@@ -483,6 +483,8 @@ def template_flags(user: User | None, authority: IntegrationAuthority | None) ->
         "is_lead_here": is_lead_here,
         # The lead here, or staff granted a locality to add people in.
         "can_add_people": is_lead_here or bool(scope.write_localities),
+        # A viewer here may read but change nothing: every page they see says so.
+        "read_only_here": bool(authority and scope.role_in(authority.pk) == "viewer"),
     }
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.db.models import CharField, Q, QuerySet, Value
-from django.db.models.functions import Cast, Upper
+from django.db.models.functions import Cast, Trim, Upper
 from django.utils import timezone
 
 from .audit import AuditAction
@@ -58,6 +58,12 @@ class PersonFilter(django_filters.FilterSet):
     out_of_area = django_filters.ChoiceFilter(
         label="Out of area", choices=YES, method="away", empty_label="Any"
     )
+    key_worker = django_filters.ChoiceFilter(
+        label="Key worker",
+        choices=[("me", "My caseload (I am the key worker)")],
+        method="my_caseload",
+        empty_label="Anyone",
+    )
     sort = django_filters.ChoiceFilter(
         label="Sort by", choices=SORT_CHOICES, method="sort_by", empty_label=None
     )
@@ -87,6 +93,18 @@ class PersonFilter(django_filters.FilterSet):
         return qs.filter(
             Q(category=Category.APPROPRIATE_OUT_OF_AREA)
             | Q(urgent_reason=UrgentReason.INAPPROPRIATE_OUT_OF_AREA)
+        )
+
+    def my_caseload(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        # The key worker is recorded as a free-text name (often someone outside the service), so
+        # "mine" means: that name, ignoring case and spaces at either end, is the signed-in user's
+        # full name. A user with no name recorded has no caseload (never everyone without a name).
+        user = getattr(self.request, "user", None)
+        name_of_user = " ".join(user.get_full_name().split()) if user else ""
+        if not name_of_user:
+            return qs.none()
+        return qs.annotate(key_worker_trimmed=Trim("key_worker_name")).filter(
+            key_worker_trimmed__iexact=name_of_user
         )
 
     def sort_by(self, qs: QuerySet, name: str, value: str) -> QuerySet:

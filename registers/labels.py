@@ -61,6 +61,10 @@ def host_area(code: str | None) -> str:
     return _AUTHORITY_NAMES.get(code) or str(_OUTSIDE_SCOTLAND.get(code, code))
 
 
+def is_authority_code(value: str) -> bool:
+    return value in _AUTHORITY_NAMES
+
+
 def field_value(field: str, value: Any) -> Any:
     """A person field's stored value, in words where it is a code (lists joined with commas)."""
     if field == "host_area":

@@ -462,6 +462,11 @@ class Person(models.Model):
             return None
         return ((on or dt.date.today()) - self.admission_date).days
 
+    @property
+    def age(self) -> int:
+        """Age in whole years today (shown beside the date of birth to tell namesakes apart)."""
+        return self.age_on(timezone.localdate())
+
     def age_on(self, on: dt.date) -> int:
         born = self.date_of_birth
         return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

@@ -42,6 +42,11 @@ def category_counts(user: User, *, authority_id: int | None = None) -> dict[str,
     people = access.visible_people(user).on_register()
     if authority_id is not None:
         people = people.filter(authority_id=authority_id)
+    return counts_by_category(people)
+
+
+def counts_by_category(people: QuerySet[Person]) -> dict[str, int]:
+    """`category_counts` of an already scoped (and perhaps filtered) list, in one query."""
     rows = people.order_by().values("category", "urgent_reason").annotate(n=Count("id"))
     counts: dict[str, int] = {}
     for row in rows:
@@ -484,6 +489,12 @@ AUDIT_OBJECT_NAMES: dict[str, tuple[str, Any]] = {
 }
 
 
+def _audit_value(key: str, value: Any) -> Any:
+    if isinstance(value, str) and labels.is_authority_code(value):
+        return labels.host_area(value)
+    return labels.field_value(key, value)
+
+
 def _audit_details(changes: dict[str, Any]) -> list[str]:
     lines = []
     for key, value in changes.items():
@@ -493,10 +504,10 @@ def _audit_details(changes: dict[str, Any]) -> list[str]:
             and len(value) == 2
             and key in labels.FIELD_CODES | {"host_area": None}
         ):
-            old, new = (labels.field_value(key, v) or "blank" for v in value)
+            old, new = (_audit_value(key, v) or "blank" for v in value)
             lines.append(f"{name}: {old} to {new}")
         else:
-            shown = labels.field_value(key, value)
+            shown = _audit_value(key, value)
             lines.append(f"{name}: {shown}")
     return lines
 

@@ -2,10 +2,37 @@
 # Start a Celery worker and beat in the background and the web server in the foreground. Each
 # process gets only its own database credentials: the worker and beat the worker role's
 # (DATABASE_WORKER_URL), the web server the runtime role's (DATABASE_URL); none the owner's.
+#
+# scripts/run.sh [serve|dev]
+#   serve (make run): the service as its users see it: DEBUG off (the service's own error pages,
+#         never Django's technical ones), static files from staticfiles/ through whitenoise (as in
+#         production), gunicorn as the web server. Code changes need a restart.
+#   dev   (make dev): Django's development server with DEBUG on and auto-reload, for working on
+#         the code (technical error pages, static files read from static/ as they change).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODE="${1:-serve}"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
+case "$MODE" in
+  serve)
+    export DJANGO_DEBUG=false
+    WEB=(.venv/bin/gunicorn -c gunicorn.conf.py --bind "$HOST:$PORT" --workers "${GUNICORN_WORKERS:-2}" dsr.wsgi:application)
+    ;;
+  dev)
+    export DJANGO_DEBUG=true
+    WEB=(.venv/bin/python manage.py runserver "$HOST:$PORT")
+    ;;
+  *)
+    echo "usage: scripts/run.sh [serve|dev]" >&2
+    exit 2
+    ;;
+esac
+if [ "${DSR_RUN_PRINT:-}" = "1" ]; then
+  # Say what would be served, and stop (tests/test_make_run.py reads this).
+  echo "DJANGO_DEBUG=$DJANGO_DEBUG ${WEB[*]}"
+  exit 0
+fi
 mkdir -p var/log
 : "${DATABASE_WORKER_URL:?set DATABASE_WORKER_URL (make run derives it from DATABASE_URL)}"
 AS_WORKER=(env -u DATABASE_OWNER_URL DATABASE_URL="$DATABASE_WORKER_URL")
@@ -55,6 +82,7 @@ $(if [ -n "$ORGANISATION" ]; then cat <<ORG
 ORG
 fi)
   Celery worker and beat logs: var/log/. Press Ctrl+C to stop.
+$(if [ "$MODE" = "dev" ]; then echo "  Development mode: DEBUG on, code changes reload the server."; else echo "  Served as users see it (DEBUG off); for development with auto-reload use: make dev"; fi)
 
 MSG
-"${AS_RUNTIME[@]}" .venv/bin/python manage.py runserver "$HOST:$PORT"
+"${AS_RUNTIME[@]}" "${WEB[@]}"

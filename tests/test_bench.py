@@ -47,6 +47,7 @@ def test_the_benchmark_harness_runs_every_section_and_writes_its_json(tmp_path, 
 
     written = json.loads(next(tmp_path.glob("bench-quick-*.json")).read_text())
     assert set(written) == {"meta", "dataset", "pages", "api", "reporting", "load", "targets"}
+    assert str(tmp_path) not in json.dumps(written), "results record no machine paths"
     assert written["dataset"]["people"] == results["dataset"]["people"] > 0
     assert written["dataset"]["status_changes_per_person"] >= 5
     names = {(page["name"], page["who"].split()[0]) for page in written["pages"]}

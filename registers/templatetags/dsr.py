@@ -9,6 +9,7 @@ from django import template
 from django.forms import BoundField
 
 from registers import labels
+from registers.audit import AuditAction
 from registers.models import Person
 from registers.widgets import PARTS, date_parts
 
@@ -159,3 +160,9 @@ def display_date(value: dt.date | str | None) -> str:
         except ValueError:
             return value
     return labels.display_date(value)
+
+
+@register.filter
+def audit_sentence(action: str) -> str:
+    """An audit action as the sentence people read ("Signed in with second factor")."""
+    return str(dict(AuditAction.choices).get(action, action))

@@ -136,25 +136,37 @@ def person_quick_status(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "registers/person_quick_status.html", context)
 
 
+def _status_sentence(person: Person) -> str:
+    """What the inline update changed, said in full (shown beside the change and announced)."""
+    status = person.get_category_display()
+    if person.urgent_reason:
+        status += f": {person.get_urgent_reason_display().lower()}"
+    risk = (
+        f"risk of breakdown {person.risk_rating}"
+        if person.risk_rating
+        else "not rated while in hospital"
+    )
+    return f"Status updated for {person.display_name}: {status}, {risk}."
+
+
 def _quick_done(request: HttpRequest, pk: int, origin: str) -> HttpResponse:
-    message = "The new status was recorded."
     if not request.htmx:
-        messages.success(request, message)
+        messages.success(request, "The new status was recorded.")
         if origin == "list":
             return redirect(safe_next(request, reverse("registers:person_list")))
         return redirect("registers:person_detail", pk=pk)
     if origin == "list":
+        person = selectors.person_row(request.user, pk)
         return render(
             request,
             "registers/_person_row.html",
-            {
-                "person": selectors.person_row(request.user, pk),
-                "today": timezone.localdate(),
-                "updated": message,
-            },
+            {"person": person, "today": timezone.localdate(), "updated": _status_sentence(person)},
         )
     person = selectors.person_detail(request.user, pk)
-    context = detail_context(request, person) | {"updated": message}
+    context = detail_context(request, person) | {
+        "updated": _status_sentence(person),
+        "oob_timeline": True,  # the new entry joins the timeline further down the page
+    }
     return render(request, "registers/_status_and_timeline.html", context)
 
 

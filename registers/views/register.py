@@ -9,7 +9,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -18,6 +19,7 @@ from .. import access, charts, selectors
 from ..codes import Category, UrgentReason
 from ..current_authority import choose_authority
 from ..filters import AuditEventFilter, PersonFilter
+from ..models import Person
 from .common import (
     authority_id_of,
 )
@@ -34,17 +36,79 @@ COUNT_ROWS = [
 ]
 
 
-def _counts(request: HttpRequest) -> dict[str, Any]:
-    counts = selectors.category_counts(request.user, authority_id=authority_id_of(request))
+def _counts(request: HttpRequest, people: QuerySet[Person] | None = None) -> dict[str, Any]:
+    if people is None:
+        counts = selectors.category_counts(request.user, authority_id=authority_id_of(request))
+    else:
+        counts = selectors.counts_by_category(people)
     total = sum(counts.get(c.value, 0) for c in Category)
     return {"rows": [(key, label, counts.get(key, 0)) for key, label in COUNT_ROWS], "total": total}
+
+
+# The count cards count within the other filters (search, locality, risk, caseload...), so each is
+# a link that narrows the list by its category and keeps the rest of the query.
+CATEGORY_KEYS = {"category", "urgent_reason"}
+
+
+def _count_cards(request: HttpRequest, counts: dict[str, Any]) -> dict[str, Any]:
+    base = request.GET.copy()
+    for key in (*CATEGORY_KEYS, "page"):
+        base.pop(key, None)
+    chosen = (request.GET.get("category", ""), request.GET.get("urgent_reason", ""))
+    if chosen[1] and not chosen[0]:
+        chosen = (Category.URGENT.value, chosen[1])
+
+    def link(category: str = "", reason: str = "") -> str:
+        query = base.copy()
+        if category:
+            query["category"] = category
+        if reason:
+            query["urgent_reason"] = reason
+        encoded = query.urlencode()
+        return "?" + encoded if encoded else "?"
+
+    cards = []
+    for key, label, n in counts["rows"]:
+        category, _, reason = key.partition(":")
+        if reason:
+            category = Category.URGENT.value
+        cards.append(
+            {
+                "key": key,
+                "label": label,
+                "n": n,
+                "sub": bool(reason),
+                "url": link(category, reason),
+                "current": chosen == (category, reason),
+            }
+        )
+    narrowed = any(any(values) for key, values in base.lists() if key != "sort")
+    return {
+        "total": counts["total"],
+        "total_url": link(),
+        "total_current": chosen == ("", ""),
+        "narrowed": narrowed,
+        "cards": cards,
+    }
 
 
 @login_required
 def person_list(request: HttpRequest) -> HttpResponse:
     people = selectors.register_people(request.user, authority_id=authority_id_of(request))
-    filters = PersonFilter(request.GET or None, queryset=people)
-    counts = _counts(request)
+    filters = PersonFilter(request.GET or None, queryset=people, request=request)
+    other = {
+        key: [v for v in values if v]
+        for key, values in request.GET.lists()
+        if key not in CATEGORY_KEYS | {"page", "sort"} and any(values)
+    }
+    if other:
+        data = QueryDict(mutable=True)
+        for key, values in other.items():
+            data.setlist(key, values)
+        counted = PersonFilter(data, queryset=people, request=request).qs
+        counts = _counts(request, counted)
+    else:
+        counts = _counts(request)
     filtered = bool(request.GET.dict().keys() - {"page", "sort"})
     search = filters.form.cleaned_data.get("q") if filters.is_bound and filters.is_valid() else ""
     page = selectors.searched_page(
@@ -65,6 +129,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": query.urlencode(),
         "counts": counts,
+        "cards": _count_cards(request, counts),
         "localities": selectors.localities_for(request.user, authority_id=authority_id_of(request)),
         "filtered": filtered,
         "today": timezone.localdate(),

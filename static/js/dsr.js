@@ -33,7 +33,42 @@ function focusErrorSummary(root) {
   }
 }
 
+// One polite live region for the whole page, there from the start so that screen readers
+// announce what is later written into it.
+function announcer() {
+  let region = document.getElementById("dsr-announcer");
+  if (!region) {
+    region = document.createElement("div");
+    region.id = "dsr-announcer";
+    region.className = "visually-hidden";
+    region.setAttribute("role", "status");
+    region.setAttribute("aria-live", "polite");
+    document.body.appendChild(region);
+  }
+  return region;
+}
+
+// After an inline update the server marks the change with data-announce: move focus and scroll
+// to it (the page may have been scrolled away while the form was open) and announce it.
+function showChange() {
+  const changed = document.querySelector("[data-announce]");
+  if (!changed) return false;
+  const message = changed.dataset.announce;
+  delete changed.dataset.announce;
+  if (!changed.hasAttribute("tabindex")) changed.setAttribute("tabindex", "-1");
+  changed.focus({ preventScroll: true });
+  changed.scrollIntoView({ block: "center" });
+  const region = announcer();
+  region.textContent = "";
+  // A fresh text node after a tick is announced even when the same words come twice.
+  window.setTimeout(() => {
+    region.textContent = message;
+  }, 50);
+  return true;
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  announcer();
   initDesignSystem(document);
   initConditionalSections(document);
   focusErrorSummary(document);
@@ -44,6 +79,7 @@ document.body.addEventListener("htmx:afterSwap", (event) => {
   const target = event.detail.target;
   const root = target.isConnected ? target : document;
   initConditionalSections(root);
+  if (showChange()) return;
   const form = document.querySelector(".dsr-quick-row form");
   if (form && event.detail.elt.closest && !event.detail.elt.closest("form")) {
     const first = form.querySelector("input:not([type=hidden]), select, textarea");

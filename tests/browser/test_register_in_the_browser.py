@@ -81,6 +81,7 @@ def test_filters_and_search_narrow_the_list_without_a_reload(
 
     page.get_by_label("Name, local reference or CHI number").fill("")
     expect(results).to_have_count(3)
+    page.get_by_text("More filters").click()  # category and the rest sit under the search
     page.locator("#id_category").select_option("urgent")
     expect(results).to_have_count(2)
     page.locator("#id_hospital").select_option("in_hospital")
@@ -109,6 +110,7 @@ def test_filters_work_with_javascript_off(chromium, live_server, lead, nithsdale
     )
     page = context.new_page()
     page.goto("/register/")
+    page.get_by_text("More filters").click()
     page.locator("#id_category").select_option("urgent")
     page.get_by_role("button", name="Apply filters").click()
     expect(page.locator("#results tbody tr")).to_have_count(1)

@@ -67,7 +67,7 @@ def test_person_page_shows_review_history(client, lead, person):
 def test_a_viewer_gets_no_change_actions_on_the_person_page(client, viewer, person):
     client.force_login(viewer)
     body = client.get(f"/register/people/{person.pk}/").content.decode()
-    assert "Record a new rating or category" not in body
+    assert "Update status" not in body
     assert "Edit details" not in body
 
 

@@ -155,7 +155,7 @@ def test_an_htmx_request_returns_only_the_results(client, lead, people):
     body = response.content.decode()
     assert "<html" not in body
     assert "R1" in body
-    assert "1 person match your filters" in body
+    assert "1 person matches your filters" in body
 
 
 def test_filtering_works_without_javascript_as_a_full_page(client, lead, people):
