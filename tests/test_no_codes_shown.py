@@ -274,3 +274,18 @@ def test_a_code_shown_raw_is_caught():
         "api_client.revoked",
     }
     assert codes_in(visible_text('<a href="/x?risk=carer_breakdown">Carer breakdown</a>')) == set()
+
+
+def test_a_return_stored_before_the_bands_had_labels_still_reads_in_words():
+    from reporting.documents import grid_sheet
+
+    table = {
+        "key": "hospital_stay",
+        "title": "Length of stay",
+        "rows": [["<6m", "<6m"], ["1-2y", "1-2y"]],
+        "columns": [["ld_inpatient", "Learning disability inpatient"]],
+        "cells": [[1], [2]],
+        "additive": True,
+    }
+    sheet = grid_sheet(table)
+    assert [row[0] for row in sheet.rows] == ["Under 6 months", "1 to 2 years"]
