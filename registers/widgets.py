@@ -67,6 +67,27 @@ def date_parts(value: Any) -> tuple[str, str, str]:
     return "", "", ""
 
 
+def parts_in_error(value: Any) -> tuple[str, ...]:
+    """Which boxes to mark when a typed date is refused: the missing or wrong parts, or all three
+    when each part is fine alone but together they are no date (31 February)."""
+    if not isinstance(value, (list, tuple)):
+        return PARTS
+    typed = dict(zip(PARTS, date_parts(value), strict=True))
+    missing = tuple(part for part in PARTS if not typed[part])
+    if missing and len(missing) < 3:
+        return missing
+    wrong = tuple(part for part in PARTS if not typed[part].isdigit())
+    if wrong:
+        return wrong
+    if len(typed["year"]) != 4:
+        return ("year",)
+    if not 1 <= int(typed["month"]) <= 12:
+        return ("month",)
+    if not 1 <= int(typed["day"]) <= 31:
+        return ("day",)
+    return PARTS
+
+
 def _and(words: list[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 

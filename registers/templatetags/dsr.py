@@ -11,7 +11,7 @@ from django.forms import BoundField
 from registers import labels
 from registers.audit import AuditAction
 from registers.models import Person
-from registers.widgets import PARTS, date_parts
+from registers.widgets import PARTS, date_parts, parts_in_error
 
 register = template.Library()
 
@@ -32,8 +32,12 @@ def field_anchor(field: BoundField) -> str:
     if field.widget_type in CHOICE_GROUPS:
         return f"{field.auto_id}_0"
     if field.widget_type == "daymonthyear":
-        return f"{field.auto_id}_day"
+        return f"{field.auto_id}_{(date_parts_in_error(field) or PARTS)[0]}"
     return field.auto_id
+
+
+def date_parts_in_error(field: BoundField) -> tuple[str, ...]:
+    return parts_in_error(field.value()) if field.errors else ()
 
 
 # Django's own messages do not say which field they are about; on their own in an error summary
@@ -64,9 +68,15 @@ def field_errors(field: BoundField) -> str:
 
 
 @register.filter
-def date_inputs(field: BoundField) -> list[tuple[str, str, str]]:
-    """(part, label, value) for each of a date's three boxes: day, month and year."""
-    return list(zip(PARTS, ("Day", "Month", "Year"), date_parts(field.value()), strict=True))
+def date_inputs(field: BoundField) -> list[tuple[str, str, str, bool]]:
+    """(part, label, value, in error) for each of a date's three boxes: day, month and year."""
+    wrong = date_parts_in_error(field)
+    values = date_parts(field.value())
+    labels = ("Day", "Month", "Year")
+    return [
+        (part, label, value, part in wrong)
+        for part, label, value in zip(PARTS, labels, values, strict=True)
+    ]
 
 
 @register.filter

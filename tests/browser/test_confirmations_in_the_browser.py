@@ -113,6 +113,25 @@ def test_removing_a_person_from_the_register_is_confirmed(signed_in, lead, perso
     assert (person.date_left, person.leaving_reason) == (dt.date(2025, 2, 1), "died")
 
 
+def test_erasing_an_entry_added_in_error_is_confirmed(signed_in, lead, person):
+    page = signed_in(lead)
+
+    def fill_in():
+        page.goto(f"/register/people/{person.pk}/erase/")
+        page.get_by_label("Why was this entry added in error?").fill("Wrong CHI used")
+        page.get_by_role("button", name="Continue").click()
+
+    fill_in()
+    confirm_button(page, "Yes, erase this entry")
+    page.get_by_role("link", name="No, keep it").click()
+    assert Person.objects.filter(pk=person.pk).exists()
+
+    fill_in()
+    confirm_button(page, "Yes, erase this entry").click()
+    settled(page, "Yes, erase this entry")
+    assert not Person.objects.filter(pk=person.pk).exists()
+
+
 def test_revoking_an_api_client_is_confirmed(signed_in, lead, authority):
     client, _ = create_api_client(lead, authority, name="Care First", scopes=["read"])
     page = signed_in(lead)

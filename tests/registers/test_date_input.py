@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from registers.widgets import DayMonthYearField
+from registers.widgets import DayMonthYearField, parts_in_error
 from tests.registers.test_add_person_page import add_person_data
 
 pytestmark = pytest.mark.django_db
@@ -139,3 +139,21 @@ def test_the_audit_log_filters_dates_by_day_month_and_year(client, lead):
     )
     assert response.status_code == 200
     assert 'name="date_from_day" value="1"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("typed", "marked"),
+    [
+        (["7", "3", ""], ("year",)),
+        (["", "", "1990"], ("day", "month")),
+        (["7", "x", "1990"], ("month",)),
+        (["7", "3", "90"], ("year",)),
+        (["7", "13", "1990"], ("month",)),
+        (["32", "1", "1990"], ("day",)),
+        (["31", "2", "1990"], ("day", "month", "year")),
+        (["", "", ""], ("day", "month", "year")),
+        ("31/02/1990", ("day", "month", "year")),
+    ],
+)
+def test_only_the_boxes_in_error_are_marked(typed, marked):
+    assert parts_in_error(typed) == marked

@@ -61,14 +61,28 @@ def test_a_status_rule_is_reported_together_with_a_missing_name(client, lead, ni
     assert "id_admission_date_day" in links
 
 
-def test_a_date_error_links_to_the_day_box(client, lead, nithsdale):
+def test_a_date_error_links_to_the_day_box_and_marks_every_box_when_it_is_no_date(
+    client, lead, nithsdale
+):
+    client.force_login(lead)
+    data = add_person_data(nithsdale)
+    del data["date_of_birth"]
+    data |= {"date_of_birth_day": "31", "date_of_birth_month": "2", "date_of_birth_year": "1990"}
+    body = client.post("/register/add/", data).content.decode()
+    link = ("id_date_of_birth_day", "Enter the date of birth as a real date, like 27 3 2025.")
+    assert link in summary_links(body)
+    assert body.count('aria-invalid="true"') == 3
+
+
+def test_a_partial_date_links_to_and_marks_only_the_missing_box(client, lead, nithsdale):
     client.force_login(lead)
     data = add_person_data(nithsdale)
     del data["date_of_birth"]
     data |= {"date_of_birth_day": "17", "date_of_birth_month": "5", "date_of_birth_year": ""}
     body = client.post("/register/add/", data).content.decode()
-    assert ("id_date_of_birth_day", "Date of birth must include a year.") in summary_links(body)
-    assert 'id="id_date_of_birth_day"' in body
+    assert ("id_date_of_birth_year", "Date of birth must include a year.") in summary_links(body)
+    marked = re.findall(r'<input class="ds_input ds_input--fixed-\d ds_input--error"[^>]*>', body)
+    assert len(marked) == 1 and 'id="id_date_of_birth_year"' in marked[0]
 
 
 class Plain(forms.Form):
