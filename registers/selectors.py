@@ -173,6 +173,11 @@ class TrendPoint:
     delayed_discharge: int
     out_of_area: int
 
+    @property
+    def is_today(self) -> bool:
+        """The last point is today, not a month end (unless today is the last day of a month)."""
+        return self.month_end == timezone.localdate()
+
 
 def _month_ends(today: dt.date, months: int) -> list[dt.date]:
     ends = []
