@@ -12,6 +12,8 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+from dsr.formats.en import formats as display_formats
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -195,6 +197,11 @@ USE_I18N = True
 USE_TZ = True
 # One date format for display everywhere (dsr/formats/en/formats.py, registers/labels.py).
 FORMAT_MODULE_PATH = ["dsr.formats"]
+# The same formats where no language is active (a task, a command).
+DATE_FORMAT = display_formats.DATE_FORMAT
+SHORT_DATE_FORMAT = display_formats.SHORT_DATE_FORMAT
+DATETIME_FORMAT = display_formats.DATETIME_FORMAT
+SHORT_DATETIME_FORMAT = display_formats.SHORT_DATETIME_FORMAT
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
