@@ -39,7 +39,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Cast
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from . import access, labels, selectors
 from .audit import AuditAction, record_event
@@ -434,7 +434,7 @@ def erasure_refusal(person: Person, *, now: dt.datetime | None = None) -> Erasur
     if person.pseudonymised_at is not None:
         return ErasureRefusal("pseudonymised", "This entry has already been pseudonymised.")
     if now > erasable_until(person):
-        made = timezone.localtime(person.created_at).strftime("%-d %B %Y")
+        made = labels.display_date(timezone.localtime(person.created_at).date())
         return ErasureRefusal(
             "too_late",
             f"Only an entry made in the last {settings.DSR_ERASURE_WINDOW_DAYS} days can be "
@@ -443,7 +443,7 @@ def erasure_refusal(person: Person, *, now: dt.datetime | None = None) -> Erasur
         )
     counted = submitted_returns_counting(person)
     if counted:
-        dates = ", ".join(d.strftime("%-d %B %Y") for d in counted)
+        dates = ", ".join(labels.display_date(d) for d in counted)
         return ErasureRefusal(
             "counted_in_return",
             f"This entry is counted in the submitted return for {dates}, so it cannot be erased: "
@@ -539,9 +539,9 @@ def _record_fields(person: Person) -> list[tuple[str, str]]:
         elif isinstance(value, bool):
             value = "Yes" if value else "No"
         elif isinstance(value, dt.datetime):
-            value = timezone.localtime(value).strftime("%-d %B %Y %H:%M")
+            value = formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
         elif isinstance(value, dt.date):
-            value = value.strftime("%-d %B %Y")
+            value = labels.display_date(value)
         elif isinstance(value, list):
             value = ", ".join(value)
         label = str(f.verbose_name)

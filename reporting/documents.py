@@ -26,7 +26,7 @@ from .disclosure import (
     attack,
     protect_release,
 )
-from .tables import SCOTLAND_ONLY_TABLES, TABLE_LINKS, selected_cells
+from .tables import SCOTLAND_ONLY_TABLES, TABLE_LINKS, row_label, selected_cells
 
 Value = int | str
 MINIMUM_RETURNS = 2
@@ -111,8 +111,8 @@ def grid_sheet(table: dict[str, Any], *, prefix: str = "") -> Sheet:
     if with_totals:
         header.append("Total")
     rows: list[list[Value]] = []
-    for (_, label), cells in zip(table["rows"], table["cells"], strict=True):
-        rows.append([label, *cells, *([sum(cells)] if with_totals else [])])
+    for (key, label), cells in zip(table["rows"], table["cells"], strict=True):
+        rows.append([row_label(key, label), *cells, *([sum(cells)] if with_totals else [])])
     total = None
     if table["additive"]:
         sums = [sum(col) for col in zip(*table["cells"], strict=True)] if table["cells"] else []
@@ -164,8 +164,8 @@ def sum_tables(returns: list[Any]) -> list[dict[str, Any]]:
 
 def flat_columns(table: dict[str, Any]) -> list[str]:
     if len(table["columns"]) == 1:
-        return [label for _, label in table["rows"]]
-    return [f"{r}: {c}" for _, r in table["rows"] for _, c in table["columns"]]
+        return [row_label(key, label) for key, label in table["rows"]]
+    return [f"{row_label(key, r)}: {c}" for key, r in table["rows"] for _, c in table["columns"]]
 
 
 def _flat(table: dict[str, Any]) -> list[int]:

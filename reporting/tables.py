@@ -88,6 +88,12 @@ def _choices(choices) -> list[list[str]]:
     return [[c.value, c.label] for c in choices]
 
 
+def row_label(key: str, label: str) -> str:
+    """A row's label as people read it, also for a table stored before the bands had labels
+    (its label was then the band's key, `<6m`)."""
+    return BAND_LABELS.get(key, label)
+
+
 def _labels(keys: Iterable[str]) -> list[list[str]]:
     return [[k, BAND_LABELS[k]] for k in keys]
 

@@ -112,9 +112,12 @@ def request_authority_file(
 @login_required
 @require_POST
 def submit_return(request: HttpRequest, authority_id: int, census_date: dt.date) -> HttpResponse:
+    """Submit the return, after a confirmation page (a submitted return cannot be changed)."""
     ret = selectors.authority_return(request.user, authority_id, census_date)
     if ret is None:
         raise Http404("No return to submit.")
+    if request.POST.get("confirmed") != "yes":
+        return render(request, "reporting/submit_confirm.html", {"ret": ret})
     try:
         services.submit_return(request.user, ret)
     except ValidationError as exc:

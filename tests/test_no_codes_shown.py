@@ -212,8 +212,13 @@ def test_the_data_uses_every_code(register):
 def test_the_main_pages_show_labels_not_codes(client, lead, authority, register, settings):
     settings.DSR_PAGE_SIZE = 200
     build_return(authority, CENSUS)
+    job = run(JobKind.PERSON_PROFILE, authority=authority, census_date=None, person=register[0])
     client.force_login(lead)
     urls = [
+        "/reporting/",
+        f"/reporting/jobs/{job.pk}/",
+        f"/reporting/people/{register[0].pk}/profile/",
+        "/register/files/",
         "/register/",
         "/register/dashboard/",
         "/register/audit/",
@@ -226,7 +231,11 @@ def test_the_main_pages_show_labels_not_codes(client, lead, authority, register,
     for url in urls:
         response = client.get(url)
         assert response.status_code == 200, url
-        found = codes_in(visible_text(response.content.decode()))
+        text = visible_text(response.content.decode())
+        # The national team matches authorities to published statistics by their official code,
+        # shown beside the name as a caption ("Fife S37000032"): a code with its label.
+        beside_names = {code for code, name, _w in AUTHORITIES if f"{name} {code}" in text}
+        found = codes_in(text) - beside_names
         if found:
             shown[url] = found
     assert shown == {}
@@ -274,3 +283,42 @@ def test_a_code_shown_raw_is_caught():
         "api_client.revoked",
     }
     assert codes_in(visible_text('<a href="/x?risk=carer_breakdown">Carer breakdown</a>')) == set()
+
+
+def test_a_return_stored_before_the_bands_had_labels_still_reads_in_words():
+    from reporting.documents import grid_sheet
+
+    table = {
+        "key": "hospital_stay",
+        "title": "Length of stay",
+        "rows": [["<6m", "<6m"], ["1-2y", "1-2y"]],
+        "columns": [["ld_inpatient", "Learning disability inpatient"]],
+        "cells": [[1], [2]],
+        "additive": True,
+    }
+    sheet = grid_sheet(table)
+    assert [row[0] for row in sheet.rows] == ["Under 6 months", "1 to 2 years"]
+
+
+def test_the_national_pages_show_labels_not_codes(client, analyst, lead, authority, register):
+    from reporting import services as reporting_services
+
+    ret = reporting_services.submit_return(lead, build_return(authority, CENSUS))
+    client.force_login(analyst)
+    day = CENSUS.isoformat()
+    shown = {}
+    for url in (
+        f"/reporting/national/{day}/",
+        f"/reporting/national/returns/{ret.pk}/",
+        f"/reporting/national/{day}/figures/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = visible_text(response.content.decode())
+        # The national team matches authorities to published statistics by their official code,
+        # shown beside the name as a caption ("Fife S37000032"): a code with its label.
+        beside_names = {code for code, name, _w in AUTHORITIES if f"{name} {code}" in text}
+        found = codes_in(text) - beside_names
+        if found:
+            shown[url] = found
+    assert shown == {}

@@ -58,6 +58,8 @@ def analyst_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404("No such action.")
     analyst = selectors.analyst_by_id(request.user, pk)
     service, done = ANALYST_ACTIONS[action]
+    if action == "remove" and request.POST.get("confirmed") != "yes":
+        return render(request, "accounts/analyst_remove_confirm.html", {"analyst": analyst})
     try:
         service(request.user, analyst)
     except ValidationError as exc:

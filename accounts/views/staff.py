@@ -126,7 +126,10 @@ def staff_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @login_required
 @require_POST
 def staff_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove a member of staff, after a confirmation page (nothing changes until confirmed)."""
     _, membership = _membership(request, pk)
+    if request.POST.get("confirmed") != "yes":
+        return render(request, "accounts/staff_remove_confirm.html", {"membership": membership})
     try:
         services.remove_staff_member(request.user, membership)
     except ValidationError as exc:

@@ -76,6 +76,12 @@ def transfer_decide(request: HttpRequest, pk: int) -> HttpResponse:
     decline = DeclineTransferForm(
         request.POST if request.POST.get("decision") == "decline" else None
     )
+    confirmed = request.POST.get("confirmed") == "yes"
+    # A valid decision is shown back for confirmation first: neither can be undone.
+    for decision, form in (("accept", accept), ("decline", decline)):
+        if request.method == "POST" and form.is_bound and form.is_valid() and not confirmed:
+            context = {"transfer": transfer, "decision": decision, "form": form}
+            return render(request, "registers/transfer_decide_confirm.html", context)
     if request.method == "POST" and accept.is_bound and accept.is_valid():
         try:
             person = services.accept_transfer(request.user, transfer, **accept.cleaned_data)

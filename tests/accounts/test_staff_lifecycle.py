@@ -207,7 +207,10 @@ def test_a_national_administrator_invites_and_manages_analysts(
     analyst.refresh_from_db()
     assert not analyst.is_active
     client.post(f"/staff/national/{analyst.pk}/reactivate/")
-    client.post(f"/staff/national/{analyst.pk}/remove/")
+    assert "Are you sure" in client.post(f"/staff/national/{analyst.pk}/remove/").content.decode()
+    analyst.refresh_from_db()
+    assert analyst.is_national_analyst
+    client.post(f"/staff/national/{analyst.pk}/remove/", {"confirmed": "yes"})
     analyst.refresh_from_db()
     assert analyst.is_active and not analyst.is_national_analyst
     actions = set(AuditEvent.objects.filter(actor=administrator).values_list("action", flat=True))

@@ -87,7 +87,10 @@ def test_the_lead_grants_and_revokes_localities(client, lead, staff, nithsdale, 
 
 def test_the_lead_removes_a_member(client, lead, staff):
     client.force_login(lead)
-    client.post(f"/staff/{staff.pk}/remove/")
+    page = client.post(f"/staff/{staff.pk}/remove/").content.decode()
+    assert "Are you sure you want to remove" in page
+    assert Membership.objects.filter(pk=staff.pk).exists()
+    client.post(f"/staff/{staff.pk}/remove/", {"confirmed": "yes"})
     assert not Membership.objects.filter(pk=staff.pk).exists()
 
 

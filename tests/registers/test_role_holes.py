@@ -194,7 +194,7 @@ def test_the_receiving_lead_accepts_through_the_page_and_then_no_longer_sees_the
     client.force_login(other_lead)
     response = client.post(
         f"/register/transfers/{transfer.pk}/",
-        {"decision": "accept", "locality": leith.pk, "local_reference": "E-9"},
+        {"decision": "accept", "locality": leith.pk, "local_reference": "E-9", "confirmed": "yes"},
     )
     assert response.status_code == 302
     with access.using_scope(access.scope_for(other_lead)):
@@ -211,7 +211,8 @@ def test_the_receiving_lead_declines_through_the_page(
     )
     client.force_login(other_lead)
     response = client.post(
-        f"/register/transfers/{transfer.pk}/", {"decision": "decline", "note": "No placement"}
+        f"/register/transfers/{transfer.pk}/",
+        {"decision": "decline", "note": "No placement", "confirmed": "yes"},
     )
     assert response.status_code == 302
     transfer.refresh_from_db()

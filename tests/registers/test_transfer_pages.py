@@ -21,10 +21,11 @@ def test_a_transfer_is_requested_accepted_and_shows_on_both_sides(
     transfer = person.transfers.get()
     client.force_login(other_lead)
     assert person.family_name in client.get("/register/transfers/").content.decode()
-    response = client.post(
-        f"/register/transfers/{transfer.pk}/",
-        {"decision": "accept", "locality": leith.pk, "local_reference": "ED-9"},
-    )
+    decision = {"decision": "accept", "locality": leith.pk, "local_reference": "ED-9"}
+    page = client.post(f"/register/transfers/{transfer.pk}/", decision).content.decode()
+    assert "Are you sure you want to accept" in page
+    assert not Person.objects.filter(authority=other_authority).exists()
+    response = client.post(f"/register/transfers/{transfer.pk}/", decision | {"confirmed": "yes"})
     new = Person.objects.get(authority=other_authority)
     assert response.url == f"/register/people/{new.pk}/"
     person.refresh_from_db()
@@ -40,6 +41,22 @@ def test_declining_a_transfer_needs_a_reason(client, lead, other_lead, person, o
     assert "Say why the transfer is declined." in response.content.decode()
     transfer.refresh_from_db()
     assert transfer.is_pending
+
+
+def test_declining_a_transfer_is_confirmed_first(client, lead, other_lead, person, other_authority):
+    transfer = services.request_transfer(
+        lead, person, version=1, to_authority=other_authority, reason="Moved"
+    )
+    client.force_login(other_lead)
+    decision = {"decision": "decline", "note": "No placement here"}
+    page = client.post(f"/register/transfers/{transfer.pk}/", decision).content.decode()
+    assert "Are you sure you want to decline" in page
+    assert 'name="note" value="No placement here"' in page
+    transfer.refresh_from_db()
+    assert transfer.is_pending
+    client.post(f"/register/transfers/{transfer.pk}/", decision | {"confirmed": "yes"})
+    transfer.refresh_from_db()
+    assert not transfer.is_pending
 
 
 def test_a_transfer_decision_page_is_not_found_for_the_sending_lead(

@@ -28,8 +28,13 @@ def test_lead_sees_tables_warnings_and_the_people_behind_them(
 def test_lead_submits_from_the_page(client, lead, known_register, authority, census):
     ret = build_return(authority)
     client.force_login(lead)
-    response = client.post(url(authority, census, "submit/"), follow=True)
+    page = client.post(url(authority, census, "submit/")).content.decode()
+    assert "Are you sure you want to submit" in page
+    ret.refresh_from_db()
+    assert ret.status == "draft"
+    response = client.post(url(authority, census, "submit/"), {"confirmed": "yes"}, follow=True)
     assert "Return submitted" in response.content.decode()
+    assert "Build and submit" not in response.content.decode()
     ret.refresh_from_db()
     assert ret.status == "submitted"
 
