@@ -52,7 +52,10 @@ def trend_chart(points: list[TrendPoint]) -> dict:
         dots = [(*xy(i, getattr(p, key)), getattr(p, key)) for i, p in enumerate(points)]
         lines.append(Line(key, label, colour, dash, " ".join(f"{x},{y}" for x, y, _ in dots), dots))
     ticks = [(round(TOP + plot_h - t / 4 * plot_h, 1), top * t // 4) for t in range(5)]
-    labels = [(xy(i, 0)[0], p.month_end.strftime("%b")) for i, p in enumerate(points)]
+    labels = [
+        (xy(i, 0)[0], "Today" if p.is_today else p.month_end.strftime("%b"))
+        for i, p in enumerate(points)
+    ]
     return {
         "width": WIDTH,
         "height": HEIGHT,

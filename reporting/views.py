@@ -72,7 +72,8 @@ def _queue(request: HttpRequest, back: str, **kwargs) -> HttpResponse:
         for message in _errors(exc):
             messages.error(request, message)
         return redirect(back)
-    messages.success(request, f"{job.get_kind_display()}: queued. This page shows its progress.")
+    # No "queued" message here: the job page says the job's state itself, and a build can finish
+    # before the page is shown.
     return redirect("reporting:job", pk=job.pk)
 
 

@@ -67,8 +67,19 @@ function showChange() {
   return true;
 }
 
+// "Print this page" buttons need JavaScript, so they are hidden until it runs.
+function initPrintButtons(root) {
+  root.querySelectorAll("[data-print]").forEach((button) => {
+    button.hidden = false;
+    const item = button.closest("[data-print-item]");
+    if (item) item.hidden = false;
+    button.addEventListener("click", () => window.print());
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   announcer();
+  initPrintButtons(document);
   initDesignSystem(document);
   initConditionalSections(document);
   focusErrorSummary(document);
