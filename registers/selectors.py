@@ -497,23 +497,31 @@ AUDIT_OBJECT_NAMES: dict[str, tuple[str, Any]] = {
 def _audit_value(key: str, value: Any) -> Any:
     if isinstance(value, str) and labels.is_authority_code(value):
         return labels.host_area(value)
-    return labels.field_value(key, value)
+    shown = labels.field_value(key, value)
+    if isinstance(shown, list | tuple):
+        return ", ".join(str(v) for v in shown)
+    return shown
+
+
+def _is_change(key: str, value: Any) -> bool:
+    """Whether a detail is an [old, new] pair (as history and most audit rows store a change)
+    rather than one value (a list of risk factors is one value; two lists are a change)."""
+    if not (isinstance(value, list) and len(value) == 2):
+        return False
+    if key == "risk_factors":
+        return all(v is None or isinstance(v, list) for v in value)
+    return True
 
 
 def _audit_details(changes: dict[str, Any]) -> list[str]:
     lines = []
     for key, value in changes.items():
         name = key[:1].upper() + key[1:].replace("_", " ")
-        if (
-            isinstance(value, list)
-            and len(value) == 2
-            and key in labels.FIELD_CODES | {"host_area": None}
-        ):
-            old, new = (_audit_value(key, v) or "blank" for v in value)
-            lines.append(f"{name}: {old} to {new}")
+        if _is_change(key, value):
+            old, new = (_audit_value(key, v) if v not in (None, "", []) else "" for v in value)
+            lines.append(f"{name}: {old or 'blank'} to {new or 'blank'}")
         else:
-            shown = _audit_value(key, value)
-            lines.append(f"{name}: {shown}")
+            lines.append(f"{name}: {_audit_value(key, value)}")
     return lines
 
 

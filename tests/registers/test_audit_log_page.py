@@ -132,3 +132,20 @@ def test_the_audit_log_names_objects_in_a_constant_number_of_queries(
     with django_assert_max_num_queries(18):
         page = client.get("/register/audit/").content.decode()
     assert "Client 11" in page and people[-1].local_reference in page
+
+
+def test_the_audit_log_shows_a_change_as_old_to_new(client, lead, person):
+    record_event(
+        lead,
+        AuditAction.PERSON_DETAILS,
+        obj=person,
+        changes={
+            "key_worker_contact": ["", "01387 000000"],
+            "risk_factors": [["housing"], ["housing", "carer_breakdown"]],
+        },
+    )
+    client.force_login(lead)
+    page = client.get("/register/audit/").content.decode()
+    assert "Key worker contact: blank to 01387 000000" in page
+    assert "Risk factors: Housing to Housing, Carer breakdown" in page
+    assert "[&#x27;" not in page and "['" not in page
