@@ -34,7 +34,7 @@ def test_removals_are_grouped_apart_and_styled_as_warnings(client, lead, person)
     body = page_of(client, lead, person)
     removals = body[body.index('id="remove-actions"') :]
     removals = removals[: removals.index("</div>")]
-    assert "dsr-button--warning" in removals
+    assert "ds_button--cancel" in removals  # the design system's warning button
     assert "Remove from the register" in removals
     assert "Erase an entry added in error" in removals
     changes = body[body.index('id="change-actions"') :]
