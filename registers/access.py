@@ -13,7 +13,8 @@ granted to them; viewers read there. National analysts get no person rows at all
 It is the only door: views, selectors, services, templates and tasks ask it a named question
 (`require_national`, `authority_for_member`, `led_authority`, `can_change`, ...) and never test
 roles, national flags or authority lists themselves; tests/registers/test_access_door.py keeps
-it so.
+it so. That is also why it stays one module although it is over 600 lines: the guard test and a
+reviewer find every access decision in one file. The settings' seals are in dsr/seal.py.
 """
 
 from __future__ import annotations

@@ -1,4 +1,10 @@
-"""Reads of the register. Every function takes the acting user first and starts from the scope."""
+"""Reads of the register. Every function takes the acting user first and starts from the scope.
+
+One module although it is over 600 lines: the register's pages read through it, and audited reads
+(`viewed_person`, `searched_page`, `audit_entries`) sit beside the reads they audit. The next split,
+by subject (people and search; history and audit; localities and transfers), follows the views
+package's subjects.
+"""
 
 from __future__ import annotations
 

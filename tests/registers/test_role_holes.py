@@ -7,10 +7,12 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils.html import escape
 
 from accounts import services as staff
 from accounts.models import Membership, Role
 from registers import access, services
+from registers.audit import AuditAction
 from registers.models import AuditEvent, Person, Transfer
 from tests.factories import PersonFactory, UserFactory, make_member
 
@@ -139,9 +141,10 @@ def test_the_leads_audit_log_filters_access_refused(client, lead, practitioner, 
     client.get(f"/register/people/{other_person.pk}/")
     client.force_login(lead)
     page = client.get("/register/audit/", {"action": "access.refused"}).content.decode()
-    assert "<code>access.refused</code>" in page
+    # Events read as sentences (the actions' labels), never as their codes.
+    assert f"<td>{escape(AuditAction.ACCESS_REFUSED.label)}</td>" in page
     assert practitioner.email in page
-    assert "<code>person.viewed</code>" not in page
+    assert f"<td>{escape(AuditAction.PERSON_VIEWED.label)}</td>" not in page
 
 
 # --- A decided transfer's summary belongs to the sender alone ------------------------------------
