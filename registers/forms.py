@@ -25,7 +25,7 @@ from .codes import (
     UrgentReason,
 )
 from .models import HOSPITAL_FIELDS, PLACEMENT_ENTRY_FIELDS, IntegrationAuthority, Locality
-from .services.records import DETAIL_FIELDS
+from .services.records import DETAIL_FIELDS, IDENTITY_FIELDS
 from .validation import CHI_MISMATCH, identity_errors, normalise_status, status_errors
 from .widgets import DATE_HINT, DayMonthYearField
 
@@ -279,23 +279,11 @@ class AddPersonForm(DetailsForm, StatusFieldsMixin):
 
     # The order of the page, so the error summary lists problems top to bottom.
     field_order = [
-        "given_name",
-        "family_name",
-        "preferred_name",
-        "date_of_birth",
-        "sex",
-        "chi_number",
+        *IDENTITY_FIELDS[: IDENTITY_FIELDS.index("chi_number") + 1],
         "confirm_chi_mismatch",
-        "local_reference",
+        *IDENTITY_FIELDS[IDENTITY_FIELDS.index("chi_number") + 1 :],
         "locality",
-        "key_worker_name",
-        "key_worker_contact",
-        "lead_professional_team",
-        "referral_source",
-        "planned_move_date",
-        "guardianship_or_poa",
-        "info_sharing_recorded",
-        "info_sharing_date",
+        *DETAIL_FIELDS[len(IDENTITY_FIELDS) :],
         "status",
         "risk_rating",
         "risk_factors",
