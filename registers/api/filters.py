@@ -28,7 +28,9 @@ class PersonApiFilter(django_filters.FilterSet):
     updated_since = django_filters.IsoDateTimeFilter(
         field_name="updated_at",
         lookup_expr="gte",
-        help_text="Only people changed at or after this time (ISO 8601), for incremental sync.",
+        help_text="Only people changed at or after this time (ISO 8601). The time a change was "
+        "made, not committed: a write still running when you read commits later with an earlier "
+        "time, so overlap your syncs (docs/api.md, Sync) or use the change feed, /changes/.",
     )
 
     class Meta:

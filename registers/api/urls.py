@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import localities, views
+from . import feed, localities, views
 
 app_name = "api"
 
@@ -25,6 +25,7 @@ urlpatterns = [
         name="person-status-changes",
     ),
     path("people/<int:person_id>/reviews/", views.ReviewList.as_view(), name="person-reviews"),
+    path("changes/", feed.ChangeFeed.as_view(), name="change-feed"),
     path("localities/", views.LocalityList.as_view(), name="locality-list"),
     path("codes/", views.CodesView.as_view(), name="codes"),
     path(

@@ -31,6 +31,7 @@ API_PATHS = {
     "/api/v1/people/{person_id}/reviews/",
     "/api/v1/localities/",
     "/api/v1/codes/",
+    "/api/v1/changes/",
     "/api/v1/authorities/{authority_id}/returns/",
     "/api/v1/authorities/{authority_id}/returns/{census_date}/",
     "/api/v1/authorities/{authority_id}/localities/",
@@ -70,6 +71,22 @@ def test_every_operation_documents_its_errors_as_problem_details_with_examples(o
 def test_person_responses_document_their_etag(openapi):
     read = openapi["paths"]["/api/v1/people/{id}/"]["get"]["responses"]["200"]
     assert read["headers"]["ETag"]["required"] is True
+
+
+def test_the_change_feed_is_typed_with_an_example(openapi):
+    get = openapi["paths"]["/api/v1/changes/"]["get"]
+    assert {p["name"] for p in get["parameters"]} >= {"after", "limit"}
+    ok = get["responses"]["200"]["content"]["application/json"]
+    assert ok["schema"]["$ref"] == "#/components/schemas/ChangePage"
+    assert ok["examples"]
+    change = openapi["components"]["schemas"]["Change"]
+    assert set(change["properties"]) == {
+        "position",
+        "kind",
+        "person_id",
+        "reference",
+        "occurred_at",
+    }
 
 
 def test_the_documentation_page_loads_its_assets_from_this_site(client):
