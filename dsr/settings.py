@@ -207,8 +207,35 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env.path("DSR_MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+# Generated files: in PostgreSQL by default, so any web process serves what any worker built
+# (reporting/storage.py); "s3" for S3-compatible object storage through django-storages;
+# "filesystem" keeps them under DSR_MEDIA_ROOT (one machine only). docs/operations.md.
+DSR_FILE_STORAGE = env.str("DSR_FILE_STORAGE", default="database")
+_FILE_STORAGES = {
+    "database": {"BACKEND": "reporting.storage.DatabaseStorage"},
+    "filesystem": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "s3": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("DSR_S3_BUCKET", default=""),
+            "endpoint_url": env.str("DSR_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("DSR_S3_REGION", default="") or None,
+            "access_key": env.str("DSR_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("DSR_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("DSR_S3_PREFIX", default=""),
+            # Private objects, never overwritten, read only through the download view.
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    },
+}
+if DSR_FILE_STORAGE not in _FILE_STORAGES:
+    raise ImproperlyConfigured(
+        f"DSR_FILE_STORAGE must be one of {', '.join(_FILE_STORAGES)}, not {DSR_FILE_STORAGE!r}."
+    )
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _FILE_STORAGES[DSR_FILE_STORAGE],
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
