@@ -305,6 +305,14 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
+# Two queues (dsr/celery.py routes tasks to them): interactive work a person waits for (one
+# authority's files and returns, a profile PDF) and heavy work (national builds, scheduled
+# snapshots of every authority, reminders, retention). Each has its own workers, so a lead's PDF is
+# never held up behind a national build (docs/operations.md, "Queues and workers").
+DSR_QUEUE_INTERACTIVE = env.str("DSR_QUEUE_INTERACTIVE", default="interactive")
+DSR_QUEUE_HEAVY = env.str("DSR_QUEUE_HEAVY", default="heavy")
+CELERY_TASK_DEFAULT_QUEUE = DSR_QUEUE_INTERACTIVE
+CELERY_TASK_ROUTES = ("dsr.celery.route_task",)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -347,7 +355,13 @@ DSR_WORKER_HEARTBEAT_LIMIT_SECONDS = env.int("DSR_WORKER_HEARTBEAT_LIMIT_SECONDS
 DSR_METRICS_TOKEN = env.str("DSR_METRICS_TOKEN", default="")
 # Each morning: if yesterday was a census date, freeze every authority's snapshot.
 CELERY_BEAT_SCHEDULE = {
+    # Sent to each queue, so a worker of either keeps readiness's heartbeat fresh.
     "worker-heartbeat": {"task": "dsr.tasks.worker_heartbeat", "schedule": 60.0},
+    "worker-heartbeat-heavy": {
+        "task": "dsr.tasks.worker_heartbeat",
+        "schedule": 60.0,
+        "options": {"queue": DSR_QUEUE_HEAVY},
+    },
     "census-snapshots": {
         "task": "reporting.tasks.take_due_census_snapshots",
         "schedule": crontab(hour=2, minute=15),
