@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "dsr.health.OperationsMiddleware",
     # Oversized API bodies: a problem-details 413 before anything reads them.
     "registers.api.errors.ApiBodyLimitMiddleware",
+    # RateLimit and Deprecation headers on every API answer (registers/api/headers.py).
+    "registers.api.headers.ApiHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Django's, except that a session that cannot be saved after a committed change is not an error.
     "dsr.middleware.CommittedSessionMiddleware",

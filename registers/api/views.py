@@ -31,7 +31,7 @@ from .auditing import audit_api_call
 from .authentication import BearerTokenAuthentication
 from .filters import PersonApiFilter
 from .permissions import ApiClientScopes, api_client
-from .preconditions import check_if_match, etag
+from .preconditions import check_if_match, etag, not_modified
 
 
 class Cursor(CursorPagination):
@@ -90,6 +90,14 @@ class ApiClientView(APIView):
 def _person_response(person: Person, context: dict[str, Any], code: int = 200) -> Response:
     data = s.PersonSerializer(person, context=context).data
     return Response(data, status=code, headers={"ETag": etag(person)})
+
+
+def _person_read(request: Request, person: Person, context: dict[str, Any]) -> Response:
+    """A person's record, or 304 with their ETag and no body when the caller's If-None-Match
+    already names this version."""
+    if not_modified(request, etag(person)):
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(person)})
+    return _person_response(person, context)
 
 
 NOT_FOUND = "No such person on your register."
@@ -153,6 +161,7 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
     queryset = Person.objects.none()
     if_match_actions = ("update", "partial_update")
     precondition_actions = ("by_reference",)  # If-Match optional, but checked when needed
+    conditional_get_actions = ("retrieve", "retrieve_by_reference")  # If-None-Match, 304
     etag_actions = (
         "retrieve",
         "create",
@@ -173,7 +182,7 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
 
     def retrieve(self, request: Request, pk: int) -> Response:
         person = access.person_for_read(request.user, int(pk), self.get_queryset())
-        return _person_response(person, self.get_serializer_context())
+        return _person_read(request, person, self.get_serializer_context())
 
     def create(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
@@ -212,7 +221,7 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
         person = self.get_queryset().filter(local_reference=reference).first()
         if person is None:
             raise Http404(NOT_FOUND)
-        return _person_response(person, self.get_serializer_context())
+        return _person_read(request, person, self.get_serializer_context())
 
     @extend_schema(
         summary="Add or update a person by your reference",
