@@ -1,6 +1,7 @@
 """OpenAPI generation: every operation documents its problem-details errors with examples, the
-`If-Match` precondition where a write needs it, `ETag` on person responses and `Retry-After` on
-429, without repeating them on each view."""
+`If-Match` precondition where a write needs it, `If-None-Match` and 304 on person reads, `ETag` on
+person responses, `RateLimit` headers on every answer and `Retry-After` on 429, and marks the
+operations of a `@deprecated` view, without repeating them on each view."""
 
 from __future__ import annotations
 
@@ -70,6 +71,61 @@ RETRY_AFTER = OpenApiParameter(
 )
 
 
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='ETags you hold (`"3"`, a list `"2", "3"`, weak `W/"3"` or `*`): when one is the '
+    "person's current version the answer is 304 with no body.",
+)
+ETAG_NOT_MODIFIED = OpenApiParameter(
+    "ETag",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[304],
+    required=True,
+    description="The person's version, unchanged.",
+)
+RATE_LIMIT = OpenApiParameter(
+    "RateLimit",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=True,
+    description="This client's quota now (draft-ietf-httpapi-ratelimit-headers-07): "
+    "`limit=600, remaining=599, reset=37` (reset in seconds). Left out when it cannot be counted.",
+)
+RATE_LIMIT_POLICY = OpenApiParameter(
+    "RateLimit-Policy",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=True,
+    description="The quota's policy: `600;w=60` (requests per window of seconds).",
+)
+DEPRECATION_HEADERS = [
+    OpenApiParameter(
+        "Deprecation",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=True,
+        description="Since when the endpoint is deprecated (RFC 9745: `@<unix time>`).",
+    ),
+    OpenApiParameter(
+        "Sunset",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=True,
+        description="When it stops answering (RFC 8594, an HTTP date).",
+    ),
+    OpenApiParameter(
+        "Link",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=True,
+        description='Where the change is described (`rel="deprecation"`, `rel="sunset"`).',
+    ),
+]
+
+
 class ProblemAutoSchema(AutoSchema):
     def _action(self) -> str | None:
         # A viewset's action, or the HTTP method of a plain view.
@@ -81,13 +137,23 @@ class ProblemAutoSchema(AutoSchema):
     def _sends_etag(self) -> bool:
         return self._action() in getattr(self.view, "etag_actions", ())
 
+    def _conditional_get(self) -> bool:
+        return self._action() in getattr(self.view, "conditional_get_actions", ())
+
+    def is_deprecated(self) -> bool:
+        return getattr(self.view, "api_deprecation", None) is not None
+
     def get_override_parameters(self) -> list[Any]:
         parameters = list(super().get_override_parameters())
         if self._needs_if_match():
             parameters.append(IF_MATCH)
         if self._sends_etag():
             parameters.append(ETAG)
-        parameters.append(RETRY_AFTER)
+        if self._conditional_get():
+            parameters += [IF_NONE_MATCH, ETAG_NOT_MODIFIED]
+        if self.is_deprecated():
+            parameters += DEPRECATION_HEADERS
+        parameters += [RETRY_AFTER, RATE_LIMIT, RATE_LIMIT_POLICY]
         return parameters
 
     def _problem_codes(self) -> list[int]:
@@ -102,6 +168,12 @@ class ProblemAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
+        if self._conditional_get():
+            responses["304"] = self._get_response_for_code(
+                OpenApiResponse(description="Not modified: the ETag you sent is current."),
+                "304",
+                direction=direction,
+            )
         for code in self._problem_codes():
             if str(code) not in responses:
                 responses[str(code)] = self._get_response_for_code(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import localities, views
+from . import localities, me, views
 
 app_name = "api"
 
@@ -27,6 +27,7 @@ urlpatterns = [
     path("people/<int:person_id>/reviews/", views.ReviewList.as_view(), name="person-reviews"),
     path("localities/", views.LocalityList.as_view(), name="locality-list"),
     path("codes/", views.CodesView.as_view(), name="codes"),
+    path("me/", me.MeView.as_view(), name="me"),
     path(
         "authorities/<int:authority_id>/localities/",
         localities.AuthorityLocalityList.as_view(),

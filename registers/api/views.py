@@ -34,7 +34,7 @@ from .auditing import audit_api_call
 from .authentication import BearerTokenAuthentication
 from .filters import PersonApiFilter
 from .permissions import ApiClientScopes, api_client
-from .preconditions import check_if_match, etag
+from .preconditions import check_if_match, etag, not_modified
 from .strict import StrictQueryParameters
 
 
@@ -129,6 +129,14 @@ def _person_response(person: Person, context: dict[str, Any], code: int = 200) -
     return Response(data, status=code, headers={"ETag": etag(person)})
 
 
+def _person_read(request: Request, person: Person, context: dict[str, Any]) -> Response:
+    """A person's record, or 304 with their ETag and no body when the caller's If-None-Match
+    already names this version."""
+    if not_modified(request, etag(person)):
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(person)})
+    return _person_response(person, context)
+
+
 NOT_FOUND = "No such person on your register."
 
 
@@ -191,6 +199,7 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
     lookup_url_kwarg = "person_id"
     if_match_actions = ("update", "partial_update")
     precondition_actions = ("by_reference",)  # If-Match optional, but checked when needed
+    conditional_get_actions = ("retrieve", "retrieve_by_reference")  # If-None-Match, 304
     etag_actions = (
         "retrieve",
         "create",
@@ -211,7 +220,7 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
 
     def retrieve(self, request: Request, person_id: int) -> Response:
         person = access.person_for_read(request.user, int(person_id), self.get_queryset())
-        return _person_response(person, self.get_serializer_context())
+        return _person_read(request, person, self.get_serializer_context())
 
     def create(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
@@ -250,7 +259,7 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
         person = self.get_queryset().filter(local_reference=reference).first()
         if person is None:
             raise Http404(NOT_FOUND)
-        return _person_response(person, self.get_serializer_context())
+        return _person_read(request, person, self.get_serializer_context())
 
     @extend_schema(
         summary="Add or update a person by your reference",

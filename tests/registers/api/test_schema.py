@@ -31,8 +31,11 @@ API_PATHS = {
     "/api/v1/people/{person_id}/reviews/",
     "/api/v1/localities/",
     "/api/v1/codes/",
+    "/api/v1/me/",
     "/api/v1/authorities/{authority_id}/returns/",
     "/api/v1/authorities/{authority_id}/returns/{census_date}/",
+    "/api/v1/authorities/by-code/{authority_code}/returns/",
+    "/api/v1/authorities/by-code/{authority_code}/returns/{census_date}/",
     "/api/v1/authorities/{authority_id}/localities/",
     "/api/v1/authorities/{authority_id}/localities/{locality_id}/",
     "/api/v1/authorities/{authority_id}/localities/{locality_id}/retire/",
@@ -70,6 +73,30 @@ def test_every_operation_documents_its_errors_as_problem_details_with_examples(o
 def test_person_responses_document_their_etag(openapi):
     read = openapi["paths"]["/api/v1/people/{person_id}/"]["get"]["responses"]["200"]
     assert read["headers"]["ETag"]["required"] is True
+
+
+def test_person_reads_document_if_none_match_and_304_with_the_etag(openapi):
+    for path in ("/api/v1/people/{person_id}/", "/api/v1/people/by-reference/{reference}/"):
+        read = openapi["paths"][path]["get"]
+        assert any(p["name"] == "If-None-Match" for p in read["parameters"])
+        assert read["responses"]["304"]["headers"]["ETag"]["required"] is True
+        assert "content" not in read["responses"]["304"]
+
+
+def test_every_answer_documents_the_rate_limit_headers(openapi):
+    for path, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            for code, response in operation["responses"].items():
+                assert {"RateLimit", "RateLimit-Policy"} <= set(response["headers"]), (
+                    method,
+                    path,
+                    code,
+                )
+
+
+def test_me_is_typed_in_the_schema(openapi):
+    me = openapi["components"]["schemas"]["Me"]
+    assert set(me["properties"]) == {"client", "scopes", "authority", "rate_limit"}
 
 
 def test_the_documentation_page_loads_its_assets_from_this_site(client):
