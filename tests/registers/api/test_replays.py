@@ -101,3 +101,15 @@ def test_a_patch_by_id_replayed_after_its_answer_was_lost_is_answered_200(cms, p
     assert replay.status_code == 200
     assert replay["ETag"] == first["ETag"]
     assert writes(person.pk) == before
+
+
+def test_a_bulk_item_replayed_after_its_answer_was_lost_is_stored_as_unchanged(cms, stored):
+    item = {**stored, "local_reference": "CMS-0042", "key_worker_name": "Iain Ross", "version": 1}
+    first = cms.post("/api/v1/people/bulk/", {"people": [item]}, format="json")
+    assert first.status_code == 200, first.json()
+    person = Person.objects.get(local_reference="CMS-0042")
+    before = writes(person.pk)
+    replay = cms.post("/api/v1/people/bulk/", {"people": [item]}, format="json")
+    assert replay.status_code == 200, replay.json()
+    assert replay.json()["results"][0]["version"] == first.json()["results"][0]["version"] == 2
+    assert writes(person.pk) == before
