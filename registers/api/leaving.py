@@ -17,6 +17,7 @@ from registers.models import IntegrationAuthority, Transfer
 
 from .preconditions import check_if_match, etag
 from .serializers import PersonSerializer
+from .strict import RejectUnknownFields
 from .views import ApiClientView
 
 # As in the browser: a transfer is asked for (POST .../transfers/), and the receiving authority's
@@ -26,7 +27,7 @@ LEAVING_REASONS = [
 ]
 
 
-class LeaveSerializer(serializers.Serializer):
+class LeaveSerializer(RejectUnknownFields, serializers.Serializer):
     date_left = serializers.DateField(
         help_text="The day the person left (not in the future, not before they were added or "
         "their last recorded change)."
@@ -47,7 +48,7 @@ class LeavingSerializer(serializers.Serializer):
     )
 
 
-class TransferRequestSerializer(serializers.Serializer):
+class TransferRequestSerializer(RejectUnknownFields, serializers.Serializer):
     to_authority = serializers.CharField(
         max_length=9, help_text="The receiving authority's HSCP code (S37...)."
     )

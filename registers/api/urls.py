@@ -15,7 +15,7 @@ urlpatterns = [
         name="person-by-reference",
     ),
     path(
-        "people/<int:pk>/",
+        "people/<int:person_id>/",
         people.as_view({"get": "retrieve", "put": "update", "patch": "partial_update"}),
         name="person-detail",
     ),

@@ -230,13 +230,14 @@ def test_throttled_calls_answer_429_with_retry_after(cms, settings):
 
 
 @pytest.mark.parametrize("header", ['"abc"', "*", '"²"', "W/"])
-def test_an_if_match_that_is_not_an_etag_is_refused_with_412(cms, person, header):
+def test_an_if_match_that_is_not_an_etag_is_refused_as_malformed_not_stale(cms, person, header):
     response = cms.patch(
         f"/api/v1/people/{person.pk}/",
         {"key_worker_name": "X"},
         format="json",
         HTTP_IF_MATCH=header,
     )
-    assert response.status_code == 412
+    assert response.status_code == 400
+    assert response.json()["type"] == "urn:dsr:problem:if-match-malformed"
     person.refresh_from_db()
     assert person.key_worker_name == ""
