@@ -80,6 +80,7 @@ def test_leaving_from_a_stale_version_is_412_and_nothing_changes(cms, person):
         (leaving(date_left="1999-01-01"), "date_left"),
         (leaving(date_left="not a date"), "date_left"),
         ({"leaving_reason": "died"}, "date_left"),
+        (leaving(dated="2025-01-01"), "dated"),
     ],
 )
 def test_bad_leaving_input_is_400_problem_details_naming_the_field_and_nothing_changes(
