@@ -240,8 +240,13 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
 
     def _update(self, request: Request, person_id: int, *, partial: bool) -> Response:
         person = access.person_for_write(request.user, int(person_id))
-        version = check_if_match(request, person)
+        version = check_if_match(request)
         serializer = self.get_serializer(person, data=request.data, partial=partial)
+        # A stale version is 412 before anything else, except that a valid body goes on to the
+        # service, which answers a replay of this client's own change (its answer lost) with
+        # 200 and refuses anything else stale under lock.
+        if version != person.version and not serializer.is_valid():
+            raise services.StaleVersion(person.version)
         serializer.is_valid(raise_exception=True)
         person = services.update_person(
             request.user, person.pk, version=version, **serializer.validated_data

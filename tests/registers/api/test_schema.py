@@ -29,6 +29,8 @@ API_PATHS = {
     "/api/v1/people/bulk/",
     "/api/v1/people/{person_id}/status-changes/",
     "/api/v1/people/{person_id}/reviews/",
+    "/api/v1/people/{person_id}/leave/",
+    "/api/v1/people/{person_id}/transfers/",
     "/api/v1/localities/",
     "/api/v1/codes/",
     "/api/v1/me/",
@@ -92,6 +94,13 @@ def test_every_answer_documents_the_rate_limit_headers(openapi):
                     path,
                     code,
                 )
+
+
+def test_leaving_and_transfers_need_if_match_in_the_schema(openapi):
+    for path in ("/api/v1/people/{person_id}/leave/", "/api/v1/people/{person_id}/transfers/"):
+        post = openapi["paths"][path]["post"]
+        assert any(p["name"] == "If-Match" and p["required"] for p in post["parameters"])
+        assert {"400", "404", "412", "428"} <= set(post["responses"])
 
 
 def test_me_is_typed_in_the_schema(openapi):
