@@ -304,6 +304,10 @@ SPECTACULAR_SETTINGS = {
         "ChangeKindEnum": "registers.codes.ChangeKind",
         "ReturnStatusEnum": "reporting.models.ReturnStatus",
         "ApiScopeEnum": "accounts.models.ApiScope",
+        "LeavingReasonEnum": "registers.codes.LeavingReason",
+        # What a client may give as the reason someone leaves (a transfer is its own request).
+        "LeaveReasonEnum": "registers.api.leaving.LEAVING_REASONS",
+        "TransferStatusEnum": "registers.codes.TransferStatus",
     },
     "SERVERS": [{"url": DSR_SITE_URL, "description": "This service"}],
     "CONTACT": {

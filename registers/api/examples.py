@@ -108,6 +108,17 @@ AUTHORITY_RETURN: dict[str, Any] = {
     "tables": {"by_category": {"urgent": 7, "enhanced_monitoring": 11}},
 }
 
+TRANSFER: dict[str, Any] = {
+    "id": 12,
+    "person": 42,
+    "to_authority": "S37000012",
+    "to_authority_name": "Edinburgh",
+    "status": "pending",
+    "reason": "Moving to supported living in Leith",
+    "requested_at": "2026-03-20T10:00:00Z",
+    "decided_at": None,
+}
+
 
 def _page(item: dict[str, Any], path: str) -> dict[str, Any]:
     return {
@@ -220,6 +231,18 @@ SUCCESS: dict[str, tuple[dict[str, str], Any]] = {
         LOCALITY_OVERVIEW,
     ),
     "Moved": ({"200": "How many people were moved."}, {"moved": 12}),
+    "Leaving": (
+        {"200": "When and why the person left the register; both null while they are on it."},
+        {"date_left": "2026-03-20", "leaving_reason": "settled_in_community"},
+    ),
+    "Transfer": (
+        {"201": "Requested: the transfer waits for the receiving authority to decide."},
+        TRANSFER,
+    ),
+    "[Transfer]": (
+        {"200": "The person's transfers to other authorities, newest first."},
+        [TRANSFER],
+    ),
     "[AuthorityReturn]": (
         {"200": "The authority's census returns, newest first."},
         [AUTHORITY_RETURN],
