@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "dsr.health.OperationsMiddleware",
     # Oversized API bodies: a problem-details 413 before anything reads them.
     "registers.api.errors.ApiBodyLimitMiddleware",
+    # RateLimit and Deprecation headers on every API answer (registers/api/headers.py).
+    "registers.api.headers.ApiHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Django's, except that a session that cannot be saved after a committed change is not an error.
     "dsr.middleware.CommittedSessionMiddleware",
@@ -207,8 +209,35 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env.path("DSR_MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+# Generated files: in PostgreSQL by default, so any web process serves what any worker built
+# (reporting/storage.py); "s3" for S3-compatible object storage through django-storages;
+# "filesystem" keeps them under DSR_MEDIA_ROOT (one machine only). docs/operations.md.
+DSR_FILE_STORAGE = env.str("DSR_FILE_STORAGE", default="database")
+_FILE_STORAGES = {
+    "database": {"BACKEND": "reporting.storage.DatabaseStorage"},
+    "filesystem": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "s3": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("DSR_S3_BUCKET", default=""),
+            "endpoint_url": env.str("DSR_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("DSR_S3_REGION", default="") or None,
+            "access_key": env.str("DSR_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("DSR_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("DSR_S3_PREFIX", default=""),
+            # Private objects, never overwritten, read only through the download view.
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    },
+}
+if DSR_FILE_STORAGE not in _FILE_STORAGES:
+    raise ImproperlyConfigured(
+        f"DSR_FILE_STORAGE must be one of {', '.join(_FILE_STORAGES)}, not {DSR_FILE_STORAGE!r}."
+    )
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _FILE_STORAGES[DSR_FILE_STORAGE],
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -272,12 +301,33 @@ SPECTACULAR_SETTINGS = {
         "CategoryEnum": "registers.codes.Category",
         "UrgentReasonEnum": "registers.codes.UrgentReason",
         "RiskRatingEnum": "registers.codes.RiskRating",
+        "ChangeKindEnum": "registers.codes.ChangeKind",
+        "ReturnStatusEnum": "reporting.models.ReturnStatus",
+        "ApiScopeEnum": "accounts.models.ApiScope",
+        "LeavingReasonEnum": "registers.codes.LeavingReason",
+        # What a client may give as the reason someone leaves (a transfer is its own request).
+        "LeaveReasonEnum": "registers.api.leaving.LEAVING_REASONS",
+        "TransferStatusEnum": "registers.codes.TransferStatus",
+    },
+    "SERVERS": [{"url": DSR_SITE_URL, "description": "This service"}],
+    "CONTACT": {
+        "name": "Dynamic Support Register service desk",
+        "email": env.str("DSR_API_CONTACT_EMAIL", default="dsr-support@example.scot"),
+        "url": f"{DSR_SITE_URL}/help/",
     },
 }
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
+# Two queues (dsr/celery.py routes tasks to them): interactive work a person waits for (one
+# authority's files and returns, a profile PDF) and heavy work (national builds, scheduled
+# snapshots of every authority, reminders, retention). Each has its own workers, so a lead's PDF is
+# never held up behind a national build (docs/operations.md, "Queues and workers").
+DSR_QUEUE_INTERACTIVE = env.str("DSR_QUEUE_INTERACTIVE", default="interactive")
+DSR_QUEUE_HEAVY = env.str("DSR_QUEUE_HEAVY", default="heavy")
+CELERY_TASK_DEFAULT_QUEUE = DSR_QUEUE_INTERACTIVE
+CELERY_TASK_ROUTES = ("dsr.celery.route_task",)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -320,7 +370,13 @@ DSR_WORKER_HEARTBEAT_LIMIT_SECONDS = env.int("DSR_WORKER_HEARTBEAT_LIMIT_SECONDS
 DSR_METRICS_TOKEN = env.str("DSR_METRICS_TOKEN", default="")
 # Each morning: if yesterday was a census date, freeze every authority's snapshot.
 CELERY_BEAT_SCHEDULE = {
+    # Sent to each queue, so a worker of either keeps readiness's heartbeat fresh.
     "worker-heartbeat": {"task": "dsr.tasks.worker_heartbeat", "schedule": 60.0},
+    "worker-heartbeat-heavy": {
+        "task": "dsr.tasks.worker_heartbeat",
+        "schedule": 60.0,
+        "options": {"queue": DSR_QUEUE_HEAVY},
+    },
     "census-snapshots": {
         "task": "reporting.tasks.take_due_census_snapshots",
         "schedule": crontab(hour=2, minute=15),

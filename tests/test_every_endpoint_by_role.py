@@ -202,6 +202,15 @@ BUILDERS: dict[str, Callable[[World], dict[str, Target]]] = {
             viewers_may_ask_for_files=True,
         )
     },
+    # The same authority by its HSCP code (the returns API); a code no authority has is missing.
+    "authority_code": lambda w: {
+        "authority": Target(
+            w.objects["authority"].code,
+            "S37999999",
+            frozenset(STAFF_OF_A | {"api_client"}),
+            viewers_may_ask_for_files=True,
+        )
+    },
     "census_date": lambda w: {
         # Alone it names the national page, for the national analyst; beside an authority it is
         # that authority's return (the authority decides who may see it).

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -113,10 +118,18 @@ EXAMPLE = {
             description="Changes per answer (default 100, at most 1000).",
         ),
     ],
-    responses={200: ChangePageSerializer},
-    examples=[OpenApiExample("Two changes", value=EXAMPLE, response_only=True)],
+    responses={
+        200: OpenApiResponse(
+            ChangePageSerializer,
+            description="The changes after `after` (at most `limit`), oldest first, and `next`, "
+            "the position to resume from.",
+            examples=[OpenApiExample("Two changes", value=EXAMPLE, response_only=True)],
+        )
+    },
 )
 class ChangeFeed(ApiClientView):
+    query_parameters = ("after", "limit")
+
     def get(self, request: Request) -> Response:
         query = ChangeQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
