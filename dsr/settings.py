@@ -308,6 +308,8 @@ SPECTACULAR_SETTINGS = {
         # What a client may give as the reason someone leaves (a transfer is its own request).
         "LeaveReasonEnum": "registers.api.leaving.LEAVING_REASONS",
         "TransferStatusEnum": "registers.codes.TransferStatus",
+        # The change feed's kinds (GET /api/v1/changes/), not a history entry's.
+        "PersonChangeKindEnum": "registers.models.PersonChangeKind",
     },
     "SERVERS": [{"url": DSR_SITE_URL, "description": "This service"}],
     "CONTACT": {
