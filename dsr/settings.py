@@ -282,6 +282,8 @@ DSR_API_MAX_JSON_DEPTH = env.int("DSR_API_MAX_JSON_DEPTH", default=20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DSR_MAX_BODY_BYTES", default=2_621_440)
 # Requests per API client (DRF rate: N/second, minute, hour or day).
 DSR_API_RATE = env.str("DSR_API_RATE", default="600/min")
+# How long an API POST's Idempotency-Key and its answer are kept (registers/api/idempotency.py).
+DSR_IDEMPOTENCY_KEY_HOURS = env.int("DSR_IDEMPOTENCY_KEY_HOURS", default=24)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dynamic Support Register API",
@@ -301,6 +303,9 @@ SPECTACULAR_SETTINGS = {
         "CategoryEnum": "registers.codes.Category",
         "UrgentReasonEnum": "registers.codes.UrgentReason",
         "RiskRatingEnum": "registers.codes.RiskRating",
+        "LeavingReasonEnum": "registers.codes.LeavingReason",
+        # Leaving by hand (people/{id}/leave/): every reason but a transfer.
+        "LeavingByHandReasonEnum": "registers.api.leaving.LEAVING_REASONS",
     },
 }
 
@@ -380,6 +385,11 @@ CELERY_BEAT_SCHEDULE = {
     "fail-stuck-report-jobs": {
         "task": "reporting.tasks.fail_stuck_jobs",
         "schedule": crontab(minute="*/5"),
+    },
+    # API idempotency keys (and the answers kept with them) past DSR_IDEMPOTENCY_KEY_HOURS.
+    "purge-idempotency-keys": {
+        "task": "registers.tasks.purge_idempotency_keys",
+        "schedule": crontab(minute=25),
     },
     "discard-unconfirmed-imports": {
         "task": "registers.tasks.discard_unconfirmed_imports",
