@@ -162,7 +162,11 @@ if env.str("DATABASE_REPLICA_URL", default=""):
         "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
         "CONN_HEALTH_CHECKS": DATABASES["default"]["CONN_HEALTH_CHECKS"],
         # The same bounded waits; the replica URL's own options (sslmode, ...) added to them.
-        "OPTIONS": DATABASES["default"]["OPTIONS"] | _replica.get("OPTIONS", {}),
+        # A standby that is away is given up after a few seconds (the page then reads the
+        # primary), unless the URL says otherwise (?connect_timeout=N).
+        "OPTIONS": DATABASES["default"]["OPTIONS"]
+        | {"connect_timeout": 3}
+        | _replica.get("OPTIONS", {}),
     }
     # Under test the replica is the test database itself, on a connection of its own.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models import CharField, IntegerField, Q, QuerySet, Value
 from django.http import Http404, HttpRequest
 
@@ -296,6 +296,17 @@ def replica_configured() -> bool:
     return REPLICA in connections.settings
 
 
+def _replica_reachable() -> bool:
+    """Whether the replica's connection is open or opens now. A standby that is away costs the
+    page its connect timeout and no more: its reads go to the primary, with a warning."""
+    try:
+        connections[REPLICA].ensure_connection()
+    except DatabaseError:
+        logger.warning("read replica unavailable: reading the primary instead", exc_info=True)
+        return False
+    return True
+
+
 @contextmanager
 def reporting_reads(scope: Scope) -> Iterator[Scope]:
     """Reads in the block go to the read replica, when one is configured, in a transaction there
@@ -304,9 +315,9 @@ def reporting_reads(scope: Scope) -> Iterator[Scope]:
 
     Only for reads that may be a little behind the primary (replication lag) and lead to no write:
     the national figures page's stored releases. Writes in the block still go to the primary;
-    without a replica the block changes nothing.
+    without a replica, or with it unreachable, the block changes nothing.
     """
-    if not replica_configured():
+    if not replica_configured() or not _replica_reachable():
         yield scope
         return
     with using_scope(scope, using=REPLICA), reads_from(REPLICA):

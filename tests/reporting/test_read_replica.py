@@ -8,8 +8,10 @@ request's, row-level security included.
 """
 
 import os
+import socket
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,18 +31,37 @@ ROOT = Path(__file__).resolve().parents[2]
 JOBS = ReportJob._meta.db_table
 
 
-@pytest.fixture(scope="class")
-def replica_alias():
+@contextmanager
+def replica_alias_of(**settings):
     """The alias, as dsr/settings.py makes it from DATABASE_REPLICA_URL, on the test database:
     added before the test's database is set up, which must know every alias it may use."""
     connections.settings[REPLICA] = {
         **connections["default"].settings_dict,
         **db_roles.credentials("runtime"),
         "TEST": {"MIRROR": "default"},
+        **settings,
     }
-    yield
-    del connections[REPLICA]
-    del connections.settings[REPLICA]
+    try:
+        yield
+    finally:
+        del connections[REPLICA]
+        del connections.settings[REPLICA]
+
+
+@pytest.fixture(scope="class")
+def replica_alias():
+    with replica_alias_of():
+        yield
+
+
+@pytest.fixture(scope="class")
+def replica_away():
+    """The alias pointing at a port where nothing listens: a standby that is down."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with replica_alias_of(HOST="127.0.0.1", PORT=port):
+        yield
 
 
 @pytest.fixture
@@ -139,6 +160,19 @@ class TestWithAReplica:
         assert router.allow_migrate("default", "reporting")
 
 
+@pytest.mark.usefixtures("replica_away")
+@pytest.mark.django_db(transaction=True, databases=["default", REPLICA])
+def test_a_replica_that_is_away_leaves_the_page_reading_the_primary(
+    client, release, analyst, census, caplog
+):
+    client.force_login(analyst)
+    with CaptureQueriesContext(connection) as on_default:
+        html = page(client, census)
+    assert cells(html, "Scotland")[0] == "50"
+    assert len(reads_of_jobs(on_default)) == 2
+    assert "read replica unavailable: reading the primary instead" in caplog.text
+
+
 @pytest.mark.django_db
 def test_without_a_replica_everything_reads_the_primary(analyst, census, release):
     assert not access.replica_configured()
@@ -158,17 +192,17 @@ def settings_of(**env: str) -> str:
     code = (
         "from django.conf import settings as s; "
         "r = s.DATABASES.get('replica'); d = s.DATABASES['default']; "
-        "print(r and (r['NAME'], r['USER'], r['HOST'], r['OPTIONS'] == d['OPTIONS'], "
+        "print(r and (r['NAME'], r['USER'], r['HOST'], r['OPTIONS']['options'] == "
+        "d['OPTIONS']['options'], r['OPTIONS']['connect_timeout'], "
         "r['CONN_MAX_AGE'] == d['CONN_MAX_AGE'], r['CONN_HEALTH_CHECKS'], r['TEST']['MIRROR']), "
         "s.DATABASE_ROUTERS)"
     )
-    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_REPLICA_URL"}
     result = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**environment, **env},
+        env={**os.environ, "DATABASE_REPLICA_URL": "", **env},
         check=True,
     )
     return result.stdout.strip().splitlines()[-1]
@@ -178,6 +212,6 @@ def test_the_replica_alias_exists_only_when_its_url_is_set():
     assert settings_of() == "None ['dsr.routers.ReportingReadRouter']"
     given = settings_of(DATABASE_REPLICA_URL="postgres://dsr_app:secret@standby.internal:5432/dsr")
     assert given == (
-        "('dsr', 'dsr_app', 'standby.internal', True, True, True, 'default') "
+        "('dsr', 'dsr_app', 'standby.internal', True, 3, True, True, 'default') "
         "['dsr.routers.ReportingReadRouter']"
     )
