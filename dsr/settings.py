@@ -320,6 +320,19 @@ SPECTACULAR_SETTINGS = {
         "CategoryEnum": "registers.codes.Category",
         "UrgentReasonEnum": "registers.codes.UrgentReason",
         "RiskRatingEnum": "registers.codes.RiskRating",
+        "ChangeKindEnum": "registers.codes.ChangeKind",
+        "ReturnStatusEnum": "reporting.models.ReturnStatus",
+        "ApiScopeEnum": "accounts.models.ApiScope",
+        "LeavingReasonEnum": "registers.codes.LeavingReason",
+        # What a client may give as the reason someone leaves (a transfer is its own request).
+        "LeaveReasonEnum": "registers.api.leaving.LEAVING_REASONS",
+        "TransferStatusEnum": "registers.codes.TransferStatus",
+    },
+    "SERVERS": [{"url": DSR_SITE_URL, "description": "This service"}],
+    "CONTACT": {
+        "name": "Dynamic Support Register service desk",
+        "email": env.str("DSR_API_CONTACT_EMAIL", default="dsr-support@example.scot"),
+        "url": f"{DSR_SITE_URL}/help/",
     },
 }
 

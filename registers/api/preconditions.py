@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from registers import services
 from registers.models import Person
 
-from .errors import PreconditionFailed, PreconditionRequired
+from .errors import IfMatchMalformed, PreconditionRequired
 
 
 def etag(person: Person) -> str:
@@ -20,7 +20,8 @@ def etag(person: Person) -> str:
 def check_if_match(
     request: Request, person: Person | None = None, *, required: bool = True
 ) -> int | None:
-    """The version named by If-Match: missing is 428 (when required), unreadable is 412, and
+    """The version named by If-Match: missing is 428 (when required), unreadable is 400 (its own
+    problem type: a malformed header is not a stale version), and
     given the person, a version other than theirs is 412 before any work is done (the service
     checks it again under lock)."""
     raw = (request.headers.get("If-Match") or "").strip()
@@ -31,7 +32,7 @@ def check_if_match(
     tag = raw[2:] if raw.startswith("W/") else raw
     tag = tag.strip('"')
     if not (tag.isascii() and tag.isdigit()):
-        raise PreconditionFailed('If-Match must carry a person\'s ETag, such as "3".')
+        raise IfMatchMalformed()
     version = int(tag)
     if person is not None and version != person.version:
         raise services.StaleVersion(person.version)

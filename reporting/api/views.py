@@ -7,13 +7,14 @@ from rest_framework.generics import ListAPIView, RetrieveAPIView
 from registers import selectors as register_selectors
 from registers.api.auditing import audit_api_call
 from registers.api.permissions import ReadScopeOrSignedIn
+from registers.api.strict import StrictQueryParameters
 from reporting import selectors
 from reporting.models import AuthorityReturn
 
 from .serializers import AuthorityReturnSerializer
 
 
-class ReturnsView:
+class ReturnsView(StrictQueryParameters):
     """Readable by the authority's staff in the browser and by its API clients (read scope),
     addressed by the authority's id or by its HSCP code: an unknown code is answered as another
     authority's id is (404, the same message)."""
