@@ -152,6 +152,25 @@ DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
     f" -c lock_timeout={DSR_DB_LOCK_TIMEOUT_MS}"
     f" -c idle_in_transaction_session_timeout={DSR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}",
 )
+# An optional read replica (a streaming standby of the primary), given with this process's own
+# role's credentials on it: the national figures page reads stored national releases there, in the
+# request's sealed scope (registers.access.reporting_reads, dsr/routers.py; docs/operations.md,
+# "Read replica"). Unset, there is no such alias and every query goes to the primary.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    _replica = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"] = _replica | {
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": DATABASES["default"]["CONN_HEALTH_CHECKS"],
+        # The same bounded waits; the replica URL's own options (sslmode, ...) added to them.
+        # A standby that is away is given up after a few seconds (the page then reads the
+        # primary), unless the URL says otherwise (?connect_timeout=N).
+        "OPTIONS": DATABASES["default"]["OPTIONS"]
+        | {"connect_timeout": 3}
+        | _replica.get("OPTIONS", {}),
+    }
+    # Under test the replica is the test database itself, on a connection of its own.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["dsr.routers.ReportingReadRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
