@@ -152,7 +152,7 @@ DROP FUNCTION IF EXISTS dsr_change_feed_mark();
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registers", "0011_backup_role_connects"),
+        ("registers", "0012_idempotency_keys"),
     ]
 
     operations = [
