@@ -30,6 +30,8 @@ DETAILS = {
     412: "The record has changed since the version given in If-Match. "
     'The current version is 4 (ETag "4").',
     413: "The request body is larger than 2621440 bytes: send fewer items per request.",
+    422: "This Idempotency-Key was used with a different request (method, path, If-Match or "
+    "body). Use a new key for a new request.",
     428: "Send If-Match with the ETag of the version you read.",
     429: "Request was throttled. Expected available in 12 seconds.",
     500: "The service could not answer this request. It has been logged; if it persists, "
@@ -182,6 +184,21 @@ RATE_LIMIT_POLICY = OpenApiParameter(
     response=True,
     description="The quota's policy: `600;w=60` (requests per window of seconds).",
 )
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="Optional: a key of your own (1 to 255 visible ASCII characters, a UUID for "
+    "example). The same key and request again within 24 hours is answered with the first "
+    "answer, not done twice; the same key with a different request is 422.",
+)
+IDEMPOTENT_REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200, 201],
+    description="`true` when this is the answer first given to the same Idempotency-Key.",
+)
 DEPRECATION_HEADERS = [
     OpenApiParameter(
         "Deprecation",
@@ -221,6 +238,9 @@ class ProblemAutoSchema(AutoSchema):
     def _conditional_get(self) -> bool:
         return self._action() in getattr(self.view, "conditional_get_actions", ())
 
+    def _idempotent(self) -> bool:
+        return self.method == "POST" and getattr(self.view, "idempotent_posts", False)
+
     def is_deprecated(self) -> bool:
         return getattr(self.view, "api_deprecation", None) is not None
 
@@ -232,6 +252,8 @@ class ProblemAutoSchema(AutoSchema):
             parameters.append(ETAG)
         if self._conditional_get():
             parameters += [IF_NONE_MATCH, ETAG_NOT_MODIFIED]
+        if self._idempotent():
+            parameters += [IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED]
         if self.is_deprecated():
             parameters += DEPRECATION_HEADERS
         parameters += [RETRY_AFTER, RATE_LIMIT, RATE_LIMIT_POLICY]
@@ -245,6 +267,8 @@ class ProblemAutoSchema(AutoSchema):
         preconditions = getattr(self.view, "precondition_actions", ())
         if self._needs_if_match() or self._action() in preconditions:
             codes += [412, 428]
+        if self._idempotent():
+            codes.append(422)
         return sorted(codes)
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
