@@ -152,6 +152,25 @@ DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
     f" -c lock_timeout={DSR_DB_LOCK_TIMEOUT_MS}"
     f" -c idle_in_transaction_session_timeout={DSR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}",
 )
+# An optional read replica (a streaming standby of the primary), given with this process's own
+# role's credentials on it: the national figures page reads stored national releases there, in the
+# request's sealed scope (registers.access.reporting_reads, dsr/routers.py; docs/operations.md,
+# "Read replica"). Unset, there is no such alias and every query goes to the primary.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    _replica = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"] = _replica | {
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": DATABASES["default"]["CONN_HEALTH_CHECKS"],
+        # The same bounded waits; the replica URL's own options (sslmode, ...) added to them.
+        # A standby that is away is given up after a few seconds (the page then reads the
+        # primary), unless the URL says otherwise (?connect_timeout=N).
+        "OPTIONS": DATABASES["default"]["OPTIONS"]
+        | {"connect_timeout": 3}
+        | _replica.get("OPTIONS", {}),
+    }
+    # Under test the replica is the test database itself, on a connection of its own.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["dsr.routers.ReportingReadRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -282,6 +301,8 @@ DSR_API_MAX_JSON_DEPTH = env.int("DSR_API_MAX_JSON_DEPTH", default=20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DSR_MAX_BODY_BYTES", default=2_621_440)
 # Requests per API client (DRF rate: N/second, minute, hour or day).
 DSR_API_RATE = env.str("DSR_API_RATE", default="600/min")
+# How long an API POST's Idempotency-Key and its answer are kept (registers/api/idempotency.py).
+DSR_IDEMPOTENCY_KEY_HOURS = env.int("DSR_IDEMPOTENCY_KEY_HOURS", default=24)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dynamic Support Register API",
@@ -301,6 +322,19 @@ SPECTACULAR_SETTINGS = {
         "CategoryEnum": "registers.codes.Category",
         "UrgentReasonEnum": "registers.codes.UrgentReason",
         "RiskRatingEnum": "registers.codes.RiskRating",
+        "ChangeKindEnum": "registers.codes.ChangeKind",
+        "ReturnStatusEnum": "reporting.models.ReturnStatus",
+        "ApiScopeEnum": "accounts.models.ApiScope",
+        "LeavingReasonEnum": "registers.codes.LeavingReason",
+        # What a client may give as the reason someone leaves (a transfer is its own request).
+        "LeaveReasonEnum": "registers.api.leaving.LEAVING_REASONS",
+        "TransferStatusEnum": "registers.codes.TransferStatus",
+    },
+    "SERVERS": [{"url": DSR_SITE_URL, "description": "This service"}],
+    "CONTACT": {
+        "name": "Dynamic Support Register service desk",
+        "email": env.str("DSR_API_CONTACT_EMAIL", default="dsr-support@example.scot"),
+        "url": f"{DSR_SITE_URL}/help/",
     },
 }
 
@@ -380,6 +414,11 @@ CELERY_BEAT_SCHEDULE = {
     "fail-stuck-report-jobs": {
         "task": "reporting.tasks.fail_stuck_jobs",
         "schedule": crontab(minute="*/5"),
+    },
+    # API idempotency keys (and the answers kept with them) past DSR_IDEMPOTENCY_KEY_HOURS.
+    "purge-idempotency-keys": {
+        "task": "registers.tasks.purge_idempotency_keys",
+        "schedule": crontab(minute=25),
     },
     "discard-unconfirmed-imports": {
         "task": "registers.tasks.discard_unconfirmed_imports",

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -344,8 +345,11 @@ def _build_world() -> World:
 
     def job(**fields) -> ReportJob:
         made = ReportJob.objects.create(status=JobStatus.DONE, census_date=CENSUS, **fields)
-        made.output.save(f"job-{made.pk}.csv", ContentFile(b"a,b\n1,2\n"))
         made.filename = f"job-{made.pk}.csv"
+        # Stored where a build stores it (reporting.services), in the database by default.
+        made.output.name = default_storage.save(
+            f"reports/{made.pk}/{made.filename}", ContentFile(b"a,b\n1,2\n")
+        )
         made.save()
         return made
 

@@ -17,9 +17,10 @@ EMPTY_PARAMETER = "Give a value, or leave the parameter out."
 
 
 class RejectUnknownFields(serializers.Serializer):
-    """A serializer mixin: a body field the serializer does not know is a validation error.
-    Fields it knows but only outputs (`id`, `version`, ...) are accepted and ignored, so a record
-    read and sent back whole is not refused."""
+    # A serializer mixin: a body field the serializer does not know is a validation error. Fields
+    # it knows but only outputs (`id`, `version`, ...) are accepted and ignored, so a record read
+    # and sent back whole is not refused. (A comment, not a docstring: the schema would show a
+    # docstring as the description of every serializer using it.)
 
     def to_internal_value(self, data: Any) -> Any:
         unknown = {}

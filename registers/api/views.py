@@ -29,6 +29,7 @@ from accounts.models import ApiClient
 from registers import access, codes, selectors, services
 from registers.models import Locality, Person, Review
 
+from . import idempotency
 from . import serializers as s
 from .auditing import audit_api_call
 from .authentication import BearerTokenAuthentication
@@ -118,8 +119,23 @@ class ApiClientView(StrictQueryParameters, APIView):
     def get_serializer_context(self) -> dict[str, Any]:
         return {"request": self.request, "view": self, "api_client": api_client(self.request)}
 
+    # POSTs take an Idempotency-Key (idempotency.py): checked once the token, scopes and rate
+    # are, before the view acts; the answer is kept (or the key released) as the response is
+    # finished, in the same transaction.
+    idempotent_posts = True
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.idempotency = idempotency.claim(request, self.client)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, idempotency.Replayed):
+            return exc.response
+        return super().handle_exception(exc)
+
     def finalize_response(self, request: Request, response: Response, *args: Any, **kw: Any):
         response = super().finalize_response(request, response, *args, **kw)
+        idempotency.finish(getattr(self, "idempotency", None), response)
         audit_api_call(request, response)
         return response
 

@@ -276,6 +276,26 @@ def _api_client(world, key):
     )
 
 
+def _idempotency_key(world, key):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accounts.services import create_api_client
+    from registers.models import IdempotencyKey
+
+    client, _ = create_api_client(
+        world.leads[key], world.authorities[key], name=f"Retrying {key}", scopes=["write"]
+    )
+    IdempotencyKey.objects.create(
+        authority=world.authorities[key],
+        api_client=client,
+        key=f"key-{key}",
+        fingerprint="0" * 64,
+        expires_at=timezone.now() + dt.timedelta(hours=1),
+    )
+
+
 def _import_batch(world, key):
     from tests.registers.importing import csv_bytes, good_row, stage
 
@@ -293,6 +313,7 @@ SAMPLES = {
     "accounts.Membership": _membership,
     "accounts.ApiClient": _api_client,
     "registers.ImportBatch": _import_batch,
+    "registers.IdempotencyKey": _idempotency_key,
     "reporting.CensusSnapshot": _return_job,
     "reporting.SnapshotRow": _return_job,
     "reporting.AuthorityReturn": _return_job,

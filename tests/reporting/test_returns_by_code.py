@@ -58,3 +58,17 @@ def test_staff_in_the_browser_read_returns_by_code_too(client, known_register, a
     build_return(authority)
     client.force_login(viewer)
     assert client.get(by_code(authority.code)).status_code == 200
+
+
+@pytest.mark.parametrize("quarters", [1, 4])
+def test_listing_returns_by_code_runs_a_constant_number_of_queries(
+    reader, known_register, authority, quarters, django_assert_max_num_queries
+):
+    import datetime as dt
+
+    from reporting.census import census_dates_between
+
+    for day in list(census_dates_between(dt.date(2024, 10, 1), CENSUS))[-quarters:]:
+        build_return(authority, day)
+    with django_assert_max_num_queries(15):
+        assert len(reader.get(by_code(authority.code)).json()) == quarters

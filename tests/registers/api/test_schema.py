@@ -103,6 +103,20 @@ def test_leaving_and_transfers_need_if_match_in_the_schema(openapi):
         assert {"400", "404", "412", "428"} <= set(post["responses"])
 
 
+def test_every_api_client_post_documents_idempotency_key_and_422(openapi):
+    posts = {
+        path: operations["post"]
+        for path, operations in openapi["paths"].items()
+        if "post" in operations and "/localities/" not in path  # the lead's, by session
+    }
+    assert {"/api/v1/people/", "/api/v1/people/bulk/", "/api/v1/people/{person_id}/leave/"} <= set(
+        posts
+    )
+    for path, post in posts.items():
+        assert any(p["name"] == "Idempotency-Key" for p in post["parameters"]), path
+        assert "422" in post["responses"], path
+
+
 def test_me_is_typed_in_the_schema(openapi):
     me = openapi["components"]["schemas"]["Me"]
     assert set(me["properties"]) == {"client", "scopes", "authority", "rate_limit"}
