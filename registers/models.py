@@ -539,7 +539,7 @@ class TrendSpell(models.Model):
     but not including `valid_until` (open when null).
 
     Derived from the history alone and kept by database triggers on `registers_statuschange`
-    (registers/0012): every insert or delete of entries rebuilds the spells of the people it
+    (registers/0013): every insert or delete of entries rebuilds the spells of the people it
     touches, whatever appended them (services, bulk upsert, locality moves, seeding) and erasure's
     delete. The service never writes it. Each entry is in force from its effective date until the
     person's next entry (ties by recording time, then id) or the day they left; only entries that

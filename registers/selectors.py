@@ -196,7 +196,7 @@ def _month_ends(today: dt.date, months: int) -> list[dt.date]:
 
 
 # People counted at each date: the spells that contain it (`TrendSpell`, kept from the history by
-# triggers, registers/0012), of the people the user sees. A spell is a span over which a person
+# triggers, registers/0013), of the people the user sees. A spell is a span over which a person
 # counts the same way (consecutive history entries joined), so there are far fewer spells than
 # entries: about one per person ever in hospital or out of area, and a few for those who moved.
 TREND_SQL = """

@@ -1,4 +1,4 @@
-"""The dashboard's trend reads spells the history's triggers keep (`TrendSpell`, registers/0012).
+"""The dashboard's trend reads spells the history's triggers keep (`TrendSpell`, registers/0013).
 
 The property: whatever history is appended (back-dated entries, several on one day, leavings, bulk
 inserts), whoever moves locality and whatever is erased, the trend counted from the spells equals
@@ -281,7 +281,7 @@ def test_the_trend_is_one_query_however_many_people(lead, nithsdale, django_asse
 def test_the_migration_builds_the_spells_the_triggers_keep(nithsdale, stewartry):
     """The backfill and the triggers share one definition; rebuilt from scratch, the table is the
     same."""
-    migration = importlib.import_module("registers.migrations.0012_trend_spells")
+    migration = importlib.import_module("registers.migrations.0013_trend_spells")
     hospital = {"category": "urgent", "urgent_reason": "in_hospital"}
     away = {"category": "appropriate_out_of_area", "urgent_reason": None}
     for n, person in enumerate(PersonFactory.create_batch(4, locality=nithsdale)):

@@ -134,7 +134,7 @@ ANALYZE registers_trendspell;
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registers", "0011_backup_role_connects"),
+        ("registers", "0012_idempotency_keys"),
     ]
 
     operations = [
