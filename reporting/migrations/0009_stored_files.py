@@ -4,9 +4,32 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.db import migrations, models
 
-from dsr import rls
+# The tenant policy every tenant table has, written out (never generated: a migration that ran
+# must do the same on a new database), and the national scope's, as national jobs have (0002).
+POLICY = """
+ALTER TABLE reporting_storedfile ENABLE ROW LEVEL SECURITY;
+ALTER TABLE reporting_storedfile FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_write ON reporting_storedfile FOR ALL
+    USING (authority_id = ANY ((SELECT string_to_array(NULLIF(current_setting('dsr.authorities', true), ''), ','))::bigint[]))
+    WITH CHECK (authority_id = ANY ((SELECT string_to_array(NULLIF(current_setting('dsr.authorities', true), ''), ','))::bigint[]));
+CREATE POLICY tenant_read ON reporting_storedfile FOR SELECT
+    USING (authority_id = ANY ((SELECT string_to_array(NULLIF(current_setting('dsr.authorities', true), ''), ','))::bigint[]));
+CREATE POLICY system_all ON reporting_storedfile TO dsr_system USING (true) WITH CHECK (true);
+CREATE POLICY scope_sealed ON reporting_storedfile AS RESTRICTIVE FOR ALL
+    USING ((SELECT dsr_scope_sealed())) WITH CHECK ((SELECT dsr_scope_sealed()));
+CREATE TRIGGER reporting_storedfile_no_truncate BEFORE TRUNCATE ON reporting_storedfile
+    FOR EACH STATEMENT EXECUTE FUNCTION dsr_refuse_truncate();
+"""
+REVERSE_POLICY = """
+DROP TRIGGER IF EXISTS reporting_storedfile_no_truncate ON reporting_storedfile;
+DROP POLICY IF EXISTS scope_sealed ON reporting_storedfile;
+DROP POLICY IF EXISTS system_all ON reporting_storedfile;
+DROP POLICY IF EXISTS tenant_read ON reporting_storedfile;
+DROP POLICY IF EXISTS tenant_write ON reporting_storedfile;
+ALTER TABLE reporting_storedfile NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE reporting_storedfile DISABLE ROW LEVEL SECURITY;
+"""
 
-# National files (no authority) belong to the national scope, as national jobs do (0002).
 NATIONAL_FILES = """
 CREATE POLICY national_files ON reporting_storedfile FOR ALL
     USING (authority_id IS NULL AND (SELECT current_setting('dsr.scope', true)) = 'national')
@@ -52,6 +75,6 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        rls.enable_tenant_rls("reporting_storedfile"),
+        migrations.RunSQL(POLICY, REVERSE_POLICY),
         migrations.RunSQL(NATIONAL_FILES, NATIONAL_FILES_REVERSE),
     ]

@@ -258,6 +258,18 @@ def _return_job(world, key):
     assert job.status == "done", job.error
 
 
+def _stored_file(world, key):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from reporting.models import ReportJob
+
+    job = ReportJob.objects.create(
+        kind="authority_csv", authority=world.authorities[key], census_date=CENSUS
+    )
+    default_storage.save(f"reports/{job.pk}/{key}.csv", ContentFile(b"a,b\n1,2\n"))
+
+
 def _membership(world, key):
     make_member(world.authorities[key], "viewer", [world.localities[key]], password="!")
 
@@ -318,6 +330,7 @@ SAMPLES = {
     "reporting.SnapshotRow": _return_job,
     "reporting.AuthorityReturn": _return_job,
     "reporting.ReportJob": _return_job,
+    "reporting.StoredFile": _stored_file,
 }
 
 
