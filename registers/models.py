@@ -533,6 +533,38 @@ class StatusChange(models.Model):
         )
 
 
+class TrendSpell(models.Model):
+    """A span of days over which one person counts on the dashboard's trend: in hospital (and
+    delayed from the day after `ready_for_discharge_date`) or out of area, from `valid_from` up to
+    but not including `valid_until` (open when null).
+
+    Derived from the history alone and kept by database triggers on `registers_statuschange`
+    (registers/0013): every insert or delete of entries rebuilds the spells of the people it
+    touches, whatever appended them (services, bulk upsert, locality moves, seeding) and erasure's
+    delete. The service never writes it. Each entry is in force from its effective date until the
+    person's next entry (ties by recording time, then id) or the day they left; only entries that
+    count become spells, so a date's counts are the spells that contain it.
+    """
+
+    authority = models.ForeignKey(IntegrationAuthority, on_delete=models.PROTECT, related_name="+")
+    # Not a row about the person for data protection: codes and dates the history keeps anyway;
+    # erasure's delete of the history removes the person's spells through the trigger.
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    valid_from = models.DateField()
+    valid_until = models.DateField(null=True)
+    in_hospital = models.BooleanField()
+    ready_for_discharge_date = models.DateField(null=True)
+    out_of_area = models.BooleanField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["authority", "person"], name="trendspell_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.valid_from} to {self.valid_until or 'now'}"
+
+
 class Review(models.Model):
     authority = models.ForeignKey(IntegrationAuthority, on_delete=models.PROTECT, related_name="+")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="reviews")
