@@ -783,7 +783,7 @@ class PersonChange(models.Model):
     """One change to a person, in the change feed (registers/services/changes.py).
 
     Written by the database, in the writing transaction, by statement triggers on the person table
-    (migration registers/0013): every write path emits, whatever code made it. The id is the
+    (migration registers/0014): every write path emits, whatever code made it. The id is the
     change's position. Ids come from a sequence when a change is written, not when it commits, so
     the feed hands out only ids below its horizon (`dsr_change_feed_horizon()`), under which every
     writer has ended. Ids and a kind only: no names, CHI number or reference (the feed reads the

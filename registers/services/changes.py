@@ -2,7 +2,7 @@
 without ever missing one (docs/api.md, "Syncing with the change feed").
 
 The database writes one `PersonChange` row per change, in the writing transaction (triggers of
-migration registers/0013); its id is its position. Ids are taken as changes are written, not as
+migration registers/0014); its id is its position. Ids are taken as changes are written, not as
 they commit, so a writer still running can hold a lower id than rows already committed: the feed
 hands out only ids below the horizon (`dsr_change_feed_horizon()`), under which every writer of
 people has ended. A position handed out is never overtaken by a change that appears later.

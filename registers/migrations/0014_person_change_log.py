@@ -152,7 +152,7 @@ DROP FUNCTION IF EXISTS dsr_change_feed_mark();
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registers", "0012_idempotency_keys"),
+        ("registers", "0013_trend_spells"),
     ]
 
     operations = [
