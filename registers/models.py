@@ -769,6 +769,40 @@ class SentReminder(models.Model):
         return f"{self.kind} {self.key} to {self.recipient_id}"
 
 
+class PersonChangeKind(models.TextChoices):
+    CREATED = "created", "Added to the register"
+    CHANGED = "changed", "Changed"
+    LEFT = "left", "Left the register"
+    TRANSFERRED_OUT = "transferred_out", "Transferred to another authority"
+    TRANSFERRED_IN = "transferred_in", "Transferred in from another authority"
+    PSEUDONYMISED = "pseudonymised", "Pseudonymised after the retention period"
+    ERASED = "erased", "Erased as added in error"
+
+
+class PersonChange(models.Model):
+    """One change to a person, in the change feed (registers/services/changes.py).
+
+    Written by the database, in the writing transaction, by statement triggers on the person table
+    (migration registers/0014): every write path emits, whatever code made it. The id is the
+    change's position. Ids come from a sequence when a change is written, not when it commits, so
+    the feed hands out only ids below its horizon (`dsr_change_feed_horizon()`), under which every
+    writer has ended. Ids and a kind only: no names, CHI number or reference (the feed reads the
+    person's current reference, so retention and erasure leave nothing here to remove).
+    Append-only."""
+
+    authority = models.ForeignKey(IntegrationAuthority, on_delete=models.PROTECT, related_name="+")
+    # Not a foreign key: the row outlives an erased person, so the feed can say they were erased.
+    person_id = models.BigIntegerField()
+    kind = models.CharField(max_length=20, choices=PersonChangeKind.choices)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["authority", "id"], name="personchange_position")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} person {self.person_id} at {self.pk}"
+
+
 class IdempotencyKey(models.Model):
     """An `Idempotency-Key` an API client sent with a POST, and the answer it got, so that the
     same request sent again (its answer lost) is answered the same without acting twice.
