@@ -47,6 +47,7 @@ Key = tuple[int, int, int]  # (authority index, table index, column index; TOTAL
 _EPS = 1e-6
 _TRIALS = 2  # candidate cells tried by the solver before one is chosen
 _ZERO_MISSING = 0.5  # the shortfall of a cell whose range is wide but has no hidden zero beside it
+_MODELS_KEPT = 8  # component LPs kept for their next objective
 
 
 @dataclass(frozen=True)
@@ -120,31 +121,13 @@ class _Model:
         self.lower[i], self.upper[i] = lower, upper
         self.h.changeColBounds(i, lower, upper)
 
-    def hide(self, key: Key, *, knows_non_zero: bool) -> None:
-        floor = 1.0 if knows_non_zero and self.values[self.index[key]] > 0 else 0.0
-        self.set_bounds(key, floor, highspy.kHighsInf)
-
     def publish(self, key: Key) -> None:
         v = self.values[self.index[key]]
         self.set_bounds(key, v, v)
 
-    def _solve(self, key: Key, sense: highspy.ObjSense) -> float:
-        i = self.index[key]
-        self.h.changeColCost(i, 1.0)
-        self.h.changeObjectiveSense(sense)
-        self.h.run()
-        status = self.h.getModelStatus()
-        value = self.h.getInfo().objective_function_value
-        self.h.changeColCost(i, 0.0)  # (this resets the solver's answer: read it first)
-        if status == highspy.HighsModelStatus.kUnbounded:
-            return math.inf if sense == highspy.ObjSense.kMaximize else -math.inf
-        if status != highspy.HighsModelStatus.kOptimal:
-            raise RuntimeError(f"disclosure audit: the solver answered {status} for {key}")
-        return value
-
-    def extreme_sum(self, keys: list[Key], *, maximise: bool) -> dict[Key, float]:
-        """One solution maximising (or minimising) the sum of `keys`."""
-        indices = [self.index[k] for k in keys]
+    def _run(
+        self, indices: list[int], maximise: bool
+    ) -> tuple[highspy.HighsModelStatus, float, np.ndarray]:
         for i in indices:
             self.h.changeColCost(i, 1.0)
         self.h.changeObjectiveSense(
@@ -152,18 +135,154 @@ class _Model:
         )
         self.h.run()
         status = self.h.getModelStatus()
-        solution = list(self.h.getSolution().col_value)
+        value = self.h.getInfo().objective_function_value
+        solution = np.array(self.h.getSolution().col_value)
         for i in indices:
-            self.h.changeColCost(i, 0.0)
+            self.h.changeColCost(i, 0.0)  # (this resets the solver's answer: read it first)
+        return status, value, solution
+
+    def extreme(self, key: Key, *, maximise: bool) -> tuple[float, np.ndarray | None]:
+        """The largest (or smallest) value of `key`, and a solution reaching it (None when
+        unbounded)."""
+        status, value, solution = self._run([self.index[key]], maximise)
+        if status == highspy.HighsModelStatus.kUnbounded:
+            return (math.inf if maximise else -math.inf), None
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"disclosure audit: the solver answered {status} for {key}")
+        return value, solution
+
+    def extreme_sum(self, keys: list[Key], *, maximise: bool) -> np.ndarray:
+        """One solution maximising (or minimising) the sum of `keys`, every column's value."""
+        status, _, solution = self._run([self.index[k] for k in keys], maximise)
         if status != highspy.HighsModelStatus.kOptimal:
             raise RuntimeError(f"disclosure audit: the solver answered {status}")
-        return {k: solution[self.index[k]] for k in keys}
+        return solution
 
-    def maximum(self, key: Key) -> float:
-        return self._solve(key, highspy.ObjSense.kMaximize)
 
-    def minimum(self, key: Key) -> float:
-        return self._solve(key, highspy.ObjSense.kMinimize)
+class _Linked:
+    """The release's constraints with the published cells substituted as constants: each
+    constraint keeps its hidden cells and what is left of its right-hand side. A constraint with
+    no hidden cell is a check the figures already pass, not part of any linear program."""
+
+    def __init__(self, release: Release) -> None:
+        self.values = release.values
+        self.equal = [c.equal for c in release.constraints]
+        self.coefficients: list[dict[Key, int]] = []
+        self.rest: list[int] = []  # the right-hand side less the published cells' part
+        self.hidden: list[set[Key]] = []
+        self.by_cell: dict[Key, list[tuple[int, int]]] = {}
+        for n, constraint in enumerate(release.constraints):
+            coefficients: dict[Key, int] = {}
+            for k, c in constraint.terms:
+                coefficients[k] = coefficients.get(k, 0) + c
+            self.coefficients.append(coefficients)
+            self.rest.append(
+                constraint.rhs - sum(c * self.values[k] for k, c in coefficients.items())
+            )
+            self.hidden.append(set())
+            for k, c in coefficients.items():
+                self.by_cell.setdefault(k, []).append((n, c))
+
+    def hide(self, key: Key) -> None:
+        for n, c in self.by_cell.get(key, ()):
+            self.rest[n] += c * self.values[key]
+            self.hidden[n].add(key)
+
+    def publish(self, key: Key) -> None:
+        for n, c in self.by_cell.get(key, ()):
+            self.rest[n] -= c * self.values[key]
+            self.hidden[n].discard(key)
+
+    def component(self, key: Key) -> tuple[list[Key], list[int]]:
+        """The hidden cells linked to hidden `key` through constraints, and those constraints: the
+        only part of the release its range depends on (the rest is fixed or moves independently)."""
+        cells = {key}
+        rows: set[int] = set()
+        stack = [key]
+        while stack:
+            cell = stack.pop()
+            for n, _ in self.by_cell.get(cell, ()):
+                if n in rows:
+                    continue
+                rows.add(n)
+                for k in self.hidden[n]:
+                    if k not in cells:
+                        cells.add(k)
+                        stack.append(k)
+        return sorted(cells), sorted(rows)
+
+
+class _ComponentLP:
+    """One connected component of hidden cells as a small LP: its hidden cells are the columns,
+    the constraints that hold them the rows. Kept while the component is unchanged, so each new
+    objective starts from the last basis."""
+
+    def __init__(
+        self,
+        linked: _Linked,
+        cells: list[Key],
+        rows: list[int],
+        lower: list[float],
+        upper: list[float],
+    ) -> None:
+        self.cells = cells
+        self.index = {k: i for i, k in enumerate(cells)}
+        self.ranges: dict[Key, tuple[float, float, np.ndarray, np.ndarray]] = {}
+        inf = highspy.kHighsInf
+        starts, columns, coefficients, row_lower, row_upper = [0], [], [], [], []
+        for n in rows:
+            for k in sorted(linked.hidden[n]):
+                columns.append(self.index[k])
+                coefficients.append(float(linked.coefficients[n][k]))
+            starts.append(len(columns))
+            row_lower.append(float(linked.rest[n]) if linked.equal[n] else -inf)
+            row_upper.append(float(linked.rest[n]))
+        lp = highspy.HighsLp()
+        lp.num_col_ = len(cells)
+        lp.num_row_ = len(rows)
+        lp.col_cost_ = np.zeros(len(cells))
+        lp.col_lower_ = np.array(lower, dtype=float)
+        lp.col_upper_ = np.array(upper, dtype=float)
+        lp.row_lower_ = np.array(row_lower, dtype=float)
+        lp.row_upper_ = np.array(row_upper, dtype=float)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.num_col_ = len(cells)
+        lp.a_matrix_.num_row_ = len(rows)
+        lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+        lp.a_matrix_.index_ = np.array(columns, dtype=np.int32)
+        lp.a_matrix_.value_ = np.array(coefficients, dtype=float)
+        self.h = highspy.Highs()
+        self.h.setOptionValue("output_flag", False)
+        self.h.passModel(lp)
+
+    def _solve(self, i: int, sense: highspy.ObjSense) -> tuple[float, np.ndarray | None]:
+        self.h.changeColCost(i, 1.0)
+        self.h.changeObjectiveSense(sense)
+        self.h.run()
+        status = self.h.getModelStatus()
+        value = self.h.getInfo().objective_function_value
+        solution = np.array(self.h.getSolution().col_value)
+        self.h.changeColCost(i, 0.0)  # (this resets the solver's answer: read it first)
+        maximise = sense == highspy.ObjSense.kMaximize
+        unbounded = [highspy.HighsModelStatus.kUnbounded]
+        if maximise:  # the minimum was found, so the model is feasible
+            unbounded.append(highspy.HighsModelStatus.kUnboundedOrInfeasible)
+        if status in unbounded:
+            return (math.inf if maximise else -math.inf), None
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(
+                f"disclosure audit: the solver answered {status} for {self.cells[i]}"
+            )
+        return value, solution
+
+    def range(self, key: Key) -> tuple[float, float, np.ndarray, np.ndarray]:
+        """The smallest and largest value of `key`, and a solution reaching each."""
+        if key not in self.ranges:
+            i = self.index[key]
+            low, at_low = self._solve(i, highspy.ObjSense.kMinimize)
+            high, at_high = self._solve(i, highspy.ObjSense.kMaximize)
+            self.ranges[key] = (low, high, at_low, at_high)
+        return self.ranges[key]
 
 
 def _floor(x: float) -> float:
@@ -177,13 +296,20 @@ def _ceil(x: float) -> float:
 class _Auditor:
     """Decides secondary suppressions with exact LPs over the whole release (one model:
     published cells are fixed columns, hidden cells free ones between 0 and their Scotland
-    figure, which no cell can exceed and which keeps every LP bounded)."""
+    figure, which no cell can exceed and which keeps every LP bounded). The model is kept and
+    changed in place, so each solve starts from the last basis.
+
+    Every solution found is a feasible point, and it stays feasible as more cells are hidden:
+    the lowest and highest value seen of each cell bound its range from inside, so a cell whose
+    seen values already pass needs no LP, and a cell seen at 0 (or at its Scotland figure) needs
+    no LP for that end of its range."""
 
     def __init__(self, release: Release, threshold: int, width: int) -> None:
         self.release = release
         self.threshold = threshold
         self.width = width
         self.keys = sorted(release.values)
+        self.position = {k: i for i, k in enumerate(self.keys)}
         self.hidden: dict[Key, str] = {}
         self.by_cell: dict[Key, list[int]] = {}
         for n, constraint in enumerate(release.constraints):
@@ -198,16 +324,21 @@ class _Auditor:
                     self.scotland[k] = constraint.rhs
                     self.column_cells[k] = cells
         self.model = _Model(release, self.keys)
-        self.hidden_in: dict[int, set[Key]] = {}
+        self.seen_low = self.model.values.copy()  # each cell's lowest value in a feasible point
+        self.seen_high = self.model.values.copy()
+        self.version = 0  # changes with every hidden or published cell
+        self.exact: dict[Key, tuple[int, float, float]] = {}  # (version, low, high)
+        self.trial: list[np.ndarray] | None = None  # a trial's solutions, kept apart
+        self.certified = -1  # the version last certified
 
     def hide(self, key: Key, kind: str) -> None:
         self.hidden[key] = kind
-        self.hidden_in.setdefault(key[0], set()).add(key)
+        self.version += 1
         self.model.set_bounds(key, 0.0, self._cap(key))
 
     def unhide(self, key: Key) -> None:
         del self.hidden[key]
-        self.hidden_in[key[0]].discard(key)
+        self.version += 1
         self.model.publish(key)
 
     def _cap(self, key: Key) -> float:
@@ -220,6 +351,8 @@ class _Auditor:
         return min(self.width, self.scotland.get(key, self.width))
 
     def _passes(self, key: Key, low: float, high: float) -> bool:
+        # Monotone: a lower `low` or a higher `high` never turns a pass into a fail, so a range
+        # seen from inside (between feasible points) that passes proves the exact range passes.
         reaches = low <= 0 or high >= self.threshold
         return reaches and high - low >= self._width_needed(key) and self._zero_beside(key, high)
 
@@ -232,27 +365,48 @@ class _Auditor:
         zeros = [k for k in column if self.release.values[k] == 0]
         return not zeros or any(k in self.hidden for k in zeros)
 
-    def certify(self, keys: list[Key]) -> list[Key]:
-        """Primary cells shown to pass by two feasible solutions that move them all at once (the
-        true figures are a third)."""
-        high = self.model.extreme_sum(keys, maximise=True)
-        low = self.model.extreme_sum(keys, maximise=False)
-        values = self.release.values
-        return [
-            k
-            for k in keys
-            if self._passes(
-                k,
-                _ceil(min(low[k], values[k])),
-                _floor(max(high[k], values[k])),
-            )
-        ]
+    def _see(self, point: np.ndarray) -> None:
+        if self.trial is not None:
+            self.trial.append(point)  # feasible only while the trial cell is hidden
+        else:
+            np.minimum(self.seen_low, point, out=self.seen_low)
+            np.maximum(self.seen_high, point, out=self.seen_high)
+
+    def _seen(self, key: Key) -> tuple[float, float]:
+        i = self.position[key]
+        return _ceil(self.seen_low[i]), _floor(self.seen_high[i])
+
+    def _extreme(self, key: Key, *, maximise: bool) -> float:
+        value, point = self.model.extreme(key, maximise=maximise)
+        if point is not None:
+            self._see(point)
+        return _floor(value) if maximise else _ceil(value)
+
+    def certify(self, keys: list[Key]) -> None:
+        """Two feasible points that move all `keys` at once (the true figures are a third):
+        many primary cells are seen to pass from them without an LP of their own."""
+        for maximise in (True, False):
+            self._see(self.model.extreme_sum(keys, maximise=maximise))
+
+    def range(self, key: Key) -> tuple[float, float]:
+        """The exact range of hidden `key` (ends known from seen values are not solved for)."""
+        cached = self.exact.get(key)
+        if cached is not None and cached[0] == self.version:
+            return cached[1], cached[2]
+        low, high = self._seen(key)
+        if low > 0:
+            low = self._extreme(key, maximise=False)
+        if high < self._cap(key):
+            high = self._extreme(key, maximise=True)
+        self.exact[key] = (self.version, low, high)
+        return low, high
 
     def shortfall(self, key: Key) -> float:
         """How far the primary cell is from passing (0 when it passes): its range must reach 0 or
         the threshold and be `width` wide (or as wide as its Scotland figure)."""
-        low = _ceil(self.model.minimum(key))
-        high = _floor(self.model.maximum(key))
+        if self._passes(key, *self._seen(key)):
+            return 0.0
+        low, high = self.range(key)
         if self._passes(key, low, high):
             return 0.0
         missing = 0.0 if (low <= 0 or high >= self.threshold) else low
@@ -263,13 +417,11 @@ class _Auditor:
 
     # Choosing secondary cells ----------------------------------------------------------------
 
-    def _near(self, key: Key, authorities: frozenset[int] | None = None) -> list[list[Key]]:
-        """Published cells (of `authorities`, or any) by distance from `key` through
-        constraints and hidden cells."""
+    def _nearest(self, key: Key) -> list[Key]:
+        """The published cells nearest to `key` through constraints and hidden cells."""
         seen_cells = {key}
         seen_constraints: set[int] = set()
         frontier = [key]
-        levels: list[list[Key]] = []
         while frontier:
             level: list[Key] = []
             hidden_next: list[Key] = []
@@ -284,12 +436,12 @@ class _Auditor:
                         seen_cells.add(k)
                         if k in self.hidden:
                             hidden_next.append(k)
-                        elif authorities is None or k[0] in authorities:
+                        else:
                             level.append(k)
             if level:
-                levels.append(sorted(level))
+                return sorted(level)
             frontier = hidden_next
-        return levels
+        return []
 
     def _ranked(self, candidates: list[Key], gap: float) -> list[Key]:
         values = self.release.values
@@ -308,10 +460,10 @@ class _Auditor:
         """Hide one more cell for a failing primary cell: of the nearest published cells, the one
         that leaves it the smallest shortfall (after trying a few, smallest sufficient first).
         False when there is nothing left to hide."""
-        levels = self._near(key)
-        if not levels:
+        nearest = self._nearest(key)
+        if not nearest:
             return False
-        candidates = self._ranked(levels[0], gap)
+        candidates = self._ranked(nearest, gap)
         if gap == _ZERO_MISSING:  # only a hidden zero beside it is missing
             values = self.release.values
             candidates = [
@@ -320,31 +472,37 @@ class _Auditor:
         best: tuple[float, int, Key] | None = None
         for order, candidate in enumerate(candidates[:_TRIALS]):
             self.hide(candidate, SECONDARY)
+            self.trial = []
             after = self.shortfall(key)
+            found = (self.trial, self.exact.get(key))
+            self.trial = None
             self.unhide(candidate)
             if best is None or (after, order) < (best[0], best[1]):
-                best = (after, order, candidate)
+                best = (after, order, candidate, found)
             if after == 0:
                 break
         assert best is not None
         self.hide(best[2], SECONDARY)
+        # What the chosen trial found holds now that its cell is hidden for good.
+        points, exact = best[3]
+        for point in points:
+            self._see(point)
+        if exact is not None:
+            self.exact[key] = (self.version, exact[1], exact[2])
         return True
 
     def protect(self, primaries: list[Key]) -> None:
-        """Widen failing primary cells until all pass. Each added cell can help many others, so
-        the survivors are certified again in one batch after every addition."""
-        unresolved = list(primaries)
-        while unresolved:
-            passed = set(self.certify(unresolved))
-            unresolved = [k for k in unresolved if k not in passed]
-            while unresolved:
-                key = unresolved[0]
+        """Widen failing primary cells, in order, until each passes (or everything it is linked
+        to is hidden: as safe as it can be). Suppressing more only widens ranges, so a cell that
+        passed stays passed and is not looked at again."""
+        for n, key in enumerate(primaries):
+            if not self._passes(key, *self._seen(key)) and self.certified != self.version:
+                self.certify([k for k in primaries[n:] if not self._passes(k, *self._seen(k))])
+                self.certified = self.version
+            while True:
                 gap = self.shortfall(key)
                 if gap == 0 or not self.widen(key, gap):
-                    # passed, or everything it is linked to is hidden: as safe as it can be
-                    unresolved.pop(0)
-                    continue
-                break
+                    break
 
 
 def _subtraction_pass(release: Release, auditor: _Auditor) -> None:
@@ -397,7 +555,17 @@ def attack(
     when zeros are always shown). Used by the audit report and the tests.
     """
     hidden = sorted(set(hidden))
-    model = _Model(release, sorted(release.values))
+    linked = _Linked(release)
     for k in hidden:
-        model.set_bounds(k, (lower or {}).get(k, 0.0), highspy.kHighsInf)
-    return {k: (_ceil(model.minimum(k)), _floor(model.maximum(k))) for k in hidden}
+        linked.hide(k)
+    ranges: dict[Key, tuple[float, float]] = {}
+    for key in hidden:
+        if key in ranges:
+            continue
+        cells, rows = linked.component(key)
+        bounds = [(lower or {}).get(k, 0.0) for k in cells]
+        model = _ComponentLP(linked, cells, rows, bounds, [highspy.kHighsInf] * len(cells))
+        for k in cells:
+            low, high, _, _ = model.range(k)
+            ranges[k] = (_ceil(low), _floor(high))
+    return {k: ranges[k] for k in hidden}
