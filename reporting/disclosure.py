@@ -87,6 +87,13 @@ class Protection:
         return key in self.hidden
 
 
+def _solver_options(h: highspy.Highs) -> None:
+    # Solves follow each other on one model, changing only the objective or a cell's bounds: the
+    # primal simplex goes on from the last basis in a few iterations (the default dual simplex
+    # takes several times longer here).
+    h.setOptionValue("simplex_strategy", 4)
+
+
 class _Model:
     """The release as one LP: every cell a column; published cells fixed at their value."""
 
@@ -96,6 +103,7 @@ class _Model:
         self.values = np.array([release.values[k] for k in keys], dtype=float)
         self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", False)
+        _solver_options(self.h)
         inf = highspy.kHighsInf
         n = len(keys)
         self.h.addCols(
@@ -253,6 +261,7 @@ class _ComponentLP:
         lp.a_matrix_.value_ = np.array(coefficients, dtype=float)
         self.h = highspy.Highs()
         self.h.setOptionValue("output_flag", False)
+        _solver_options(self.h)
         self.h.passModel(lp)
 
     def _solve(self, i: int, sense: highspy.ObjSense) -> tuple[float, np.ndarray | None]:
@@ -315,6 +324,7 @@ class _Auditor:
         for n, constraint in enumerate(release.constraints):
             for k, _ in constraint.terms:
                 self.by_cell.setdefault(k, []).append(n)
+        self.cells_of = [frozenset(k for k, _ in c.terms) for c in release.constraints]
         self.scotland: dict[Key, int] = {}
         self.column_cells: dict[Key, list[Key]] = {}
         for constraint in release.constraints:
@@ -388,25 +398,24 @@ class _Auditor:
         for maximise in (True, False):
             self._see(self.model.extreme_sum(keys, maximise=maximise))
 
-    def range(self, key: Key) -> tuple[float, float]:
-        """The exact range of hidden `key` (ends known from seen values are not solved for)."""
-        cached = self.exact.get(key)
-        if cached is not None and cached[0] == self.version:
-            return cached[1], cached[2]
-        low, high = self._seen(key)
-        if low > 0:
-            low = self._extreme(key, maximise=False)
-        if high < self._cap(key):
-            high = self._extreme(key, maximise=True)
-        self.exact[key] = (self.version, low, high)
-        return low, high
-
     def shortfall(self, key: Key) -> float:
         """How far the primary cell is from passing (0 when it passes): its range must reach 0 or
-        the threshold and be `width` wide (or as wide as its Scotland figure)."""
-        if self._passes(key, *self._seen(key)):
+        the threshold and be `width` wide (or as wide as its Scotland figure). An end of the range
+        is solved for only when the values seen so far do not settle it."""
+        low, high = self._seen(key)
+        if self._passes(key, low, high):
             return 0.0
-        low, high = self.range(key)
+        cached = self.exact.get(key)
+        if cached is not None and cached[0] == self.version:
+            _, low, high = cached
+        else:
+            if low > 0:  # (seen at 0, its smallest value is 0)
+                low = self._extreme(key, maximise=False)
+                if self._passes(key, low, high):
+                    return 0.0
+            if high < self._cap(key):  # (nor can it exceed its Scotland figure)
+                high = self._extreme(key, maximise=True)
+            self.exact[key] = (self.version, low, high)
         if self._passes(key, low, high):
             return 0.0
         missing = 0.0 if (low <= 0 or high >= self.threshold) else low
@@ -419,28 +428,23 @@ class _Auditor:
 
     def _nearest(self, key: Key) -> list[Key]:
         """The published cells nearest to `key` through constraints and hidden cells."""
+        hidden = self.hidden.keys()
         seen_cells = {key}
         seen_constraints: set[int] = set()
-        frontier = [key]
+        frontier = {key}
         while frontier:
-            level: list[Key] = []
-            hidden_next: list[Key] = []
+            fresh: set[Key] = set()
             for cell in frontier:
-                for n in self.by_cell.get(cell, []):
-                    if n in seen_constraints:
-                        continue
-                    seen_constraints.add(n)
-                    for k, _ in self.release.constraints[n].terms:
-                        if k in seen_cells:
-                            continue
-                        seen_cells.add(k)
-                        if k in self.hidden:
-                            hidden_next.append(k)
-                        else:
-                            level.append(k)
+                for n in self.by_cell.get(cell, ()):
+                    if n not in seen_constraints:
+                        seen_constraints.add(n)
+                        fresh |= self.cells_of[n]
+            fresh -= seen_cells
+            seen_cells |= fresh
+            frontier = fresh & hidden
+            level = fresh - frontier
             if level:
                 return sorted(level)
-            frontier = hidden_next
         return []
 
     def _ranked(self, candidates: list[Key], gap: float) -> list[Key]:
@@ -474,7 +478,8 @@ class _Auditor:
             self.hide(candidate, SECONDARY)
             self.trial = []
             after = self.shortfall(key)
-            found = (self.trial, self.exact.get(key))
+            exact = self.exact.get(key)
+            found = (self.trial, exact if exact and exact[0] == self.version else None)
             self.trial = None
             self.unhide(candidate)
             if best is None or (after, order) < (best[0], best[1]):
