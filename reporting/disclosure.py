@@ -235,7 +235,7 @@ class _ComponentLP:
     ) -> None:
         self.cells = cells
         self.index = {k: i for i, k in enumerate(cells)}
-        self.ranges: dict[Key, tuple[float, float, np.ndarray, np.ndarray]] = {}
+        self.lower = np.array(lower, dtype=float)
         inf = highspy.kHighsInf
         starts, columns, coefficients, row_lower, row_upper = [0], [], [], [], []
         for n in rows:
@@ -264,17 +264,18 @@ class _ComponentLP:
         _solver_options(self.h)
         self.h.passModel(lp)
 
-    def _solve(self, i: int, sense: highspy.ObjSense) -> tuple[float, np.ndarray | None]:
+    def _solve(self, i: int, *, maximise: bool) -> tuple[float, np.ndarray | None]:
         self.h.changeColCost(i, 1.0)
-        self.h.changeObjectiveSense(sense)
+        self.h.changeObjectiveSense(
+            highspy.ObjSense.kMaximize if maximise else highspy.ObjSense.kMinimize
+        )
         self.h.run()
         status = self.h.getModelStatus()
         value = self.h.getInfo().objective_function_value
         solution = np.array(self.h.getSolution().col_value)
         self.h.changeColCost(i, 0.0)  # (this resets the solver's answer: read it first)
-        maximise = sense == highspy.ObjSense.kMaximize
         unbounded = [highspy.HighsModelStatus.kUnbounded]
-        if maximise:  # the minimum was found, so the model is feasible
+        if maximise:  # a minimum was found first, so the model is feasible
             unbounded.append(highspy.HighsModelStatus.kUnboundedOrInfeasible)
         if status in unbounded:
             return (math.inf if maximise else -math.inf), None
@@ -284,14 +285,28 @@ class _ComponentLP:
             )
         return value, solution
 
-    def range(self, key: Key) -> tuple[float, float, np.ndarray, np.ndarray]:
-        """The smallest and largest value of `key`, and a solution reaching each."""
-        if key not in self.ranges:
-            i = self.index[key]
-            low, at_low = self._solve(i, highspy.ObjSense.kMinimize)
-            high, at_high = self._solve(i, highspy.ObjSense.kMaximize)
-            self.ranges[key] = (low, high, at_low, at_high)
-        return self.ranges[key]
+    def ranges(self) -> dict[Key, tuple[float, float]]:
+        """Every cell's smallest and largest value (rounded inwards to whole counts). A cell
+        seen at its lower bound in a solution found for another cell needs no LP for its
+        smallest value."""
+        lowest = np.full(len(self.cells), math.inf)
+        low, point = self._solve(0, maximise=False)  # (first: it tells whether it is feasible)
+        lowest[0] = low
+        highs = []
+        for i in range(len(self.cells)):
+            high, at_high = self._solve(i, maximise=True)
+            highs.append(_floor(high))
+            if at_high is not None:
+                np.minimum(lowest, at_high, out=lowest)
+        np.minimum(lowest, point, out=lowest)
+        found = {}
+        for i, k in enumerate(self.cells):
+            if _ceil(lowest[i]) > _ceil(self.lower[i]):
+                low, point = self._solve(i, maximise=False)
+                np.minimum(lowest, point, out=lowest)
+                lowest[i] = min(lowest[i], low)
+            found[k] = (_ceil(lowest[i]), highs[i])
+        return found
 
 
 def _floor(x: float) -> float:
@@ -570,7 +585,5 @@ def attack(
         cells, rows = linked.component(key)
         bounds = [(lower or {}).get(k, 0.0) for k in cells]
         model = _ComponentLP(linked, cells, rows, bounds, [highspy.kHighsInf] * len(cells))
-        for k in cells:
-            low, high, _, _ = model.range(k)
-            ranges[k] = (_ceil(low), _floor(high))
+        ranges |= model.ranges()
     return {k: ranges[k] for k in hidden}
