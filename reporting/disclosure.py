@@ -26,6 +26,17 @@ The method:
 
 The same input gives the same output: cells are visited in a fixed order and ties are broken by
 the cell's position.
+
+How the audit is solved (the method above does not depend on it). One LP model of the whole
+release is kept and changed in place, and each solve goes on from the last basis (primal simplex:
+a solve changes only the objective or one cell's bounds). Every solution is a feasible point, and
+stays feasible as more cells are hidden, so the lowest and highest value seen of each cell bound
+its range from inside. Passing is monotone in the range, so a primary cell whose seen range
+passes needs no LP of its own; an end seen at 0, or at the cell's Scotland figure, is exact; only
+the ends still open are solved for. The primary cells are taken in order, each widened until it
+passes: as ranges only widen, that chooses the same cells as checking every survivor again after
+each addition (`tests/reporting/reference_disclosure.py` keeps that first form, solving every
+range in full, and a test compares the two).
 """
 
 from __future__ import annotations
@@ -168,9 +179,10 @@ class _Model:
 
 
 class _Linked:
-    """The release's constraints with the published cells substituted as constants: each
-    constraint keeps its hidden cells and what is left of its right-hand side. A constraint with
-    no hidden cell is a check the figures already pass, not part of any linear program."""
+    """The release's constraints with the published cells substituted as constants (for the
+    audit report's attack): each constraint keeps its hidden cells and what is left of its
+    right-hand side. A constraint with no hidden cell is a check the figures already pass, not
+    part of any linear program."""
 
     def __init__(self, release: Release) -> None:
         self.values = release.values
@@ -196,11 +208,6 @@ class _Linked:
             self.rest[n] += c * self.values[key]
             self.hidden[n].add(key)
 
-    def publish(self, key: Key) -> None:
-        for n, c in self.by_cell.get(key, ()):
-            self.rest[n] -= c * self.values[key]
-            self.hidden[n].discard(key)
-
     def component(self, key: Key) -> tuple[list[Key], list[int]]:
         """The hidden cells linked to hidden `key` through constraints, and those constraints: the
         only part of the release its range depends on (the rest is fixed or moves independently)."""
@@ -221,9 +228,8 @@ class _Linked:
 
 
 class _ComponentLP:
-    """One connected component of hidden cells as a small LP: its hidden cells are the columns,
-    the constraints that hold them the rows. Kept while the component is unchanged, so each new
-    objective starts from the last basis."""
+    """One connected component of hidden cells as an LP of its own: its hidden cells are the
+    columns, the constraints that hold them the rows (a cell's range depends on nothing else)."""
 
     def __init__(
         self,
@@ -488,7 +494,7 @@ class _Auditor:
             candidates = [
                 k for k in self.column_cells[key] if values[k] == 0 and k not in self.hidden
             ]
-        best: tuple[float, int, Key] | None = None
+        best: tuple[float, int, Key, tuple] | None = None
         for order, candidate in enumerate(candidates[:_TRIALS]):
             self.hide(candidate, SECONDARY)
             self.trial = []
@@ -516,6 +522,8 @@ class _Auditor:
         to is hidden: as safe as it can be). Suppressing more only widens ranges, so a cell that
         passed stays passed and is not looked at again."""
         for n, key in enumerate(primaries):
+            # Two LPs moving every cell still in doubt at once show many to pass (once after
+            # each change to what is hidden, when a cell is in doubt).
             if not self._passes(key, *self._seen(key)) and self.certified != self.version:
                 self.certify([k for k in primaries[n:] if not self._passes(k, *self._seen(k))])
                 self.certified = self.version
