@@ -58,7 +58,6 @@ Key = tuple[int, int, int]  # (authority index, table index, column index; TOTAL
 _EPS = 1e-6
 _TRIALS = 2  # candidate cells tried by the solver before one is chosen
 _ZERO_MISSING = 0.5  # the shortfall of a cell whose range is wide but has no hidden zero beside it
-_MODELS_KEPT = 8  # component LPs kept for their next objective
 
 
 @dataclass(frozen=True)

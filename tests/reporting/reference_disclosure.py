@@ -57,10 +57,6 @@ class _Model:
         self.lower[i], self.upper[i] = lower, upper
         self.h.changeColBounds(i, lower, upper)
 
-    def hide(self, key: Key, *, knows_non_zero: bool) -> None:
-        floor = 1.0 if knows_non_zero and self.values[self.index[key]] > 0 else 0.0
-        self.set_bounds(key, floor, highspy.kHighsInf)
-
     def publish(self, key: Key) -> None:
         v = self.values[self.index[key]]
         self.set_bounds(key, v, v)
