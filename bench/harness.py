@@ -189,6 +189,12 @@ def render(results: dict[str, Any]) -> str:
             f"{loaded['median_ms']:.0f} ms, p95 {loaded['p95_ms']:.0f} ms, "
             f"{loaded['failures']} failures, {loaded['server_errors']} server errors"
         )
+        if loaded.get("ceiling_rps"):
+            lines.append(
+                f"Ceiling (the cheapest signed-in page, same run): {loaded['ceiling_rps']:.1f} "
+                f"requests/s, p95 {loaded['ceiling_p95_ms']:.0f} ms; the mix ran at "
+                f"{loaded['share_of_ceiling']:.0%} of it"
+            )
         table = [("request", "n", "rps", "median ms", "p95 ms", "failures")]
         for row in loaded["by_name"]:
             table.append(

@@ -54,6 +54,12 @@ class LoadResult:
     p95_ms: float = 0.0
     median_ms: float = 0.0
     server_errors: int = 0
+    # The stack's ceiling on this machine, in the same run: the same users, middleware and server
+    # asking only for the cheapest signed-in page. The mix's throughput as a share of it means
+    # something on a noisy or slower machine, where requests/s alone does not.
+    ceiling_rps: float = 0.0
+    ceiling_p95_ms: float = 0.0
+    share_of_ceiling: float = 0.0
     by_name: list[dict[str, Any]] = field(default_factory=list)
     skipped: str = ""
 
@@ -159,6 +165,44 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def _locust(
+    config: Config, env: dict[str, str], host: str, prefix: str, user_class: str, seconds: int
+) -> None:
+    run = subprocess.run(
+        [
+            str(BIN / "locust"),
+            "-f",
+            str(Path(__file__).with_name("locustfile.py")),
+            user_class,
+            "--headless",
+            "--users",
+            str(config.load_users),
+            "--spawn-rate",
+            str(config.load_users),
+            "--run-time",
+            f"{seconds}s",
+            "--stop-timeout",
+            "10",
+            "--host",
+            host,
+            "--csv",
+            prefix,
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        timeout=seconds + 120,
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    if not Path(f"{prefix}_stats.csv").exists():
+        raise RuntimeError(f"locust wrote no statistics: {run.stderr[-2000:]}")
+
+
 def _read_stats(prefix: str, result: LoadResult) -> None:
     with open(f"{prefix}_stats.csv", newline="") as handle:
         for row in csv.DictReader(handle):
@@ -216,40 +260,18 @@ def run(config: Config) -> LoadResult:
             )
             try:
                 _wait_until_up(f"{host}/accounts/login/")
+                locust_env = {**env, "BENCH_LOAD_PLAN": str(plan_file)}
+                ceiling = LoadResult(users=config.load_users, seconds=config.load_seconds)
+                prefix = str(Path(tmp) / "ceiling")
+                _locust(config, locust_env, host, prefix, "Ceiling", config.load_seconds)
+                _read_stats(prefix, ceiling)
+                result.ceiling_rps, result.ceiling_p95_ms = ceiling.rps, ceiling.p95_ms
+                result.failures += ceiling.failures
                 prefix = str(Path(tmp) / "locust")
-                run = subprocess.run(
-                    [
-                        str(BIN / "locust"),
-                        "-f",
-                        str(Path(__file__).with_name("locustfile.py")),
-                        "--headless",
-                        "--users",
-                        str(config.load_users),
-                        "--spawn-rate",
-                        str(config.load_users),
-                        "--run-time",
-                        f"{config.load_seconds}s",
-                        "--stop-timeout",
-                        "10",
-                        "--host",
-                        host,
-                        "--csv",
-                        prefix,
-                        "--only-summary",
-                        "--loglevel",
-                        "WARNING",
-                    ],
-                    cwd=BASE_DIR,
-                    env={**env, "BENCH_LOAD_PLAN": str(plan_file)},
-                    timeout=config.load_seconds + 120,
-                    check=False,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    text=True,
-                )
-                if not Path(f"{prefix}_stats.csv").exists():
-                    raise RuntimeError(f"locust wrote no statistics: {run.stderr[-2000:]}")
+                _locust(config, locust_env, host, prefix, "Practitioner", config.load_seconds)
                 _read_stats(prefix, result)
+                if result.ceiling_rps:
+                    result.share_of_ceiling = round(result.rps / result.ceiling_rps, 3)
             finally:
                 _stop(server)
         text = server_log.read_text()

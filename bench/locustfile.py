@@ -25,6 +25,23 @@ VERSION = re.compile(r'name="version" value="(\d+)"')
 SEARCHES = ["Campbell", "fiona", "Ross", "MacLeod", "Kerr"]
 
 
+class Ceiling(HttpUser):
+    """The stack's ceiling: the cheapest signed-in page (the help page) through the same
+    middleware, sessions, scope and server as the mix below."""
+
+    wait_time = between(0.05, 0.3)
+
+    def on_start(self) -> None:
+        slot = PLAN["users"][next(_slots) % len(PLAN["users"])]
+        self.client.cookies.set(SESSION_COOKIE, slot["session"])
+
+    @task
+    def cheapest_signed_in_page(self) -> None:
+        with self.client.get("/help/", name="ceiling: help page", catch_response=True) as r:
+            if r.status_code != 200 or "Sign out" not in r.text:
+                r.failure(f"status {r.status_code} or not signed in")
+
+
 class Practitioner(HttpUser):
     wait_time = between(0.05, 0.3)
 

@@ -56,7 +56,8 @@ def _job(kind: str, *, authority: IntegrationAuthority | None, census_date=None,
 
 
 def _pdf_pages(job: ReportJob) -> tuple[int, int]:
-    with job.output.open("rb") as handle:
+    # Files are stored like their jobs are scoped (in the database by default).
+    with access.using_scope(services.task_scope(job.authority_id)), job.output.open("rb") as handle:
         data = handle.read()
     return len(PdfReader(io.BytesIO(data)).pages), len(data)
 

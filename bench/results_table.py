@@ -55,6 +55,12 @@ def markdown(results: dict[str, Any]) -> str:
             f"{load['p95_ms']:.0f} ms, {load['failures']} failures, {load['server_errors']} server "
             "errors.",
         ]
+        if load.get("ceiling_rps"):
+            lines.append(
+                f"Ceiling (the cheapest signed-in page, same run): {load['ceiling_rps']:.1f}/s, "
+                f"p95 {load['ceiling_p95_ms']:.0f} ms; the mix ran at "
+                f"{load['share_of_ceiling']:.0%} of it."
+            )
     return "\n".join(lines)
 
 

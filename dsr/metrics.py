@@ -65,7 +65,7 @@ def count_task_state(task_name: str, state: str) -> None:
 def queue_names() -> list[str]:
     from .celery import app
 
-    names = {app.conf.task_default_queue}
+    names = {app.conf.task_default_queue, settings.DSR_QUEUE_INTERACTIVE, settings.DSR_QUEUE_HEAVY}
     names.update(q.name for q in app.conf.task_queues or ())
     return sorted(names)
 

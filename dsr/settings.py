@@ -68,6 +68,8 @@ MIDDLEWARE = [
     "dsr.health.OperationsMiddleware",
     # Oversized API bodies: a problem-details 413 before anything reads them.
     "registers.api.errors.ApiBodyLimitMiddleware",
+    # RateLimit and Deprecation headers on every API answer (registers/api/headers.py).
+    "registers.api.headers.ApiHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Django's, except that a session that cannot be saved after a committed change is not an error.
     "dsr.middleware.CommittedSessionMiddleware",
@@ -150,6 +152,25 @@ DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
     f" -c lock_timeout={DSR_DB_LOCK_TIMEOUT_MS}"
     f" -c idle_in_transaction_session_timeout={DSR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}",
 )
+# An optional read replica (a streaming standby of the primary), given with this process's own
+# role's credentials on it: the national figures page reads stored national releases there, in the
+# request's sealed scope (registers.access.reporting_reads, dsr/routers.py; docs/operations.md,
+# "Read replica"). Unset, there is no such alias and every query goes to the primary.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    _replica = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"] = _replica | {
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": DATABASES["default"]["CONN_HEALTH_CHECKS"],
+        # The same bounded waits; the replica URL's own options (sslmode, ...) added to them.
+        # A standby that is away is given up after a few seconds (the page then reads the
+        # primary), unless the URL says otherwise (?connect_timeout=N).
+        "OPTIONS": DATABASES["default"]["OPTIONS"]
+        | {"connect_timeout": 3}
+        | _replica.get("OPTIONS", {}),
+    }
+    # Under test the replica is the test database itself, on a connection of its own.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["dsr.routers.ReportingReadRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -207,8 +228,35 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = env.path("DSR_MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+# Generated files: in PostgreSQL by default, so any web process serves what any worker built
+# (reporting/storage.py); "s3" for S3-compatible object storage through django-storages;
+# "filesystem" keeps them under DSR_MEDIA_ROOT (one machine only). docs/operations.md.
+DSR_FILE_STORAGE = env.str("DSR_FILE_STORAGE", default="database")
+_FILE_STORAGES = {
+    "database": {"BACKEND": "reporting.storage.DatabaseStorage"},
+    "filesystem": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "s3": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("DSR_S3_BUCKET", default=""),
+            "endpoint_url": env.str("DSR_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("DSR_S3_REGION", default="") or None,
+            "access_key": env.str("DSR_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("DSR_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env.str("DSR_S3_PREFIX", default=""),
+            # Private objects, never overwritten, read only through the download view.
+            "default_acl": "private",
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    },
+}
+if DSR_FILE_STORAGE not in _FILE_STORAGES:
+    raise ImproperlyConfigured(
+        f"DSR_FILE_STORAGE must be one of {', '.join(_FILE_STORAGES)}, not {DSR_FILE_STORAGE!r}."
+    )
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _FILE_STORAGES[DSR_FILE_STORAGE],
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -253,6 +301,8 @@ DSR_API_MAX_JSON_DEPTH = env.int("DSR_API_MAX_JSON_DEPTH", default=20)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DSR_MAX_BODY_BYTES", default=2_621_440)
 # Requests per API client (DRF rate: N/second, minute, hour or day).
 DSR_API_RATE = env.str("DSR_API_RATE", default="600/min")
+# How long an API POST's Idempotency-Key and its answer are kept (registers/api/idempotency.py).
+DSR_IDEMPOTENCY_KEY_HOURS = env.int("DSR_IDEMPOTENCY_KEY_HOURS", default=24)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dynamic Support Register API",
@@ -272,12 +322,33 @@ SPECTACULAR_SETTINGS = {
         "CategoryEnum": "registers.codes.Category",
         "UrgentReasonEnum": "registers.codes.UrgentReason",
         "RiskRatingEnum": "registers.codes.RiskRating",
+        "ChangeKindEnum": "registers.codes.ChangeKind",
+        "ReturnStatusEnum": "reporting.models.ReturnStatus",
+        "ApiScopeEnum": "accounts.models.ApiScope",
+        "LeavingReasonEnum": "registers.codes.LeavingReason",
+        # What a client may give as the reason someone leaves (a transfer is its own request).
+        "LeaveReasonEnum": "registers.api.leaving.LEAVING_REASONS",
+        "TransferStatusEnum": "registers.codes.TransferStatus",
+    },
+    "SERVERS": [{"url": DSR_SITE_URL, "description": "This service"}],
+    "CONTACT": {
+        "name": "Dynamic Support Register service desk",
+        "email": env.str("DSR_API_CONTACT_EMAIL", default="dsr-support@example.scot"),
+        "url": f"{DSR_SITE_URL}/help/",
     },
 }
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
+# Two queues (dsr/celery.py routes tasks to them): interactive work a person waits for (one
+# authority's files and returns, a profile PDF) and heavy work (national builds, scheduled
+# snapshots of every authority, reminders, retention). Each has its own workers, so a lead's PDF is
+# never held up behind a national build (docs/operations.md, "Queues and workers").
+DSR_QUEUE_INTERACTIVE = env.str("DSR_QUEUE_INTERACTIVE", default="interactive")
+DSR_QUEUE_HEAVY = env.str("DSR_QUEUE_HEAVY", default="heavy")
+CELERY_TASK_DEFAULT_QUEUE = DSR_QUEUE_INTERACTIVE
+CELERY_TASK_ROUTES = ("dsr.celery.route_task",)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
@@ -320,7 +391,13 @@ DSR_WORKER_HEARTBEAT_LIMIT_SECONDS = env.int("DSR_WORKER_HEARTBEAT_LIMIT_SECONDS
 DSR_METRICS_TOKEN = env.str("DSR_METRICS_TOKEN", default="")
 # Each morning: if yesterday was a census date, freeze every authority's snapshot.
 CELERY_BEAT_SCHEDULE = {
+    # Sent to each queue, so a worker of either keeps readiness's heartbeat fresh.
     "worker-heartbeat": {"task": "dsr.tasks.worker_heartbeat", "schedule": 60.0},
+    "worker-heartbeat-heavy": {
+        "task": "dsr.tasks.worker_heartbeat",
+        "schedule": 60.0,
+        "options": {"queue": DSR_QUEUE_HEAVY},
+    },
     "census-snapshots": {
         "task": "reporting.tasks.take_due_census_snapshots",
         "schedule": crontab(hour=2, minute=15),
@@ -337,6 +414,11 @@ CELERY_BEAT_SCHEDULE = {
     "fail-stuck-report-jobs": {
         "task": "reporting.tasks.fail_stuck_jobs",
         "schedule": crontab(minute="*/5"),
+    },
+    # API idempotency keys (and the answers kept with them) past DSR_IDEMPOTENCY_KEY_HOURS.
+    "purge-idempotency-keys": {
+        "task": "registers.tasks.purge_idempotency_keys",
+        "schedule": crontab(minute=25),
     },
     "discard-unconfirmed-imports": {
         "task": "registers.tasks.discard_unconfirmed_imports",

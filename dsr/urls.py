@@ -68,3 +68,6 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),
     path("admin/", admin.site.urls),
 ]
+
+# Problem details under /api/, the service's 500 page elsewhere.
+handler500 = "registers.api.errors.server_error"

@@ -28,11 +28,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models import CharField, IntegerField, Q, QuerySet, Value
 from django.http import Http404, HttpRequest
 
 from accounts.models import ApiClient, LocalityUserObjectPermission, Membership
+from dsr.routers import REPLICA, reads_from
 from dsr.seal import with_seals
 
 from .audit import record_event
@@ -240,13 +241,15 @@ def _read_scope(user: User) -> Scope:
     )
 
 
-def _apply(values: dict[str, str], *, remember: bool = True) -> dict[str, str] | None:
-    """Set transaction-local settings, each scope setting with its seal (dsr/seal.py), in one
-    statement; return what they were (if `remember`)."""
+def _apply(
+    values: dict[str, str], *, remember: bool = True, using: str = DEFAULT_DB_ALIAS
+) -> dict[str, str] | None:
+    """Set transaction-local settings on the `using` connection, each scope setting with its seal
+    (dsr/seal.py), in one statement; return what they were (if `remember`)."""
     values = with_seals(values)
     keys = list(values)
     reads = ["current_setting(%s, true)" for _ in keys] if remember else []
-    with connection.cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.execute(
             "SELECT " + ", ".join([*reads, *("set_config(%s, %s, true)" for _ in keys)]),
             [*(keys if remember else []), *[x for k in keys for x in (k, values[k])]],
@@ -258,17 +261,20 @@ def _apply(values: dict[str, str], *, remember: bool = True) -> dict[str, str] |
 
 
 @contextmanager
-def _settings(values: dict[str, str], *, restore: bool | None = None) -> Iterator[None]:
+def _settings(
+    values: dict[str, str], *, restore: bool | None = None, using: str = DEFAULT_DB_ALIAS
+) -> Iterator[None]:
+    conn = connections[using]
     # A block that opens the transaction itself has nothing to restore: its end discards them.
     if restore is None:
-        restore = connection.in_atomic_block
-    with transaction.atomic(savepoint=False):
-        previous = _apply(values, remember=restore)
+        restore = conn.in_atomic_block
+    with transaction.atomic(using=using, savepoint=False):
+        previous = _apply(values, remember=restore, using=using)
         yield
         # Only on a clean exit, and not when the block is marked for rollback (a request that
         # ended in a 500): the rollback undoes the settings anyway, and no query may run before it.
-        if previous is not None and not connection.needs_rollback:
-            _apply(previous, remember=False)
+        if previous is not None and not conn.needs_rollback:
+            _apply(previous, remember=False, using=using)
 
 
 def activate(scope: Scope) -> None:
@@ -279,9 +285,49 @@ def activate(scope: Scope) -> None:
 
 
 @contextmanager
-def using_scope(scope: Scope) -> Iterator[Scope]:
-    """Run a block (a task, a command) under `scope`, restoring the previous scope after."""
-    with _settings(scope.db_settings()):
+def using_scope(scope: Scope, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[Scope]:
+    """Run a block (a task, a command) under `scope`, restoring the previous scope after; on the
+    `using` connection (each connection is a transaction, and a scope, of its own)."""
+    with _settings(scope.db_settings(), using=using):
+        yield scope
+
+
+def replica_configured() -> bool:
+    return REPLICA in connections.settings
+
+
+def _replica_reachable() -> bool:
+    """Whether the replica's connection is open or opens now. A standby that is away costs the
+    page its connect timeout and no more: its reads go to the primary, with a warning."""
+    try:
+        connections[REPLICA].ensure_connection()
+    except DatabaseError:
+        logger.warning("read replica unavailable: reading the primary instead", exc_info=True)
+        return False
+    return True
+
+
+@contextmanager
+def reporting_reads(scope: Scope) -> Iterator[Scope]:
+    """Reads in the block go to the read replica, when one is configured, in a transaction there
+    bound to the same sealed scope as the primary's: row-level security applies on the replica as
+    on the primary, and a connection without a scope sees no tenant rows at all.
+
+    Only for reads that may be a little behind the primary (replication lag) and lead to no write:
+    the national figures page's stored releases. Writes in the block still go to the primary;
+    without a replica, or with it unreachable, the block changes nothing.
+    """
+    if not replica_configured() or not _replica_reachable():
+        yield scope
+        return
+    with using_scope(scope, using=REPLICA), reads_from(REPLICA):
+        yield scope
+
+
+@contextmanager
+def user_reporting_reads(user: User) -> Iterator[Scope]:
+    """`reporting_reads` in the user's own scope (what a page's selector asks)."""
+    with reporting_reads(scope_for(user)) as scope:
         yield scope
 
 

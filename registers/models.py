@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Upper
@@ -734,3 +735,37 @@ class SentReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key} to {self.recipient_id}"
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` an API client sent with a POST, and the answer it got, so that the
+    same request sent again (its answer lost) is answered the same without acting twice.
+
+    The row is inserted when the request starts and locked until its transaction ends: a second
+    request with the same key waits for the first, then finds its answer. Only successful answers
+    are kept (a refused request may be corrected and sent with the same key); keys expire after
+    `DSR_IDEMPOTENCY_KEY_HOURS` and are purged hourly (registers/api/idempotency.py). The stored
+    answer may name a person, so the row is a tenant row like the person's."""
+
+    authority = models.ForeignKey(IntegrationAuthority, on_delete=models.PROTECT, related_name="+")
+    api_client = models.ForeignKey(
+        "accounts.ApiClient", on_delete=models.CASCADE, related_name="idempotency_keys"
+    )
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "api_client", "key"], name="idempotency_key_once_per_client"
+            )
+        ]
+        indexes = [models.Index(fields=["authority", "expires_at"], name="idempotency_key_expiry")]
+
+    def __str__(self) -> str:
+        return f"Idempotency key {self.key!r} of client {self.api_client_id}"

@@ -346,6 +346,12 @@ def host_area_authorities(*, authority_id: int | None) -> list[tuple[str, str]]:
     return list(others.values_list("code", "name"))
 
 
+def authority_by_code(code: str) -> IntegrationAuthority | None:
+    """The authority with this HSCP code, if any. Reference data: whether the caller may see
+    anything of it is the caller's question (a returns view asks `require_member`)."""
+    return IntegrationAuthority.objects.filter(code=code).first()
+
+
 def host_area_codes(*, authority_id: int | None) -> set[str]:
     """Every host area code open to the authority's placements, outside Scotland included."""
     return {code for code, _ in host_area_authorities(authority_id=authority_id)} | {

@@ -30,3 +30,12 @@ def send_reminder_notices() -> int:
 def send_weekly_digests() -> int:
     """Weekly (Celery beat, Mondays): practitioners' review digests. Idempotent per week."""
     return reminders.send_weekly_digests()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def purge_idempotency_keys() -> int:
+    """Hourly (Celery beat): API idempotency keys past DSR_IDEMPOTENCY_KEY_HOURS, with the
+    answers kept under them. Idempotent."""
+    from .api.idempotency import purge_expired_keys
+
+    return purge_expired_keys()

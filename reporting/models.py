@@ -290,3 +290,26 @@ class ReportJob(models.Model):
     @property
     def is_expired(self) -> bool:
         return self.expired_at is not None
+
+
+class StoredFile(models.Model):
+    """A generated file kept in PostgreSQL (reporting.storage.DatabaseStorage): every web and
+    worker machine sees the same files without shared disks or new infrastructure.
+
+    Tenant-owned like its job: an authority's files are visible in that authority's scope only,
+    national files (no authority) in the national scope only (migration 0009's policies).
+    """
+
+    name = models.CharField(max_length=255, unique=True)
+    content = models.BinaryField()
+    size = models.PositiveIntegerField()
+    authority = models.ForeignKey(
+        IntegrationAuthority, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["authority", "name"], name="storedfile_authority_name")]
+
+    def __str__(self) -> str:
+        return self.name

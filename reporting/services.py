@@ -220,17 +220,26 @@ QUEUE_FAILED_MESSAGE = (
 )
 
 
-def _enqueue(job: ReportJob) -> None:
+def queue_for(job: ReportJob) -> str:
+    """National builds go to the heavy queue; one authority's files, returns and snapshots, which
+    someone waits on, to the interactive one (the scheduled snapshots of every authority choose
+    the heavy queue themselves)."""
+    if job.kind in NATIONAL_KINDS:
+        return settings.DSR_QUEUE_HEAVY
+    return settings.DSR_QUEUE_INTERACTIVE
+
+
+def _enqueue(job: ReportJob, *, queue: str | None = None) -> None:
     """Queue the job's task once its row is committed. If the broker cannot take it (Redis down or
     hanging; the publish gives up within about a second), the job is marked failed with the reason
     at once, so its page offers Retry and Cancel instead of polling a job nobody will run."""
     from .tasks import run_report_job
 
-    job_id, authority_id = job.pk, job.authority_id
+    job_id, authority_id, queue = job.pk, job.authority_id, queue or queue_for(job)
 
     def send() -> None:
         try:
-            run_report_job.delay(job_id, authority_id)
+            run_report_job.apply_async((job_id, authority_id), queue=queue)
         except Exception:
             logger.exception("report job %s could not be queued", job_id)
             _fail_unqueued(job_id, authority_id)
@@ -452,7 +461,7 @@ def schedule_due_snapshots(*, today: dt.date) -> list[ReportJob]:
                 kind=JobKind.SNAPSHOT, authority=authority, census_date=census_date
             )
             if created:
-                _enqueue(job)
+                _enqueue(job, queue=settings.DSR_QUEUE_HEAVY)
                 jobs.append(job)
     return jobs
 

@@ -37,8 +37,14 @@ mkdir -p var/log
 : "${DATABASE_WORKER_URL:?set DATABASE_WORKER_URL (make run derives it from DATABASE_URL)}"
 AS_WORKER=(env -u DATABASE_OWNER_URL DATABASE_URL="$DATABASE_WORKER_URL")
 AS_RUNTIME=(env -u DATABASE_OWNER_URL -u DATABASE_WORKER_URL)
-"${AS_WORKER[@]}" .venv/bin/celery -A dsr worker --loglevel=INFO --concurrency=2 >var/log/worker.log 2>&1 &
+# One worker per queue (docs/operations.md, "Queues and workers"): a lead's PDF never waits
+# behind a national build.
+"${AS_WORKER[@]}" .venv/bin/celery -A dsr worker -Q "${DSR_QUEUE_INTERACTIVE:-interactive}" \
+  -n interactive@%h --loglevel=INFO --concurrency=2 >var/log/worker.log 2>&1 &
 WORKER=$!
+"${AS_WORKER[@]}" .venv/bin/celery -A dsr worker -Q "${DSR_QUEUE_HEAVY:-heavy}" \
+  -n heavy@%h --loglevel=INFO --concurrency=1 >var/log/worker-heavy.log 2>&1 &
+HEAVY_WORKER=$!
 "${AS_WORKER[@]}" .venv/bin/celery -A dsr beat --loglevel=INFO --schedule var/celerybeat-schedule >var/log/beat.log 2>&1 &
 BEAT=$!
 # Demo only: a local OpenID Connect provider (tests/oidc/provider.mjs, the one the tests use) so
@@ -57,7 +63,7 @@ if [ "${DSR_DEMO_ORGANISATION:-on}" != "off" ] && command -v node >/dev/null 2>&
     --secret-env DSR_OIDC_SECRET_DEMO --domains demo.dsr.scot --authority S37000006 \
     --trust-mfa yes --enabled yes >/dev/null
 fi
-trap 'kill $WORKER $BEAT $ORGANISATION 2>/dev/null || true' EXIT INT TERM
+trap 'kill $WORKER $HEAVY_WORKER $BEAT $ORGANISATION 2>/dev/null || true' EXIT INT TERM
 cat <<MSG
 
   Dynamic Support Register: http://$HOST:$PORT/

@@ -31,7 +31,9 @@ from tests.oidc import identity_provider, organisation  # noqa: F401
 RUNTIME_ROLE = "dsr_app"
 # The suite's Celery tasks go to a queue of this run's own, so that a service running on the same
 # Redis (`make run`) and the suite never take each other's tasks.
+# Both of the service's queues are that one queue, unless a test separates them.
 celery_app.conf.task_default_queue = f"dsr-tests-{uuid.uuid4().hex[:12]}"
+settings.DSR_QUEUE_INTERACTIVE = settings.DSR_QUEUE_HEAVY = celery_app.conf.task_default_queue
 settings.DATABASES["default"].update(db_roles.owner_credentials())
 settings.DSR_DB_TENANT_ROLE = RUNTIME_ROLE
 _act_as_runtime = False

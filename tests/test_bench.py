@@ -72,6 +72,11 @@ def test_the_benchmark_harness_runs_every_section_and_writes_its_json(tmp_path, 
     assert walls["person profile PDF"]["pages"] == 1
     assert written["load"]["requests"] > 0
     assert written["load"]["failures"] == written["load"]["server_errors"] == 0
+    # The stack's ceiling, measured in the same run, and the mix as a share of it.
+    assert written["load"]["ceiling_rps"] > 0
+    assert written["load"]["share_of_ceiling"] == pytest.approx(
+        written["load"]["rps"] / written["load"]["ceiling_rps"], abs=0.001
+    )
     assert all(
         {"row", "metric", "value", "target", "pass"} <= set(row) for row in written["targets"]
     )

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -202,6 +203,15 @@ BUILDERS: dict[str, Callable[[World], dict[str, Target]]] = {
             viewers_may_ask_for_files=True,
         )
     },
+    # The same authority by its HSCP code (the returns API); a code no authority has is missing.
+    "authority_code": lambda w: {
+        "authority": Target(
+            w.objects["authority"].code,
+            "S37999999",
+            frozenset(STAFF_OF_A | {"api_client"}),
+            viewers_may_ask_for_files=True,
+        )
+    },
     "census_date": lambda w: {
         # Alone it names the national page, for the national analyst; beside an authority it is
         # that authority's return (the authority decides who may see it).
@@ -335,8 +345,11 @@ def _build_world() -> World:
 
     def job(**fields) -> ReportJob:
         made = ReportJob.objects.create(status=JobStatus.DONE, census_date=CENSUS, **fields)
-        made.output.save(f"job-{made.pk}.csv", ContentFile(b"a,b\n1,2\n"))
         made.filename = f"job-{made.pk}.csv"
+        # Stored where a build stores it (reporting.services), in the database by default.
+        made.output.name = default_storage.save(
+            f"reports/{made.pk}/{made.filename}", ContentFile(b"a,b\n1,2\n")
+        )
         made.save()
         return made
 

@@ -89,22 +89,53 @@ def test_readiness_fails_with_a_migration_unapplied(monkeypatch, worker_heard_fr
     }
 
 
-def test_readiness_fails_with_storage_not_writable(monkeypatch, worker_heard_from):
-    from django.core.files.storage import default_storage
+@pytest.fixture
+def files_on_disk(settings, tmp_path):
+    """The one-machine storage (DSR_FILE_STORAGE=filesystem), for its write probe."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
 
-    def refuse(name, content, max_length=None):
-        raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(default_storage, "save", refuse)
+def test_readiness_fails_with_storage_not_writable(monkeypatch, worker_heard_from, tmp_path):
+    from django.core.files.storage import FileSystemStorage
+
+    class Refusing(FileSystemStorage):
+        def save(self, name, content, max_length=None):
+            raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(health, "default_storage", Refusing(location=tmp_path))
     response = Client().get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["storage"] == "failing"
 
 
-def test_readiness_stores_nothing_it_writes(settings, worker_heard_from):
+def test_readiness_leaves_no_probe_file_on_disk(settings, worker_heard_from, files_on_disk):
     assert Client().get("/readyz").status_code == 200
     readyz = Path(settings.MEDIA_ROOT) / "readyz"
     assert not readyz.exists() or not any(readyz.iterdir())
+
+
+def test_readiness_checks_the_database_file_store_without_writing(worker_heard_from):
+    from reporting.models import StoredFile
+
+    assert Client().get("/readyz").json()["checks"]["storage"] == "ok"
+    assert not StoredFile.objects.exists()
+
+
+def test_readiness_fails_when_the_database_file_store_is_away(monkeypatch, worker_heard_from):
+    from django.core.files.storage import default_storage
+    from django.db import ProgrammingError
+
+    def away():
+        raise ProgrammingError('relation "reporting_storedfile" does not exist')
+
+    monkeypatch.setattr(default_storage, "ready", away)
+    response = Client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["storage"] == "failing"
 
 
 def test_readiness_fails_with_the_database_away(monkeypatch, worker_heard_from):

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from django.views.defaults import server_error as html_server_error
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -40,6 +41,16 @@ class PreconditionRequired(exceptions.APIException):
     default_code = "precondition_required"
 
 
+class IfMatchMalformed(exceptions.APIException):
+    """An If-Match that names no version at all: the client's mistake, not a lost update."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = 'If-Match must carry a person\'s ETag, such as "3".'
+    default_code = "if_match_malformed"
+    problem_type = "if-match-malformed"
+    title = "If-Match is malformed"
+
+
 class BulkFailed(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_detail = "Some items could not be stored, so none were. See errors, by item index."
@@ -61,8 +72,10 @@ TITLES = {
     412: "Precondition failed",
     413: "Request body too large",
     415: "Unsupported media type",
+    422: "Idempotency key reused",
     428: "Precondition required",
     429: "Too many requests",
+    500: "Server error",
     503: "Service busy",
 }
 TYPES = {
@@ -76,14 +89,16 @@ TYPES = {
     412: "stale-version",
     413: "payload-too-large",
     415: "unsupported-media-type",
+    422: "idempotency-key-reused",
     428: "if-match-required",
     429: "rate-limited",
+    500: "server-error",
     503: "service-busy",
 }
 
 
-def problem_type(status_code: int) -> str:
-    return f"urn:dsr:problem:{TYPES.get(status_code, 'error')}"
+def problem_type(status_code: int, name: str | None = None) -> str:
+    return f"urn:dsr:problem:{name or TYPES.get(status_code, 'error')}"
 
 
 def _translate(exc: Exception) -> Exception:
@@ -122,8 +137,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     request = context.get("request")
     code = response.status_code
     body: dict[str, Any] = {
-        "type": problem_type(code),
-        "title": TITLES.get(code, "Error"),
+        "type": problem_type(code, getattr(exc, "problem_type", None)),
+        "title": getattr(exc, "title", None) or TITLES.get(code, "Error"),
         "status": code,
         "detail": "",
         "instance": request.get_full_path() if request is not None else "",
@@ -173,6 +188,19 @@ def problem_response(request: HttpRequest, code: int, detail: str) -> JsonRespon
         status=code,
         content_type=PROBLEM_CONTENT_TYPE,
     )
+
+
+def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """handler500: under /api/ a problem-details 500 that says nothing about the failure (the
+    trace is logged by Django's request logger, with the request id); elsewhere the 500 page."""
+    if request.path.startswith("/api/"):
+        return problem_response(
+            request,
+            500,
+            "The service could not answer this request. It has been logged; if it persists, "
+            "contact the service desk with the time of the request.",
+        )
+    return html_server_error(request, *args, **kwargs)
 
 
 @csrf_exempt  # it changes nothing; a write to an unknown address is 404 with or without a cookie

@@ -17,6 +17,8 @@ from rest_framework.views import APIView
 from registers import access, localities, selectors
 from registers.models import Locality
 
+from .strict import RejectUnknownFields, StrictQueryParameters
+
 TAGS = ["localities"]
 
 
@@ -39,11 +41,11 @@ class LocalityOverviewSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "retired_at"]
 
 
-class LocalityNameSerializer(serializers.Serializer):
+class LocalityNameSerializer(RejectUnknownFields, serializers.Serializer):
     name = serializers.CharField(max_length=100)
 
 
-class MovePeopleSerializer(serializers.Serializer):
+class MovePeopleSerializer(RejectUnknownFields, serializers.Serializer):
     to_locality = serializers.IntegerField(help_text="The locality (of the same authority).")
     people = serializers.ListField(
         child=serializers.IntegerField(),
@@ -63,7 +65,7 @@ def _overview(request: Request, authority_id: int, pk: int) -> Response:
     return Response(LocalityOverviewSerializer(found).data)
 
 
-class _LeadLocalities(APIView):
+class _LeadLocalities(StrictQueryParameters, APIView):
     def _locality(self, request: Request, authority_id: int, pk: int) -> Locality:
         found = (
             selectors.locality_overview(request.user, authority_id=authority_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from registers.codes import (
@@ -22,6 +23,8 @@ from registers.codes import (
 )
 from registers.models import Locality, Person, Review, StatusChange
 from registers.services import DETAIL_FIELDS, STATUS_FIELDS
+
+from .strict import RejectUnknownFields
 
 PERSON_FIELDS = [
     "id",
@@ -75,7 +78,7 @@ class LocalityField(serializers.PrimaryKeyRelatedField):
         return known[pk]
 
 
-class PersonSerializer(serializers.ModelSerializer):
+class PersonSerializer(RejectUnknownFields, serializers.ModelSerializer):
     authority = serializers.CharField(
         source="authority.code", read_only=True, help_text="The authority's HSCP code."
     )
@@ -137,12 +140,19 @@ class PersonSerializer(serializers.ModelSerializer):
         extra_kwargs = {"local_reference": {"validators": []}}
 
 
+@extend_schema_serializer(component_name="PersonUpsert")
 class PersonUpsertSerializer(PersonSerializer):
     """A person sent by reference: every field optional (required ones are checked when the
     person is new)."""
 
+    local_reference = serializers.CharField(
+        max_length=50,
+        required=False,
+        write_only=True,
+        help_text="Optional: the reference in the address. If given, it must be the same.",
+    )
+
     class Meta(PersonSerializer.Meta):
-        fields = [f for f in PersonSerializer.Meta.fields if f != "local_reference"]
         extra_kwargs: dict[str, Any] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -166,9 +176,15 @@ class BulkPersonSerializer(PersonSerializer):
         self.fields["local_reference"].required = True
 
 
-class BulkRequestSerializer(serializers.Serializer):
+@extend_schema_field(BulkPersonSerializer(partial=True))
+class BulkItemField(serializers.DictField):
+    """Read as a plain object here: each item is checked on its own (BulkPersonSerializer), so the
+    400 answer can list every failing item by index. Documented as a BulkPerson."""
+
+
+class BulkRequestSerializer(RejectUnknownFields, serializers.Serializer):
     people = serializers.ListField(
-        child=serializers.DictField(),
+        child=BulkItemField(),
         min_length=1,
         max_length=500,
         help_text="Up to 500 people, keyed by local_reference: new ones are added, existing ones "
@@ -188,8 +204,28 @@ class BulkResultSerializer(serializers.Serializer):
     results = BulkItemResultSerializer(many=True)
 
 
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A code the history stores as "" when there was none (a new person's old category, no
+    urgent reason or risk rating): answered as null, as a person's own fields are."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        return None if value in ("", None) else super().to_representation(value)
+
+
 class StatusChangeSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=ChangeKind.choices, read_only=True)
+    old_category = BlankAsNullChoiceField(choices=Category.choices)
+    new_category = serializers.ChoiceField(choices=Category.choices, read_only=True)
+    old_urgent_reason = BlankAsNullChoiceField(choices=UrgentReason.choices)
+    new_urgent_reason = BlankAsNullChoiceField(choices=UrgentReason.choices)
+    old_risk_rating = BlankAsNullChoiceField(choices=RiskRating.choices)
+    new_risk_rating = BlankAsNullChoiceField(choices=RiskRating.choices)
+    risk_factors = serializers.ListField(
+        child=serializers.ChoiceField(choices=RiskFactor.choices), read_only=True
+    )
     changed_by = serializers.SerializerMethodField()
 
     class Meta:
@@ -218,7 +254,7 @@ class StatusChangeSerializer(serializers.ModelSerializer):
         return str(change.changed_by) if change.changed_by_id else "system"
 
 
-class StatusChangeCreateSerializer(serializers.Serializer):
+class StatusChangeCreateSerializer(RejectUnknownFields, serializers.Serializer):
     """A new register status. Hospital and placement fields not given keep their values."""
 
     category = serializers.ChoiceField(choices=Category.choices)
@@ -255,7 +291,7 @@ class StatusChangeCreateSerializer(serializers.Serializer):
     planned_return_date = serializers.DateField(allow_null=True, required=False)
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(RejectUnknownFields, serializers.ModelSerializer):
     class Meta:
         model = Review
         fields = [

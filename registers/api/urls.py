@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import localities, views
+from . import leaving, localities, me, views
 
 app_name = "api"
 
@@ -15,7 +15,7 @@ urlpatterns = [
         name="person-by-reference",
     ),
     path(
-        "people/<int:pk>/",
+        "people/<int:person_id>/",
         people.as_view({"get": "retrieve", "put": "update", "patch": "partial_update"}),
         name="person-detail",
     ),
@@ -25,8 +25,15 @@ urlpatterns = [
         name="person-status-changes",
     ),
     path("people/<int:person_id>/reviews/", views.ReviewList.as_view(), name="person-reviews"),
+    path("people/<int:person_id>/leave/", leaving.PersonLeave.as_view(), name="person-leave"),
+    path(
+        "people/<int:person_id>/transfers/",
+        leaving.PersonTransfers.as_view(),
+        name="person-transfers",
+    ),
     path("localities/", views.LocalityList.as_view(), name="locality-list"),
     path("codes/", views.CodesView.as_view(), name="codes"),
+    path("me/", me.MeView.as_view(), name="me"),
     path(
         "authorities/<int:authority_id>/localities/",
         localities.AuthorityLocalityList.as_view(),

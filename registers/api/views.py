@@ -3,6 +3,8 @@ service, render. Scope, rules, history and audit live in access.py, selectors.py
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +19,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import generics, mixins, status, viewsets
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,12 +29,14 @@ from accounts.models import ApiClient
 from registers import access, codes, selectors, services
 from registers.models import Locality, Person, Review
 
+from . import idempotency
 from . import serializers as s
 from .auditing import audit_api_call
 from .authentication import BearerTokenAuthentication
 from .filters import PersonApiFilter
 from .permissions import ApiClientScopes, api_client
-from .preconditions import check_if_match, etag
+from .preconditions import check_if_match, etag, not_modified
+from .strict import StrictQueryParameters
 
 
 class Cursor(CursorPagination):
@@ -40,8 +45,41 @@ class Cursor(CursorPagination):
     max_page_size = 500
 
     def get_page_size(self, request: Request) -> int:
+        """The default page size, or the one asked for: a whole number from 1 to 500 (anything
+        else is a 400, not quietly the default)."""
         self.page_size = settings.DSR_PAGE_SIZE
-        return super().get_page_size(request)
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= self.max_page_size):
+            raise ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(raw)
+
+    def decode_cursor(self, request: Request) -> Any:
+        """A cursor this API did not give is a 400 (DRF's is a 404, and it reads text that is
+        not base64 at all as the first page)."""
+        encoded = request.query_params.get(self.cursor_query_param)
+        invalid = ValidationError(
+            {self.cursor_query_param: ["Not a cursor this API gave: follow `next` as given."]}
+        )
+        if encoded is not None:
+            try:
+                base64.b64decode(encoded.encode("ascii"), validate=True)
+            except (ValueError, binascii.Error) as exc:
+                raise invalid from exc
+        try:
+            return super().decode_cursor(request)
+        except NotFound as exc:
+            raise invalid from exc
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] |= {"minimum": 1, "maximum": self.max_page_size}
+        return parameters
 
 
 class PeopleCursor(Cursor):
@@ -68,7 +106,7 @@ class ReviewCursor(Cursor):
     ordering = ("recorded_at", "id")
 
 
-class ApiClientView(APIView):
+class ApiClientView(StrictQueryParameters, APIView):
     """Base for API-client endpoints: token scopes, and one audit row per call."""
 
     authentication_classes = [BearerTokenAuthentication]
@@ -81,8 +119,23 @@ class ApiClientView(APIView):
     def get_serializer_context(self) -> dict[str, Any]:
         return {"request": self.request, "view": self, "api_client": api_client(self.request)}
 
+    # POSTs take an Idempotency-Key (idempotency.py): checked once the token, scopes and rate
+    # are, before the view acts; the answer is kept (or the key released) as the response is
+    # finished, in the same transaction.
+    idempotent_posts = True
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.idempotency = idempotency.claim(request, self.client)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, idempotency.Replayed):
+            return exc.response
+        return super().handle_exception(exc)
+
     def finalize_response(self, request: Request, response: Response, *args: Any, **kw: Any):
         response = super().finalize_response(request, response, *args, **kw)
+        idempotency.finish(getattr(self, "idempotency", None), response)
         audit_api_call(request, response)
         return response
 
@@ -90,6 +143,14 @@ class ApiClientView(APIView):
 def _person_response(person: Person, context: dict[str, Any], code: int = 200) -> Response:
     data = s.PersonSerializer(person, context=context).data
     return Response(data, status=code, headers={"ETag": etag(person)})
+
+
+def _person_read(request: Request, person: Person, context: dict[str, Any]) -> Response:
+    """A person's record, or 304 with their ETag and no body when the caller's If-None-Match
+    already names this version."""
+    if not_modified(request, etag(person)):
+        return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(person)})
+    return _person_response(person, context)
 
 
 NOT_FOUND = "No such person on your register."
@@ -151,8 +212,10 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
     filter_backends = [DjangoFilterBackend]
     filterset_class = PersonApiFilter
     queryset = Person.objects.none()
+    lookup_url_kwarg = "person_id"
     if_match_actions = ("update", "partial_update")
     precondition_actions = ("by_reference",)  # If-Match optional, but checked when needed
+    conditional_get_actions = ("retrieve", "retrieve_by_reference")  # If-None-Match, 304
     etag_actions = (
         "retrieve",
         "create",
@@ -171,9 +234,9 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    def retrieve(self, request: Request, pk: int) -> Response:
-        person = access.person_for_read(request.user, int(pk), self.get_queryset())
-        return _person_response(person, self.get_serializer_context())
+    def retrieve(self, request: Request, person_id: int) -> Response:
+        person = access.person_for_read(request.user, int(person_id), self.get_queryset())
+        return _person_read(request, person, self.get_serializer_context())
 
     def create(self, request: Request) -> Response:
         serializer = self.get_serializer(data=request.data)
@@ -191,28 +254,33 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
         response["Location"] = reverse("api:person-detail", args=[person.pk])
         return response
 
-    def _update(self, request: Request, pk: int, *, partial: bool) -> Response:
-        person = access.person_for_write(request.user, int(pk))
-        version = check_if_match(request, person)
+    def _update(self, request: Request, person_id: int, *, partial: bool) -> Response:
+        person = access.person_for_write(request.user, int(person_id))
+        version = check_if_match(request)
         serializer = self.get_serializer(person, data=request.data, partial=partial)
+        # A stale version is 412 before anything else, except that a valid body goes on to the
+        # service, which answers a replay of this client's own change (its answer lost) with
+        # 200 and refuses anything else stale under lock.
+        if version != person.version and not serializer.is_valid():
+            raise services.StaleVersion(person.version)
         serializer.is_valid(raise_exception=True)
         person = services.update_person(
             request.user, person.pk, version=version, **serializer.validated_data
         )
         return _person_response(person, self.get_serializer_context())
 
-    def update(self, request: Request, pk: int) -> Response:
-        return self._update(request, pk, partial=False)
+    def update(self, request: Request, person_id: int) -> Response:
+        return self._update(request, person_id, partial=False)
 
-    def partial_update(self, request: Request, pk: int) -> Response:
-        return self._update(request, pk, partial=True)
+    def partial_update(self, request: Request, person_id: int) -> Response:
+        return self._update(request, person_id, partial=True)
 
     @extend_schema(summary="Read a person by your reference")
     def retrieve_by_reference(self, request: Request, reference: str) -> Response:
         person = self.get_queryset().filter(local_reference=reference).first()
         if person is None:
             raise Http404(NOT_FOUND)
-        return _person_response(person, self.get_serializer_context())
+        return _person_read(request, person, self.get_serializer_context())
 
     @extend_schema(
         summary="Add or update a person by your reference",
@@ -235,12 +303,15 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
             data=request.data, context=self.get_serializer_context()
         )
         serializer.is_valid(raise_exception=True)
+        fields = dict(serializer.validated_data)
+        if fields.pop("local_reference", reference) != reference:
+            raise ValidationError({"local_reference": ["Not the reference in the address."]})
         person, created = services.upsert_person(
             request.user,
             self.client.authority_id,
             local_reference=reference,
             version=check_if_match(request, required=False),
-            **serializer.validated_data,
+            **fields,
         )
         return _person_response(person, self.get_serializer_context(), 201 if created else 200)
 

@@ -103,11 +103,13 @@ def _refuse_unknown_update_fields(fields: dict[str, Any]) -> None:
 
 
 def _planned_update(
-    current: Person, version: int | None, fields: dict[str, Any]
+    actor: User, current: Person, version: int | None, fields: dict[str, Any]
 ) -> dict[str, Any] | None:
     """What bringing the (locked) record to `fields` would change, or None when nothing would;
     raises what a refused update raises (stale or missing version, closed record)."""
     if version is not None and current.version != version:
+        if _replays_own_change(actor, current, version, fields):
+            return None
         raise StaleVersion(current.version)
     date_added = fields.pop("date_added", None)
     if date_added is not None and date_added != current.date_added:
@@ -120,6 +122,29 @@ def _planned_update(
     if current.date_left is not None:
         raise ValidationError("This person has left the register; their record is closed.")
     return plan
+
+
+def _replays_own_change(actor: User, current: Person, version: int, fields: dict[str, Any]) -> bool:
+    """A request the actor sent before, whose answer was lost: it names an older version, the
+    record already holds everything it asks for, and every change since that version is the
+    actor's own. It is answered as done (RFC 9110, 13.1.1: the change has already succeeded),
+    with nothing written; a change by anyone else in between still makes it stale."""
+    if not 1 <= version < current.version:
+        return False
+    wanted = dict(fields)
+    date_added = wanted.pop("date_added", None)
+    if date_added is not None and date_added != current.date_added:
+        return False
+    try:
+        if any(_update_plan(current, wanted).values()):
+            return False
+    except ValidationError:
+        return False
+    return (
+        not StatusChange.objects.filter(person_id=current.pk, version__gt=version)
+        .exclude(changed_by=actor)
+        .exists()
+    )
 
 
 def _require_status_reason(reason: str) -> None:
@@ -147,7 +172,7 @@ def update_person(
     _refuse_unknown_update_fields(fields)
     pk = person if isinstance(person, int) else person.pk
     current = access.person_for_write(actor, pk, lock=True)
-    plan = _planned_update(current, version, fields)
+    plan = _planned_update(actor, current, version, fields)
     if plan is None:
         return current
     if plan["details"]:
@@ -414,7 +439,7 @@ class _Batch:
         if current.pk not in self.writable:
             return False
         _refuse_unknown_update_fields(fields)
-        plan = _planned_update(current, version, fields)
+        plan = _planned_update(self.actor, current, version, fields)
         if plan is None:
             self.unchanged[index] = (current, False)
             return True

@@ -4,18 +4,31 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 
+from registers import selectors as register_selectors
 from registers.api.auditing import audit_api_call
 from registers.api.permissions import ReadScopeOrSignedIn
+from registers.api.strict import StrictQueryParameters
 from reporting import selectors
 from reporting.models import AuthorityReturn
 
 from .serializers import AuthorityReturnSerializer
 
 
-class ReturnsView:
-    """Readable by the authority's staff in the browser and by its API clients (read scope)."""
+class ReturnsView(StrictQueryParameters):
+    """Readable by the authority's staff in the browser and by its API clients (read scope),
+    addressed by the authority's id or by its HSCP code: an unknown code is answered as another
+    authority's id is (404, the same message)."""
 
     permission_classes = [ReadScopeOrSignedIn]
+    kwargs: dict
+
+    def authority_id(self) -> int:
+        if "authority_id" in self.kwargs:
+            return self.kwargs["authority_id"]
+        found = register_selectors.authority_by_code(self.kwargs["authority_code"])
+        if found is None:
+            raise Http404("No such authority in your scope.")
+        return found.pk
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -30,8 +43,10 @@ class AuthorityReturnList(ReturnsView, ListAPIView):
     serializer_class = AuthorityReturnSerializer
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AuthorityReturn.objects.none()
         return selectors.returns_for_authority(
-            self.request.user, self.kwargs["authority_id"]
+            self.request.user, self.authority_id()
         ).select_related("authority")
 
 
@@ -50,9 +65,7 @@ class AuthorityReturnDetail(ReturnsView, RetrieveAPIView):
             census_date = dt.date.fromisoformat(self.kwargs["census_date"])
         except ValueError as exc:
             raise Http404("No return for that date.") from exc
-        found = selectors.authority_return(
-            self.request.user, self.kwargs["authority_id"], census_date
-        )
+        found = selectors.authority_return(self.request.user, self.authority_id(), census_date)
         if found is None:
             raise Http404("No return for that date.")
         return found

@@ -258,6 +258,18 @@ def _return_job(world, key):
     assert job.status == "done", job.error
 
 
+def _stored_file(world, key):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from reporting.models import ReportJob
+
+    job = ReportJob.objects.create(
+        kind="authority_csv", authority=world.authorities[key], census_date=CENSUS
+    )
+    default_storage.save(f"reports/{job.pk}/{key}.csv", ContentFile(b"a,b\n1,2\n"))
+
+
 def _membership(world, key):
     make_member(world.authorities[key], "viewer", [world.localities[key]], password="!")
 
@@ -273,6 +285,26 @@ def _api_client(world, key):
 
     create_api_client(
         world.leads[key], world.authorities[key], name=f"System {key}", scopes=["read"]
+    )
+
+
+def _idempotency_key(world, key):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accounts.services import create_api_client
+    from registers.models import IdempotencyKey
+
+    client, _ = create_api_client(
+        world.leads[key], world.authorities[key], name=f"Retrying {key}", scopes=["write"]
+    )
+    IdempotencyKey.objects.create(
+        authority=world.authorities[key],
+        api_client=client,
+        key=f"key-{key}",
+        fingerprint="0" * 64,
+        expires_at=timezone.now() + dt.timedelta(hours=1),
     )
 
 
@@ -293,10 +325,12 @@ SAMPLES = {
     "accounts.Membership": _membership,
     "accounts.ApiClient": _api_client,
     "registers.ImportBatch": _import_batch,
+    "registers.IdempotencyKey": _idempotency_key,
     "reporting.CensusSnapshot": _return_job,
     "reporting.SnapshotRow": _return_job,
     "reporting.AuthorityReturn": _return_job,
     "reporting.ReportJob": _return_job,
+    "reporting.StoredFile": _stored_file,
 }
 
 

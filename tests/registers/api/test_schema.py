@@ -24,15 +24,20 @@ pytestmark = pytest.mark.django_db
 
 API_PATHS = {
     "/api/v1/people/",
-    "/api/v1/people/{id}/",
+    "/api/v1/people/{person_id}/",
     "/api/v1/people/by-reference/{reference}/",
     "/api/v1/people/bulk/",
     "/api/v1/people/{person_id}/status-changes/",
     "/api/v1/people/{person_id}/reviews/",
+    "/api/v1/people/{person_id}/leave/",
+    "/api/v1/people/{person_id}/transfers/",
     "/api/v1/localities/",
     "/api/v1/codes/",
+    "/api/v1/me/",
     "/api/v1/authorities/{authority_id}/returns/",
     "/api/v1/authorities/{authority_id}/returns/{census_date}/",
+    "/api/v1/authorities/by-code/{authority_code}/returns/",
+    "/api/v1/authorities/by-code/{authority_code}/returns/{census_date}/",
     "/api/v1/authorities/{authority_id}/localities/",
     "/api/v1/authorities/{authority_id}/localities/{locality_id}/",
     "/api/v1/authorities/{authority_id}/localities/{locality_id}/retire/",
@@ -62,14 +67,59 @@ def test_every_operation_documents_its_errors_as_problem_details_with_examples(o
                 assert content["schema"]["$ref"] == "#/components/schemas/Problem"
                 assert content["examples"], (method, path, code)
             assert "Retry-After" in responses["429"]["headers"]
-            if method in ("put", "patch") and "{id}" in path:
+            if method in ("put", "patch") and path.endswith("{person_id}/"):
                 assert {"412", "428"} <= set(responses)
                 assert any(p["name"] == "If-Match" for p in operation["parameters"])
 
 
 def test_person_responses_document_their_etag(openapi):
-    read = openapi["paths"]["/api/v1/people/{id}/"]["get"]["responses"]["200"]
+    read = openapi["paths"]["/api/v1/people/{person_id}/"]["get"]["responses"]["200"]
     assert read["headers"]["ETag"]["required"] is True
+
+
+def test_person_reads_document_if_none_match_and_304_with_the_etag(openapi):
+    for path in ("/api/v1/people/{person_id}/", "/api/v1/people/by-reference/{reference}/"):
+        read = openapi["paths"][path]["get"]
+        assert any(p["name"] == "If-None-Match" for p in read["parameters"])
+        assert read["responses"]["304"]["headers"]["ETag"]["required"] is True
+        assert "content" not in read["responses"]["304"]
+
+
+def test_every_answer_documents_the_rate_limit_headers(openapi):
+    for path, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            for code, response in operation["responses"].items():
+                assert {"RateLimit", "RateLimit-Policy"} <= set(response["headers"]), (
+                    method,
+                    path,
+                    code,
+                )
+
+
+def test_leaving_and_transfers_need_if_match_in_the_schema(openapi):
+    for path in ("/api/v1/people/{person_id}/leave/", "/api/v1/people/{person_id}/transfers/"):
+        post = openapi["paths"][path]["post"]
+        assert any(p["name"] == "If-Match" and p["required"] for p in post["parameters"])
+        assert {"400", "404", "412", "428"} <= set(post["responses"])
+
+
+def test_every_api_client_post_documents_idempotency_key_and_422(openapi):
+    posts = {
+        path: operations["post"]
+        for path, operations in openapi["paths"].items()
+        if "post" in operations and "/localities/" not in path  # the lead's, by session
+    }
+    assert {"/api/v1/people/", "/api/v1/people/bulk/", "/api/v1/people/{person_id}/leave/"} <= set(
+        posts
+    )
+    for path, post in posts.items():
+        assert any(p["name"] == "Idempotency-Key" for p in post["parameters"]), path
+        assert "422" in post["responses"], path
+
+
+def test_me_is_typed_in_the_schema(openapi):
+    me = openapi["components"]["schemas"]["Me"]
+    assert set(me["properties"]) == {"client", "scopes", "authority", "rate_limit"}
 
 
 def test_the_documentation_page_loads_its_assets_from_this_site(client):
