@@ -9,8 +9,8 @@ analyst's decision, and a couple not built (missing, overdue once past the deadl
 National releases are not built here: `queue_national_builds` queues one national CSV build per
 earlier census date as an ordinary job, which the worker `make run` starts builds in the
 background within seconds (the whole-release disclosure audit of a full-size release takes a
-few seconds); the national figures page shows each date once its release is built. Benchmark data sets (large scales) get
-no demo returns at all (`MAX_RETURNS_SCALE`).
+few seconds); the national figures page shows each date once its release is built. Benchmark
+data sets (large scales) get no demo returns at all (`MAX_RETURNS_SCALE`).
 """
 
 from __future__ import annotations
