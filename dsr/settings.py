@@ -329,6 +329,8 @@ SPECTACULAR_SETTINGS = {
         # What a client may give as the reason someone leaves (a transfer is its own request).
         "LeaveReasonEnum": "registers.api.leaving.LEAVING_REASONS",
         "TransferStatusEnum": "registers.codes.TransferStatus",
+        # The change feed's kinds (GET /api/v1/changes/), not a history entry's.
+        "PersonChangeKindEnum": "registers.models.PersonChangeKind",
     },
     "SERVERS": [{"url": DSR_SITE_URL, "description": "This service"}],
     "CONTACT": {
@@ -447,6 +449,9 @@ DSR_REVIEW_CADENCE_DAYS = {
 }
 DSR_LONG_HOSPITAL_STAY_DAYS = env.int("DSR_LONG_HOSPITAL_STAY_DAYS", default=365)
 DSR_PAGE_SIZE = env.int("DSR_PAGE_SIZE", default=50)
+# The change feed (GET /api/v1/changes/): changes per answer, by default and at most.
+DSR_CHANGE_FEED_PAGE_SIZE = env.int("DSR_CHANGE_FEED_PAGE_SIZE", default=100)
+DSR_CHANGE_FEED_MAX_LIMIT = env.int("DSR_CHANGE_FEED_MAX_LIMIT", default=1000)
 # Register import: largest file accepted and most people in one file.
 DSR_IMPORT_MAX_BYTES = env.int("DSR_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 DSR_IMPORT_MAX_ROWS = env.int("DSR_IMPORT_MAX_ROWS", default=1000)

@@ -533,6 +533,38 @@ class StatusChange(models.Model):
         )
 
 
+class TrendSpell(models.Model):
+    """A span of days over which one person counts on the dashboard's trend: in hospital (and
+    delayed from the day after `ready_for_discharge_date`) or out of area, from `valid_from` up to
+    but not including `valid_until` (open when null).
+
+    Derived from the history alone and kept by database triggers on `registers_statuschange`
+    (registers/0013): every insert or delete of entries rebuilds the spells of the people it
+    touches, whatever appended them (services, bulk upsert, locality moves, seeding) and erasure's
+    delete. The service never writes it. Each entry is in force from its effective date until the
+    person's next entry (ties by recording time, then id) or the day they left; only entries that
+    count become spells, so a date's counts are the spells that contain it.
+    """
+
+    authority = models.ForeignKey(IntegrationAuthority, on_delete=models.PROTECT, related_name="+")
+    # Not a row about the person for data protection: codes and dates the history keeps anyway;
+    # erasure's delete of the history removes the person's spells through the trigger.
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    valid_from = models.DateField()
+    valid_until = models.DateField(null=True)
+    in_hospital = models.BooleanField()
+    ready_for_discharge_date = models.DateField(null=True)
+    out_of_area = models.BooleanField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["authority", "person"], name="trendspell_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.valid_from} to {self.valid_until or 'now'}"
+
+
 class Review(models.Model):
     authority = models.ForeignKey(IntegrationAuthority, on_delete=models.PROTECT, related_name="+")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="reviews")
@@ -735,6 +767,40 @@ class SentReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key} to {self.recipient_id}"
+
+
+class PersonChangeKind(models.TextChoices):
+    CREATED = "created", "Added to the register"
+    CHANGED = "changed", "Changed"
+    LEFT = "left", "Left the register"
+    TRANSFERRED_OUT = "transferred_out", "Transferred to another authority"
+    TRANSFERRED_IN = "transferred_in", "Transferred in from another authority"
+    PSEUDONYMISED = "pseudonymised", "Pseudonymised after the retention period"
+    ERASED = "erased", "Erased as added in error"
+
+
+class PersonChange(models.Model):
+    """One change to a person, in the change feed (registers/services/changes.py).
+
+    Written by the database, in the writing transaction, by statement triggers on the person table
+    (migration registers/0014): every write path emits, whatever code made it. The id is the
+    change's position. Ids come from a sequence when a change is written, not when it commits, so
+    the feed hands out only ids below its horizon (`dsr_change_feed_horizon()`), under which every
+    writer has ended. Ids and a kind only: no names, CHI number or reference (the feed reads the
+    person's current reference, so retention and erasure leave nothing here to remove).
+    Append-only."""
+
+    authority = models.ForeignKey(IntegrationAuthority, on_delete=models.PROTECT, related_name="+")
+    # Not a foreign key: the row outlives an erased person, so the feed can say they were erased.
+    person_id = models.BigIntegerField()
+    kind = models.CharField(max_length=20, choices=PersonChangeKind.choices)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["authority", "id"], name="personchange_position")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} person {self.person_id} at {self.pk}"
 
 
 class IdempotencyKey(models.Model):

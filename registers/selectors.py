@@ -195,58 +195,29 @@ def _month_ends(today: dt.date, months: int) -> list[dt.date]:
     return list(reversed(ends))
 
 
-# Each person's state at each month end, from the history: the entries that can matter are each
-# person's latest entry on or before the first month end, and every entry after it up to the last;
-# each is in force from its effective date until the person's next entry (the last of several on
-# one day wins: the earlier ones are in force for no day at all).
+# People counted at each date: the spells that contain it (`TrendSpell`, kept from the history by
+# triggers, registers/0013), of the people the user sees. A spell is a span over which a person
+# counts the same way (consecutive history entries joined), so there are far fewer spells than
+# entries: about one per person ever in hospital or out of area, and a few for those who moved.
 TREND_SQL = """
-WITH relevant AS MATERIALIZED (
-    SELECT person_id, effective_date, changed_at, id,
-           state ->> 'category' AS category,
-           state ->> 'urgent_reason' AS urgent_reason,
-           (state ->> 'ready_for_discharge_date')::date AS ready,
-           (state ->> 'date_left')::date AS date_left
-    FROM registers_statuschange
-    WHERE id IN (
-        SELECT DISTINCT ON (person_id) id FROM registers_statuschange
-        WHERE authority_id = %(authority)s AND effective_date <= %(first)s
-        ORDER BY person_id DESC, effective_date DESC, changed_at DESC, id DESC
-    )
-    UNION ALL
-    SELECT person_id, effective_date, changed_at, id,
-           state ->> 'category' AS category,
-           state ->> 'urgent_reason' AS urgent_reason,
-           (state ->> 'ready_for_discharge_date')::date AS ready,
-           (state ->> 'date_left')::date AS date_left
-    FROM registers_statuschange
-    WHERE authority_id = %(authority)s
-      AND effective_date > %(first)s AND effective_date <= %(last)s
-), history AS (
-    SELECT *, LEAD(effective_date) OVER (
-        PARTITION BY person_id ORDER BY effective_date, changed_at, id
-    ) AS valid_until
-    FROM relevant
-    WHERE person_id IN ({visible})
-)
 SELECT month_end,
-       count(*) FILTER (WHERE urgent_reason = 'in_hospital'),
-       count(*) FILTER (WHERE urgent_reason = 'in_hospital' AND ready < month_end),
-       count(*) FILTER (
-           WHERE category = 'appropriate_out_of_area'
-              OR urgent_reason = 'inappropriate_out_of_area'
-       )
-FROM history
+       count(*) FILTER (WHERE in_hospital),
+       count(*) FILTER (WHERE in_hospital AND ready_for_discharge_date < month_end),
+       count(*) FILTER (WHERE out_of_area)
+FROM registers_trendspell
 JOIN unnest(%(ends)s::date[]) AS month_end
-  ON effective_date <= month_end AND (valid_until IS NULL OR valid_until > month_end)
-WHERE date_left IS NULL OR date_left > month_end
+  ON valid_from <= month_end AND (valid_until IS NULL OR valid_until > month_end)
+WHERE authority_id = %(authority)s
+  AND valid_from <= %(last)s AND (valid_until IS NULL OR valid_until > %(first)s)
+  AND person_id IN ({visible})
 GROUP BY month_end
 """
 
 
 def monthly_trend(user: User, *, authority_id: int, months: int = 12) -> list[TrendPoint]:
-    """People in hospital, delayed discharges and out-of-area placements at each month end,
-    rebuilt from the history (each person's state as of their last entry on or before the date).
-    One query, counted in the database, reading only the entries that can matter (above)."""
+    """People in hospital, delayed discharges and out-of-area placements at each month end and
+    today, as the history has them (each person's state as of their last entry on or before the
+    date), for the people the user sees. One query over the spells the history's triggers keep."""
     ends = _month_ends(timezone.localdate(), months)
     visible = access.visible_people(user).filter(authority_id=authority_id).order_by()
     visible_sql, visible_params = visible.values("pk").query.sql_with_params()

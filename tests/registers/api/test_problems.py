@@ -100,6 +100,16 @@ def test_any_method_to_an_unknown_api_address_is_a_problem_details_404_before_cs
     problem(response, 404, "not-found")
 
 
+@pytest.mark.parametrize("method", ["options", "trace", "delete"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/people/?ordering=x", "/api/v1/people/by-reference/A-1/", "/api/v1/codes/"]
+)
+def test_a_method_an_endpoint_does_not_answer_is_a_problem_details_405(cms, method, path):
+    response = cms.generic(method.upper(), path)
+    problem(response, 405, "method-not-allowed")
+    assert method.upper() not in response["Allow"].split(", ")
+
+
 # --- Unknown body fields ----------------------------------------------------------------------
 
 
