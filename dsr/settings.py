@@ -452,6 +452,13 @@ DSR_PAGE_SIZE = env.int("DSR_PAGE_SIZE", default=50)
 # The change feed (GET /api/v1/changes/): changes per answer, by default and at most.
 DSR_CHANGE_FEED_PAGE_SIZE = env.int("DSR_CHANGE_FEED_PAGE_SIZE", default=100)
 DSR_CHANGE_FEED_MAX_LIMIT = env.int("DSR_CHANGE_FEED_MAX_LIMIT", default=1000)
+# Webhooks (registers/webhooks.py): seconds to wait for an answer, attempts per delivery, and the
+# first wait before a retry (doubling after each failure: 30 s, 1, 2, 4, 8 min by default).
+DSR_WEBHOOK_TIMEOUT_SECONDS = env.float("DSR_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+DSR_WEBHOOK_MAX_ATTEMPTS = env.int("DSR_WEBHOOK_MAX_ATTEMPTS", default=6)
+DSR_WEBHOOK_BACKOFF_SECONDS = env.int("DSR_WEBHOOK_BACKOFF_SECONDS", default=30)
+# Plain http://127.0.0.1 addresses for webhooks: development and tests only.
+DSR_WEBHOOK_ALLOW_LOCAL_HTTP = env.bool("DSR_WEBHOOK_ALLOW_LOCAL_HTTP", default=False)
 # Register import: largest file accepted and most people in one file.
 DSR_IMPORT_MAX_BYTES = env.int("DSR_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 DSR_IMPORT_MAX_ROWS = env.int("DSR_IMPORT_MAX_ROWS", default=1000)

@@ -39,3 +39,26 @@ def purge_idempotency_keys() -> int:
     from .api.idempotency import purge_expired_keys
 
     return purge_expired_keys()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dispatch_webhooks(authority_id: int) -> int:
+    """After people changed (queued on commit): record a delivery per endpoint with news, and send
+    each (registers/webhooks.py)."""
+    from . import webhooks
+
+    ids = webhooks.dispatch(authority_id)
+    for delivery_id in ids:
+        send_webhook.apply_async((delivery_id, authority_id))
+    return len(ids)
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=None)
+def send_webhook(self, delivery_id: int, authority_id: int) -> None:
+    """One attempt; on a failure or timeout, again after a doubling wait (the attempts are counted
+    and bounded by the delivery itself, DSR_WEBHOOK_MAX_ATTEMPTS)."""
+    from . import webhooks
+
+    wait = webhooks.attempt(delivery_id, authority_id)
+    if wait is not None:
+        raise self.retry(countdown=wait)
