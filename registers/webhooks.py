@@ -152,6 +152,14 @@ def announce(authority_id: int) -> None:
         except Exception:
             logger.warning("webhooks of authority %s could not be queued", authority_id)
 
+    # Once per transaction and authority: a callback already registered at this level or outside
+    # it runs whenever this one would (a savepoint rolled back discards both).
+    connection = transaction.get_connection()
+    current = set(connection.savepoint_ids)
+    for savepoints, registered, _ in connection.run_on_commit:
+        if getattr(registered, "dsr_webhooks_of", None) == authority_id and savepoints <= current:
+            return
+    queue.dsr_webhooks_of = authority_id  # type: ignore[attr-defined]
     transaction.on_commit(queue)
 
 
@@ -160,7 +168,9 @@ def dispatch(authority_id: int) -> list[int]:
     the deliveries' ids (the caller sends them once this has committed)."""
     created = []
     with transaction.atomic(), access.using_scope(access.authority_task_scope(authority_id)):
-        endpoints = WebhookEndpoint.objects.select_for_update(skip_locked=True).filter(
+        # Locked, waiting for a dispatch already running: it may have read the feed before this
+        # task's change showed, and this one must then read after it.
+        endpoints = WebhookEndpoint.objects.select_for_update().filter(
             authority_id=authority_id, removed_at__isnull=True
         )
         for endpoint in endpoints:

@@ -320,3 +320,75 @@ def test_services_announce_changes_after_commit(lead, nithsdale, monkeypatch):
         risk_rating="amber",
     )
     assert announced == [person.authority_id]
+
+
+def test_one_dispatch_is_queued_per_transaction_and_authority(authority, other_authority):
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        webhooks.announce(authority.pk)
+        with transaction.atomic():
+            webhooks.announce(authority.pk)  # already queued outside this savepoint
+            webhooks.announce(other_authority.pk)
+        queued = [f.dsr_webhooks_of for _, f, _ in connection.run_on_commit]
+        transaction.set_rollback(True)
+    assert queued == [authority.pk, other_authority.pk]
+
+
+def test_a_dispatch_queued_inside_a_savepoint_that_rolls_back_is_queued_again(authority):
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                webhooks.announce(authority.pk)
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        webhooks.announce(authority.pk)
+        queued = [f.dsr_webhooks_of for _, f, _ in connection.run_on_commit]
+        transaction.set_rollback(True)
+    assert queued == [authority.pk]
+
+
+@pytest.fixture
+def worker(monkeypatch):
+    """A real Celery worker on the suite's own Redis queue (tests/reporting/test_celery_worker)."""
+    from celery.contrib.testing.worker import start_worker
+    from django.db import connection
+
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+    eager, celery_app.conf.task_always_eager = celery_app.conf.task_always_eager, False
+    try:
+        with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('role', 'dsr_system', false)")
+            yield
+    finally:
+        celery_app.conf.task_always_eager = eager
+
+
+@pytest.mark.celery
+def test_a_worker_retries_a_failed_notice_after_the_backoff_until_it_lands(
+    worker, lead, authority, nithsdale, cms_client, settings
+):
+    from registers.tasks import dispatch_webhooks
+
+    settings.DSR_WEBHOOK_BACKOFF_SECONDS = 1
+    with Receiver(answers=[500, 200]) as receiver:
+        endpoint, secret = webhooks.register_endpoint(lead, cms_client, url=receiver.url)
+        person = PersonFactory(locality=nithsdale)
+        deadline = time.monotonic() + 60
+        delivered = None
+        while time.monotonic() < deadline and delivered is None:
+            dispatch_webhooks.apply_async((authority.pk,))
+            time.sleep(0.5)
+            delivered = WebhookDelivery.objects.filter(
+                endpoint=endpoint, status="delivered"
+            ).first()
+    assert delivered is not None, list(WebhookDelivery.objects.values("status", "attempts"))
+    assert (delivered.attempts, delivered.last_status_code) == (2, 200)
+    first, second = (body for _, body in receiver.received)
+    assert first == second  # the same notice, tried again
+    assert all(verify(secret, h["DSR-Signature"], b) for h, b in receiver.received)
+    assert json.loads(receiver.received[-1][1])["changes"][0]["person_id"] == person.pk
