@@ -17,7 +17,7 @@ from tests.factories import PersonFactory
 
 # The schema cannot say that a locality id must be one of the caller's, a version current or a
 # reference unused: such well-formed requests are refused with 400, 409, 412 or 428, by rule.
-MAX_EXAMPLES = 6
+MAX_EXAMPLES = 15
 ACCEPTED_BY_RULE = ["2xx", "3xx", "400", "401", "403", "404", "409", "412", "428", "429"]
 
 

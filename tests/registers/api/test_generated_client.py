@@ -234,6 +234,16 @@ def test_a_generated_client_parses_every_answer_of_every_endpoint(
     )
     assert missing.parsed.status == 404
 
+    # The change feed, followed from the start to its end.
+    after, kinds = None, []
+    while True:
+        feed = call("changes.changes_retrieve", 200, **({"after": after} if after else {}))
+        kinds += [change.kind for change in feed.parsed.changes]
+        after = feed.parsed.next_
+        if not feed.parsed.has_more:
+            break
+    assert "created" in {str(kind) for kind in kinds}
+
     # Problems parse too: an unknown field, an unknown person.
     refused = call(
         "people.people_create",
