@@ -457,6 +457,8 @@ DSR_CHANGE_FEED_MAX_LIMIT = env.int("DSR_CHANGE_FEED_MAX_LIMIT", default=1000)
 DSR_WEBHOOK_TIMEOUT_SECONDS = env.float("DSR_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 DSR_WEBHOOK_MAX_ATTEMPTS = env.int("DSR_WEBHOOK_MAX_ATTEMPTS", default=6)
 DSR_WEBHOOK_BACKOFF_SECONDS = env.int("DSR_WEBHOOK_BACKOFF_SECONDS", default=30)
+# Seconds before looking again for a change the feed still holds back behind a running writer.
+DSR_WEBHOOK_RECHECK_SECONDS = env.int("DSR_WEBHOOK_RECHECK_SECONDS", default=2)
 # Plain http://127.0.0.1 addresses for webhooks: development and tests only.
 DSR_WEBHOOK_ALLOW_LOCAL_HTTP = env.bool("DSR_WEBHOOK_ALLOW_LOCAL_HTTP", default=False)
 # Register import: largest file accepted and most people in one file.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from . import data_protection, imports, reminders
 
@@ -44,12 +45,17 @@ def purge_idempotency_keys() -> int:
 @shared_task(acks_late=True, ignore_result=True)
 def dispatch_webhooks(authority_id: int) -> int:
     """After people changed (queued on commit): record a delivery per endpoint with news, and send
-    each (registers/webhooks.py)."""
+    each (registers/webhooks.py). A change the feed still holds back (a writer that began before it
+    is running) is looked for again shortly."""
     from . import webhooks
 
     ids = webhooks.dispatch(authority_id)
     for delivery_id in ids:
         send_webhook.apply_async((delivery_id, authority_id))
+    if webhooks.waiting(authority_id):
+        dispatch_webhooks.apply_async(
+            (authority_id,), countdown=settings.DSR_WEBHOOK_RECHECK_SECONDS
+        )
     return len(ids)
 
 

@@ -30,11 +30,12 @@ import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from . import access
 from .audit import AuditAction, record_event
-from .models import WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
+from .models import PersonChange, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
 from .services import changes
 
 if TYPE_CHECKING:
@@ -191,6 +192,20 @@ def dispatch(authority_id: int) -> list[int]:
                     break
             WebhookEndpoint.objects.filter(pk=endpoint.pk).update(position=endpoint.position)
     return created
+
+
+def waiting(authority_id: int) -> bool:
+    """Whether a committed change of the authority is still past an endpoint's position after a
+    dispatch: the feed holds it back while a writer that began before it (of any authority) runs.
+    The dispatch is then asked again shortly (registers/tasks.py), so the notice does not wait for
+    the authority's next change."""
+    with access.using_scope(access.authority_task_scope(authority_id)):
+        lowest = WebhookEndpoint.objects.filter(
+            authority_id=authority_id, removed_at__isnull=True
+        ).aggregate(lowest=Min("position"))["lowest"]
+        if lowest is None:
+            return False
+        return PersonChange.objects.filter(authority_id=authority_id, id__gt=lowest).exists()
 
 
 def _payload(endpoint: WebhookEndpoint, page: changes.Page) -> dict:

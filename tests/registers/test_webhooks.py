@@ -10,6 +10,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import psycopg
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -392,3 +393,40 @@ def test_a_worker_retries_a_failed_notice_after_the_backoff_until_it_lands(
     assert first == second  # the same notice, tried again
     assert all(verify(secret, h["DSR-Signature"], b) for h, b in receiver.received)
     assert json.loads(receiver.received[-1][1])["changes"][0]["person_id"] == person.pk
+
+
+def test_a_change_held_back_by_another_authoritys_running_writer_is_looked_for_again(
+    lead, authority, nithsdale, cms_client, monkeypatch
+):
+    """Authority B's long write holds the feed's horizon; A's change, committed meanwhile, is not
+    handed out yet. The dispatch says so and queues itself again, rather than leave A's notice
+    until A's next change."""
+    from django.db import connection
+
+    from registers.tasks import dispatch_webhooks
+    from tests import db_roles
+
+    queued = []
+    monkeypatch.setattr(
+        dispatch_webhooks, "apply_async", lambda args, **kw: queued.append((args, kw))
+    )
+    endpoint, _ = webhooks.register_endpoint(lead, cms_client, url="https://cms.example.org/h")
+    settings_dict = connection.settings_dict
+    writer = psycopg.connect(
+        host=settings_dict["HOST"],
+        port=settings_dict["PORT"] or 5432,
+        dbname=settings_dict["NAME"],
+        **{k.lower(): v for k, v in db_roles.credentials("owner").items()},
+    )
+    try:
+        with writer.cursor() as cursor:  # B's writer, marked and still running
+            cursor.execute("SELECT dsr_change_feed_mark()")
+        PersonFactory(locality=nithsdale)
+        assert webhooks.dispatch(authority.pk) == []
+        dispatch_webhooks.run(authority.pk)
+        assert queued == [((authority.pk,), {"countdown": 2})]
+    finally:
+        writer.rollback()
+        writer.close()
+    assert len(wait_for_changes(authority, endpoint, 1)) == 1
+    assert not webhooks.waiting(authority.pk)
