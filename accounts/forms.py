@@ -172,3 +172,13 @@ class EmailDigestsForm(forms.Form):
         label="Email me a weekly summary of reviews overdue and due soon in my localities",
         required=False,
     )
+
+
+class WebhookForm(forms.Form):
+    url = forms.CharField(
+        label="Address",
+        help_text="Where the service sends a notice after your people change, for example "
+        "https://cms.example.org/dsr/webhook. It must start with https://.",
+        max_length=500,
+        error_messages={"required": "Give the address that should receive the notices."},
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import api_clients, national, staff
+from .views import api_clients, national, staff, webhooks
 
 app_name = "accounts"
 
@@ -18,4 +18,10 @@ urlpatterns = [
     path("api-clients/add/", api_clients.api_client_add, name="api_client_add"),
     path("api-clients/<int:pk>/rotate/", api_clients.api_client_rotate, name="api_client_rotate"),
     path("api-clients/<int:pk>/revoke/", api_clients.api_client_revoke, name="api_client_revoke"),
+    path("api-clients/<int:pk>/webhook/", webhooks.api_client_webhook, name="api_client_webhook"),
+    path(
+        "api-clients/<int:pk>/webhook/remove/",
+        webhooks.api_client_webhook_remove,
+        name="api_client_webhook_remove",
+    ),
 ]

@@ -329,6 +329,8 @@ SPECTACULAR_SETTINGS = {
         # What a client may give as the reason someone leaves (a transfer is its own request).
         "LeaveReasonEnum": "registers.api.leaving.LEAVING_REASONS",
         "TransferStatusEnum": "registers.codes.TransferStatus",
+        # The change feed's kinds (GET /api/v1/changes/), not a history entry's.
+        "PersonChangeKindEnum": "registers.models.PersonChangeKind",
     },
     "SERVERS": [{"url": DSR_SITE_URL, "description": "This service"}],
     "CONTACT": {
@@ -447,6 +449,18 @@ DSR_REVIEW_CADENCE_DAYS = {
 }
 DSR_LONG_HOSPITAL_STAY_DAYS = env.int("DSR_LONG_HOSPITAL_STAY_DAYS", default=365)
 DSR_PAGE_SIZE = env.int("DSR_PAGE_SIZE", default=50)
+# The change feed (GET /api/v1/changes/): changes per answer, by default and at most.
+DSR_CHANGE_FEED_PAGE_SIZE = env.int("DSR_CHANGE_FEED_PAGE_SIZE", default=100)
+DSR_CHANGE_FEED_MAX_LIMIT = env.int("DSR_CHANGE_FEED_MAX_LIMIT", default=1000)
+# Webhooks (registers/webhooks.py): seconds to wait for an answer, attempts per delivery, and the
+# first wait before a retry (doubling after each failure: 30 s, 1, 2, 4, 8 min by default).
+DSR_WEBHOOK_TIMEOUT_SECONDS = env.float("DSR_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+DSR_WEBHOOK_MAX_ATTEMPTS = env.int("DSR_WEBHOOK_MAX_ATTEMPTS", default=6)
+DSR_WEBHOOK_BACKOFF_SECONDS = env.int("DSR_WEBHOOK_BACKOFF_SECONDS", default=30)
+# Seconds before looking again for a change the feed still holds back behind a running writer.
+DSR_WEBHOOK_RECHECK_SECONDS = env.int("DSR_WEBHOOK_RECHECK_SECONDS", default=2)
+# Plain http://127.0.0.1 addresses for webhooks: development and tests only.
+DSR_WEBHOOK_ALLOW_LOCAL_HTTP = env.bool("DSR_WEBHOOK_ALLOW_LOCAL_HTTP", default=False)
 # Register import: largest file accepted and most people in one file.
 DSR_IMPORT_MAX_BYTES = env.int("DSR_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 DSR_IMPORT_MAX_ROWS = env.int("DSR_IMPORT_MAX_ROWS", default=1000)

@@ -69,5 +69,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-# Problem details under /api/, the service's 500 page elsewhere.
+# Problem details under /api/, the service's own pages elsewhere.
+handler400 = "registers.api.errors.bad_request"
+handler403 = "registers.api.errors.permission_denied"
 handler500 = "registers.api.errors.server_error"

@@ -95,6 +95,8 @@ class AuditAction(models.TextChoices):
     API_CLIENT_CREATED = "api_client.created", "Added an API client"
     API_CLIENT_ROTATED = "api_client.rotated", "Replaced an API client's token"
     API_CLIENT_REVOKED = "api_client.revoked", "Revoked an API client"
+    WEBHOOK_ADDED = "webhook.added", "Registered a webhook for an API client"
+    WEBHOOK_REMOVED = "webhook.removed", "Removed an API client's webhook"
     API_CALL = "api.call", "Called the API"
     # The national team
     NATIONAL_ANALYST_ADDED = "national.analyst_added", "Added a national analyst"

@@ -41,7 +41,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Cast
 from django.utils import formats, timezone
 
-from . import access, labels, selectors
+from . import access, labels, selectors, webhooks
 from .audit import AuditAction, record_event
 from .codes import TransferStatus
 from .models import AuditEvent, Person, Review, StatusChange, Transfer
@@ -383,6 +383,7 @@ def _pseudonymise(pk: int) -> None:
     files = _delete_person_files(pk, action=AuditAction.REPORT_FILE_DELETED_BY_RETENTION)
     # Then every identifying value left anywhere else.
     removed = remove_identity_everywhere(person, identity)
+    webhooks.announce(person.authority_id)
     record_event(
         None,
         AuditAction.PERSON_PSEUDONYMISED,
@@ -502,6 +503,7 @@ def erase_entry(actor: User, person: Person | int, *, version: int, reason: str)
     with connection.cursor() as cursor:
         cursor.execute("SELECT dsr_erase_register_entry(%s)", [pk])
         history = cursor.fetchone()[0]
+    webhooks.announce(person.authority_id)
     record_event(
         actor,
         AuditAction.PERSON_ERASED,

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.utils import timezone
 
-from . import access
+from . import access, webhooks
 from .audit import AuditAction, record_event, record_events
 from .codes import ChangeKind
 from .models import Locality, Person, StatusChange
@@ -194,6 +194,8 @@ def move_people(
         rows.append(change)
         events.append((AuditAction.PERSON_LOCALITY, person, change.changes))
     Person.objects.bulk_update(moving, ["locality", "version", "updated_at"])
+    if moving:
+        webhooks.announce(source.authority_id)
     StatusChange.objects.bulk_create(rows)
     record_events(actor, events)
     record_event(

@@ -769,6 +769,40 @@ class SentReminder(models.Model):
         return f"{self.kind} {self.key} to {self.recipient_id}"
 
 
+class PersonChangeKind(models.TextChoices):
+    CREATED = "created", "Added to the register"
+    CHANGED = "changed", "Changed"
+    LEFT = "left", "Left the register"
+    TRANSFERRED_OUT = "transferred_out", "Transferred to another authority"
+    TRANSFERRED_IN = "transferred_in", "Transferred in from another authority"
+    PSEUDONYMISED = "pseudonymised", "Pseudonymised after the retention period"
+    ERASED = "erased", "Erased as added in error"
+
+
+class PersonChange(models.Model):
+    """One change to a person, in the change feed (registers/services/changes.py).
+
+    Written by the database, in the writing transaction, by statement triggers on the person table
+    (migration registers/0014): every write path emits, whatever code made it. The id is the
+    change's position. Ids come from a sequence when a change is written, not when it commits, so
+    the feed hands out only ids below its horizon (`dsr_change_feed_horizon()`), under which every
+    writer has ended. Ids and a kind only: no names, CHI number or reference (the feed reads the
+    person's current reference, so retention and erasure leave nothing here to remove).
+    Append-only."""
+
+    authority = models.ForeignKey(IntegrationAuthority, on_delete=models.PROTECT, related_name="+")
+    # Not a foreign key: the row outlives an erased person, so the feed can say they were erased.
+    person_id = models.BigIntegerField()
+    kind = models.CharField(max_length=20, choices=PersonChangeKind.choices)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["authority", "id"], name="personchange_position")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} person {self.person_id} at {self.pk}"
+
+
 class IdempotencyKey(models.Model):
     """An `Idempotency-Key` an API client sent with a POST, and the answer it got, so that the
     same request sent again (its answer lost) is answered the same without acting twice.
@@ -801,3 +835,74 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"Idempotency key {self.key!r} of client {self.api_client_id}"
+
+
+class WebhookEndpoint(models.Model):
+    """Where an API client wants to be told of changes (registers/webhooks.py): an HTTPS address,
+    registered by the authority's lead. Deliveries are signed with a secret shown once at
+    registration; it is derived from the service's secret key and `secret_salt`, so the database
+    alone cannot sign. `position` is the change feed position delivered up to."""
+
+    authority = models.ForeignKey(IntegrationAuthority, on_delete=models.PROTECT, related_name="+")
+    api_client = models.ForeignKey(
+        "accounts.ApiClient", on_delete=models.CASCADE, related_name="webhooks"
+    )
+    url = models.URLField("address", max_length=500)
+    secret_salt = models.CharField(max_length=64)
+    position = models.BigIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["api_client"],
+                condition=Q(removed_at__isnull=True),
+                name="webhook_one_per_client",
+            )
+        ]
+        indexes = [models.Index(fields=["authority", "removed_at"], name="webhook_authority")]
+
+    def __str__(self) -> str:
+        return f"Webhook {self.url}"
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    RETRYING = "retrying", "Failed, will be tried again"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed, no more attempts"
+
+
+class WebhookDelivery(models.Model):
+    """One notification to an endpoint: the changes after `after` up to `next` (ids only)."""
+
+    authority = models.ForeignKey(IntegrationAuthority, on_delete=models.PROTECT, related_name="+")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    after = models.BigIntegerField()
+    next = models.BigIntegerField()
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=10,
+        choices=WebhookDeliveryStatus.choices,
+        default=WebhookDeliveryStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["authority", "endpoint", "created_at"], name="webhook_delivery_at")
+        ]
+
+    def __str__(self) -> str:
+        return f"Delivery {self.pk} ({self.status})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from . import data_protection, imports, reminders
 
@@ -39,3 +40,31 @@ def purge_idempotency_keys() -> int:
     from .api.idempotency import purge_expired_keys
 
     return purge_expired_keys()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def dispatch_webhooks(authority_id: int) -> int:
+    """After people changed (queued on commit): record a delivery per endpoint with news, and send
+    each (registers/webhooks.py). A change the feed still holds back (a writer that began before it
+    is running) is looked for again shortly."""
+    from . import webhooks
+
+    ids = webhooks.dispatch(authority_id)
+    for delivery_id in ids:
+        send_webhook.apply_async((delivery_id, authority_id))
+    if webhooks.waiting(authority_id):
+        dispatch_webhooks.apply_async(
+            (authority_id,), countdown=settings.DSR_WEBHOOK_RECHECK_SECONDS
+        )
+    return len(ids)
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=None)
+def send_webhook(self, delivery_id: int, authority_id: int) -> None:
+    """One attempt; on a failure or timeout, again after a doubling wait (the attempts are counted
+    and bounded by the delivery itself, DSR_WEBHOOK_MAX_ATTEMPTS)."""
+    from . import webhooks
+
+    wait = webhooks.attempt(delivery_id, authority_id)
+    if wait is not None:
+        raise self.retry(countdown=wait)

@@ -6,11 +6,11 @@ Idempotent: a census date an authority already has a return for is left alone. T
 date is left part done, as a real quarter is: a few returns submitted and waiting for the
 analyst's decision, and a couple not built (missing, overdue once past the deadline).
 
-National releases are not built here: the whole-release disclosure audit takes a while on a
-full-size release. `queue_national_builds` queues one national CSV build per earlier census date
-as an ordinary job, which the worker `make run` starts builds in the background; the national
-figures page shows each date once its release is built. Benchmark data sets (large scales) get
-no demo returns at all (`MAX_RETURNS_SCALE`).
+National releases are not built here: `queue_national_builds` queues one national CSV build per
+earlier census date as an ordinary job, which the worker `make run` starts builds in the
+background within seconds (the whole-release disclosure audit of a full-size release takes a
+few seconds); the national figures page shows each date once its release is built. Benchmark
+data sets (large scales) get no demo returns at all (`MAX_RETURNS_SCALE`).
 """
 
 from __future__ import annotations

@@ -704,7 +704,7 @@ def _included_returns(job: ReportJob) -> tuple[list[AuthorityReturn], int]:
 
 def release_protection(returns: list[AuthorityReturn]) -> disclosure.Protection:
     """The suppression pattern of a release, computed once for its CSV, XLSX and PDF alike (the
-    audit's linear programs take a while on a full release). Keyed by the returns exactly as
+    audit's linear programs take seconds on a full release). Keyed by the returns exactly as
     they are and the settings, so a changed input is never served an old pattern."""
     threshold = settings.DSR_DISCLOSURE_THRESHOLD
     width = settings.DSR_DISCLOSURE_PROTECTION_WIDTH

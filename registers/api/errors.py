@@ -14,6 +14,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
+from django.views.defaults import bad_request as html_bad_request
+from django.views.defaults import permission_denied as html_permission_denied
 from django.views.defaults import server_error as html_server_error
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -201,6 +203,23 @@ def server_error(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpRespons
             "contact the service desk with the time of the request.",
         )
     return html_server_error(request, *args, **kwargs)
+
+
+def bad_request(request: HttpRequest, exception: Exception, *args: Any, **kw: Any) -> HttpResponse:
+    """handler400 (a request Django refuses before any view: a host not allowed, a suspicious
+    operation): problem details under /api/, the 400 page elsewhere."""
+    if request.path.startswith("/api/"):
+        return problem_response(request, 400, "The request could not be accepted.")
+    return html_bad_request(request, exception, *args, **kw)
+
+
+def permission_denied(
+    request: HttpRequest, exception: Exception, *args: Any, **kw: Any
+) -> HttpResponse:
+    """handler403 (outside DRF's views, which answer their own): the same split."""
+    if request.path.startswith("/api/"):
+        return problem_response(request, 403, "You are not allowed to do this.")
+    return html_permission_denied(request, exception, *args, **kw)
 
 
 @csrf_exempt  # it changes nothing; a write to an unknown address is 404 with or without a cookie

@@ -91,7 +91,9 @@ class PersonApiFilter(django_filters.FilterSet):
         field_name="updated_at",
         lookup_expr="gte",
         help_text="Only people changed at or after this time (ISO 8601, with an offset of at "
-        "most 15:59 either way), for incremental sync.",
+        "most 15:59 either way). The time a change was made, not committed: a write still "
+        "running when you read commits later with an earlier time, so overlap your syncs "
+        "(docs/api.md, Sync) or use the change feed, /changes/.",
     )
 
     class Meta:

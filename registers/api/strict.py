@@ -84,4 +84,7 @@ class StrictQueryParameters:
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        check_query_parameters(request, self)
+        # A method the view does not answer is its 405, whatever the query string says.
+        method = request.method.lower()
+        if method != "options" and getattr(self, method, None) is not None:
+            check_query_parameters(request, self)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import leaving, localities, me, views
+from . import feed, leaving, localities, me, views
 
 app_name = "api"
 
@@ -31,6 +31,7 @@ urlpatterns = [
         leaving.PersonTransfers.as_view(),
         name="person-transfers",
     ),
+    path("changes/", feed.ChangeFeed.as_view(), name="change-feed"),
     path("localities/", views.LocalityList.as_view(), name="locality-list"),
     path("codes/", views.CodesView.as_view(), name="codes"),
     path("me/", me.MeView.as_view(), name="me"),

@@ -111,6 +111,13 @@ class ApiClientView(StrictQueryParameters, APIView):
 
     authentication_classes = [BearerTokenAuthentication]
     permission_classes = [ApiClientScopes]
+    # OPTIONS is not part of the API (the schema describes it); DRF's metadata answer would also
+    # look a record up by a URL keyword the by-reference routes do not have.
+    metadata_class = None
+
+    @property
+    def allowed_methods(self) -> list[str]:
+        return [method for method in super().allowed_methods if method != "OPTIONS"]
 
     @property
     def client(self) -> ApiClient:

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from .. import access, selectors
+from .. import access, selectors, webhooks
 from ..audit import AuditAction, record_event
 from ..models import (
     HOSPITAL_FIELDS,
@@ -124,6 +124,7 @@ def _save(person: Person, *, create: bool = False) -> None:
                 person.save(force_insert=True)
             else:
                 person.save()
+        webhooks.announce(person.authority_id)
     except IntegrityError as exc:
         for name, (field, message) in CONSTRAINT_MESSAGES.items():
             if name in str(exc):

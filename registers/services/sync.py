@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 
-from .. import access
+from .. import access, webhooks
 from ..audit import AuditAction, record_events
 from ..codes import ChangeKind
 from ..models import Locality, Person, StatusChange
@@ -581,6 +581,8 @@ class _Batch:
                 raise ValidationError("The records changed while they were being stored.")
         StatusChange.objects.bulk_create(self.rows)
         record_events(self.actor, self.events)
+        for authority_id in {person.authority_id for person in [*created, *changed]}:
+            webhooks.announce(authority_id)
         return {
             **{index: (person, True) for index, (person, _) in self.new.items()},
             **{index: (person, False) for index, (person, _, _) in self.changes.items()},

@@ -20,6 +20,7 @@ from ..models import (
     Transfer,
 )
 from ..validation import CONTROL_CHARACTER_MESSAGE, has_control_characters, raise_if
+from . import changes
 from .people import RETIRED_LOCALITY, _leave
 from .records import (
     CONSTRAINT_MESSAGES,
@@ -252,7 +253,9 @@ def _open_receiving_entry(
         created_by=actor,
         **sent.fields,
     )
-    _save(person, create=True)
+    # The receiving authority's feed shows the entry as transferred in (registers/services/changes).
+    with changes.transferred_in():
+        _save(person, create=True)
     _append_history(
         actor,
         person,

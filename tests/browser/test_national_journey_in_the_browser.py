@@ -1,8 +1,8 @@
 """The national analyst's journey with the demo data, in Chromium: sign in with the password
 and the authenticator code, land on the national page, accept a submitted return after reading
 it, build the national CSV of an earlier census date and download it. The demo code seeds three
-authorities (the whole-release disclosure audit of 31 takes minutes) and builds their returns
-from the seeded history, as `make run` does."""
+authorities (enough for a national release, and quick to seed) and builds their returns from the
+seeded history, as `make run` does."""
 
 import csv
 import io

@@ -288,6 +288,24 @@ def _api_client(world, key):
     )
 
 
+def _webhook(world, key):
+    from accounts.services import create_api_client
+    from registers.models import WebhookDelivery, WebhookEndpoint
+
+    client, _ = create_api_client(
+        world.leads[key], world.authorities[key], name=f"Notified {key}", scopes=["read"]
+    )
+    endpoint = WebhookEndpoint.objects.create(
+        authority=world.authorities[key],
+        api_client=client,
+        url=f"https://{key.lower()}.example.org/hook",
+        secret_salt="0" * 64,
+    )
+    WebhookDelivery.objects.create(
+        authority=world.authorities[key], endpoint=endpoint, after=0, next=1, payload={}
+    )
+
+
 def _idempotency_key(world, key):
     import datetime as dt
 
@@ -326,6 +344,8 @@ SAMPLES = {
     "accounts.ApiClient": _api_client,
     "registers.ImportBatch": _import_batch,
     "registers.IdempotencyKey": _idempotency_key,
+    "registers.WebhookEndpoint": _webhook,
+    "registers.WebhookDelivery": _webhook,
     "reporting.CensusSnapshot": _return_job,
     "reporting.SnapshotRow": _return_job,
     "reporting.AuthorityReturn": _return_job,

@@ -49,7 +49,7 @@ class Command(BaseCommand):
         if builds:
             self.stdout.write(
                 f"Queued {builds} national builds for the earlier census dates: the worker "
-                "builds them in the background (a few minutes each at full size), and the "
+                "builds them in the background (seconds each at full size), and the "
                 "national figures page shows each date once its release is built."
             )
         self.stdout.write(

@@ -4,12 +4,13 @@ nothing a client sends is silently ignored; absent codes are null, as the schema
 import datetime as dt
 
 import pytest
+from django.core.exceptions import SuspiciousOperation
 from django.test import Client, RequestFactory
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from registers.api import views
-from registers.api.errors import server_error
+from registers.api.errors import bad_request, permission_denied, server_error
 from registers.models import Person
 from tests.factories import PersonFactory
 
@@ -80,10 +81,29 @@ def test_an_unexpected_error_under_api_is_problem_details_without_a_trace(
     assert body["instance"] == "/api/v1/codes/"
 
 
-def test_an_unexpected_error_outside_api_is_still_the_500_page():
-    response = server_error(RequestFactory().get("/register/"))
-    assert response.status_code == 500
-    assert response["Content-Type"].startswith("text/html")
+def test_a_request_django_refuses_under_api_is_problem_details(cms, monkeypatch, settings):
+    settings.DEBUG = False
+
+    def suspicious(self, request):
+        raise SuspiciousOperation("secret detail of the refusal")
+
+    monkeypatch.setattr(views.CodesView, "get", suspicious)
+    response = cms.get("/api/v1/codes/")
+    problem(response, 400, "validation-error")
+    assert "secret detail" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("handler", "status"), [(server_error, 500), (bad_request, 400), (permission_denied, 403)]
+)
+def test_django_error_handlers_answer_problem_details_only_under_api(handler, status):
+    factory = RequestFactory()
+    args = () if handler is server_error else (Exception("x"),)
+    api = handler(factory.get("/api/v1/anything/"), *args)
+    assert (api.status_code, api["Content-Type"]) == (status, PROBLEM)
+    page = handler(factory.get("/register/"), *args)
+    assert page.status_code == status
+    assert page["Content-Type"].startswith("text/html")
 
 
 @pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete", "options"])
@@ -98,6 +118,16 @@ def test_any_method_to_an_unknown_api_address_is_a_problem_details_404_before_cs
     body = {} if method in ("get", "options") else {"data": "{}"}
     response = getattr(browser, method)(path, content_type="application/json", **body)
     problem(response, 404, "not-found")
+
+
+@pytest.mark.parametrize("method", ["options", "trace", "delete"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/people/?ordering=x", "/api/v1/people/by-reference/A-1/", "/api/v1/codes/"]
+)
+def test_a_method_an_endpoint_does_not_answer_is_a_problem_details_405(cms, method, path):
+    response = cms.generic(method.upper(), path)
+    problem(response, 405, "method-not-allowed")
+    assert method.upper() not in response["Allow"].split(", ")
 
 
 # --- Unknown body fields ----------------------------------------------------------------------

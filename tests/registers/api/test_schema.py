@@ -33,6 +33,7 @@ API_PATHS = {
     "/api/v1/people/{person_id}/transfers/",
     "/api/v1/localities/",
     "/api/v1/codes/",
+    "/api/v1/changes/",
     "/api/v1/me/",
     "/api/v1/authorities/{authority_id}/returns/",
     "/api/v1/authorities/{authority_id}/returns/{census_date}/",
@@ -75,6 +76,22 @@ def test_every_operation_documents_its_errors_as_problem_details_with_examples(o
 def test_person_responses_document_their_etag(openapi):
     read = openapi["paths"]["/api/v1/people/{person_id}/"]["get"]["responses"]["200"]
     assert read["headers"]["ETag"]["required"] is True
+
+
+def test_the_change_feed_is_typed_with_an_example(openapi):
+    get = openapi["paths"]["/api/v1/changes/"]["get"]
+    assert {p["name"] for p in get["parameters"]} >= {"after", "limit"}
+    ok = get["responses"]["200"]["content"]["application/json"]
+    assert ok["schema"]["$ref"] == "#/components/schemas/ChangePage"
+    assert ok["examples"]
+    change = openapi["components"]["schemas"]["Change"]
+    assert set(change["properties"]) == {
+        "position",
+        "kind",
+        "person_id",
+        "reference",
+        "occurred_at",
+    }
 
 
 def test_person_reads_document_if_none_match_and_304_with_the_etag(openapi):
