@@ -29,7 +29,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dsr import cache
-from dsr.bulk import insert_rows
 from registers import access
 from registers.audit import AuditAction, record_event
 from registers.models import IntegrationAuthority, Person
@@ -49,7 +48,7 @@ from .models import (
     ReturnStatus,
     SnapshotRow,
 )
-from .snapshots import reconstruct
+from .snapshots import store_rows
 from .tables import compute_tables, summarise_warnings
 
 if TYPE_CHECKING:
@@ -90,14 +89,9 @@ def take_snapshot(actor: User | None, *, authority_id: int, census_date: dt.date
     snapshot, _ = CensusSnapshot.objects.select_for_update().get_or_create(
         authority_id=authority_id, census_date=census_date
     )
-    rebuilt = reconstruct(authority_id, census_date)
     SnapshotRow.objects.filter(snapshot=snapshot).delete()
-    insert_rows(
-        SnapshotRow,
-        ({"authority_id": authority_id, "snapshot_id": snapshot.pk, **row} for row in rebuilt.rows),
-    )
-    snapshot.people = len(rebuilt.rows)
-    snapshot.movement = rebuilt.movement
+    # Rebuilt and inserted by the database in one statement (reporting/snapshots.py).
+    snapshot.people, snapshot.movement = store_rows(snapshot)
     snapshot.taken_at = timezone.now()
     snapshot.save()
     record_event(

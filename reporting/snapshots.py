@@ -4,161 +4,30 @@ Every `StatusChange` stores the register state after it and its effective date; 
 on a date is that of their latest change effective on or before it (ties broken by when it was
 recorded, then id). People whose record predates the history (no change at all) are read from
 their current record.
+
+The database does the rebuilding: one statement finds each person's latest entry on or before the
+census date and the previous one in one pass over the authority's history, works out their
+snapshot row and their movement between the two dates, inserts the rows and returns the movement
+counted by kind. Python only checks CHI numbers (`registers.validation` is their one definition)
+for the few people whose CHI number could disagree with their date of birth or sex.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import QuerySet
+from django.db import connection
 
-from registers.models import REGISTER_STATE_FIELDS, Person, StatusChange
 from registers.validation import chi_mismatches
 
 from .census import previous_census_date
 
+if TYPE_CHECKING:
+    from .models import CensusSnapshot
+
 ADULT_AGE = 18
-
-
-def _date(value: Any) -> dt.date | None:
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(value)
-
-
-def on_register(state: dict[str, Any], day: dt.date) -> bool:
-    added, left = _date(state.get("date_added")), _date(state.get("date_left"))
-    return added is not None and added <= day and (left is None or left > day)
-
-
-def age_on(born: dt.date, day: dt.date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
-@dataclass
-class _History:
-    at_census: dict[str, Any] | None = None
-    at_previous: dict[str, Any] | None = None
-    next_review_due: dt.date | None = None
-
-
-class _Person(NamedTuple):
-    pk: int
-    local_reference: str
-    sex: str
-    date_of_birth: dt.date
-    chi_number: str | None
-
-
-@dataclass
-class Reconstruction:
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    movement: dict[str, Any] = field(default_factory=dict)
-
-
-def latest_changes(authority_id: int, on: dt.date) -> QuerySet[StatusChange]:
-    """Each person's latest history entry effective on or before `on` (ties broken by when it
-    was recorded, then id). The database picks them (DISTINCT ON over the index
-    `statuschange_latest_on_date`, read backwards), so only one row per person leaves it."""
-    latest = (
-        StatusChange.objects.filter(authority_id=authority_id, effective_date__lte=on)
-        .order_by("-person_id", "-effective_date", "-changed_at", "-id")
-        .distinct("person_id")
-        .values("id")
-    )
-    return StatusChange.objects.filter(authority_id=authority_id, pk__in=latest).order_by()
-
-
-def _histories(authority_id: int, census_date: dt.date, previous: dt.date) -> dict[int, _History]:
-    histories: dict[int, _History] = {}
-    at_census = latest_changes(authority_id, census_date).values_list("person_id", "state")
-    for person_id, state in at_census.iterator(chunk_size=2000):
-        histories[person_id] = _History(at_census=state)
-    at_previous = latest_changes(authority_id, previous).values_list("person_id", "state")
-    for person_id, state in at_previous.iterator(chunk_size=2000):
-        histories[person_id].at_previous = state
-    # The review due date in force: the latest entry on or before the census date that set it.
-    due = (
-        StatusChange.objects.filter(
-            authority_id=authority_id,
-            effective_date__lte=census_date,
-            changes__has_key="next_review_due",
-        )
-        .order_by("-person_id", "-effective_date", "-changed_at", "-id")
-        .distinct("person_id")
-        .values_list("person_id", "changes__next_review_due")
-    )
-    for person_id, change in due.iterator(chunk_size=2000):
-        histories[person_id].next_review_due = _date(change[1])
-    return histories
-
-
-def reconstruct(authority_id: int, census_date: dt.date) -> Reconstruction:
-    """Snapshot rows (everyone on the register, adults and those in transition) and the
-    quarter's movement (adults only), as at the end of `census_date`."""
-    previous = previous_census_date(census_date)
-    histories = _histories(authority_id, census_date, previous)
-    # Plain values, not model instances: an authority's whole register passes through here.
-    people = [
-        _Person(*values)
-        for values in Person.objects.filter(authority_id=authority_id)
-        .order_by("pk")
-        .values_list("pk", "local_reference", "sex", "date_of_birth", "chi_number")
-    ]
-    # Anyone not placed by the history either has entries only after the census date (not yet on
-    # the register then) or has no history at all (read from the current record).
-    unplaced = [p.pk for p in people if p.pk not in histories]
-    later = set(
-        StatusChange.objects.filter(authority_id=authority_id, person_id__in=unplaced)
-        .values_list("person_id", flat=True)
-        .distinct()
-    )
-    for record in Person.objects.filter(pk__in=set(unplaced) - later).only(
-        "pk", "next_review_due", *_state_fields()
-    ):
-        current = record.register_state()
-        histories[record.pk] = _History(current, current, record.next_review_due)
-    result = Reconstruction()
-    added = moved = 0
-    left: dict[str, int] = {}
-    transitions: dict[str, dict[str, int]] = {}
-    for person in people:
-        history = histories.get(person.pk)
-        if history is None:  # on the register only after the census date
-            continue
-        state = history.at_census
-        adult = age_on(person.date_of_birth, census_date) >= ADULT_AGE
-        if adult:
-            date_added, date_left = _date(state["date_added"]), _date(state.get("date_left"))
-            if previous < date_added <= census_date:
-                added += 1
-            if date_left and previous < date_left <= census_date:
-                reason = state.get("leaving_reason") or "other"
-                left[reason] = left.get(reason, 0) + 1
-        before = history.at_previous
-        if adult:
-            origin = movement_state(before, previous)
-            destination = movement_state(state, census_date, since=previous)
-            if (origin, destination) != (NOT_ON_REGISTER, NOT_ON_REGISTER):
-                row = transitions.setdefault(origin, {})
-                row[destination] = row.get(destination, 0) + 1
-        if not on_register(state, census_date):
-            continue
-        was = (before["category"], before.get("urgent_reason")) if before else None
-        now = (state["category"], state.get("urgent_reason"))
-        if adult and was and on_register(before, previous) and was != now:
-            moved += 1
-        result.rows.append(_row(person, state, history.next_review_due, census_date))
-    result.movement = {
-        "added": added,
-        "left": left,
-        "moved_between_categories": moved,
-        "transitions": transitions,
-    }
-    return result
-
 
 # Where someone stood, for movement between census dates: the category, with urgent split by its
 # reason (the Coming Home question is where people in hospital and out of area went), or off the
@@ -167,49 +36,234 @@ NOT_ON_REGISTER = "not_on_register"
 LEFT_REGISTER = "left_register"
 
 
-def movement_state(
-    state: dict[str, Any] | None, day: dt.date, *, since: dt.date | None = None
-) -> str:
-    """A person's place on `day` for the movement table: their urgent reason when urgent, their
-    category otherwise, or off the register; with `since` (the previous census date), someone
-    who left after it and by `day` is `left_register`."""
-    if state is not None and on_register(state, day):
-        return state.get("urgent_reason") or state["category"]
-    left = _date(state.get("date_left")) if state else None
-    if since is not None and left is not None and since < left <= day:
-        return LEFT_REGISTER
-    return NOT_ON_REGISTER
+@dataclass
+class Reconstruction:
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    movement: dict[str, Any] = field(default_factory=dict)
 
 
-def _state_fields() -> list[str]:
-    return [name for name in REGISTER_STATE_FIELDS if name != "locality_id"] + ["locality"]
+# Each person of the authority on the census date (and the previous one), one row each, as the
+# CTE `person`: their state from their latest entry on or before each date, or, with no history at
+# all, from their current record on both; people whose history starts after the census date are
+# left out. Then what the snapshot row and the movement need of them.
+PEOPLE_SQL = """
+WITH latest AS (
+    -- One pass over the authority's history up to the census date: for each person, the key
+    -- (effective date, time recorded, id) of their latest entry on or before the census date, of
+    -- their latest on or before the previous one, and of the latest that set the review due date
+    -- (the one in force on the census date).
+    SELECT person_id,
+           max(key) AS at_census,
+           max(key) FILTER (WHERE effective_date <= %(previous)s) AS at_previous,
+           max(key) FILTER (WHERE changes ? 'next_review_due') AS review_set
+    FROM (
+        SELECT person_id, effective_date, changes,
+               ARRAY[effective_date - DATE '2000-01-01',
+                     (extract(epoch FROM changed_at) * 1000000)::bigint, id] AS key
+        FROM registers_statuschange
+        WHERE authority_id = %(authority)s AND effective_date <= %(census)s
+    ) AS entry
+    GROUP BY person_id
+), later_only AS (
+    -- People with entries after the census date: with none on or before it, they joined later.
+    SELECT DISTINCT person_id FROM registers_statuschange
+    WHERE authority_id = %(authority)s AND effective_date > %(census)s
+), placed AS MATERIALIZED (
+    SELECT p.id AS person_id, p.local_reference, p.sex, p.date_of_birth, p.next_review_due,
+           CASE WHEN l.at_census IS NULL THEN to_jsonb(p) END AS record,
+           l.at_census[3] AS census_entry,
+           l.at_previous[3] AS previous_entry, l.review_set[3] AS review_entry
+    FROM registers_person AS p
+    LEFT JOIN latest AS l ON l.person_id = p.id
+    WHERE p.authority_id = %(authority)s
+      AND (l.at_census IS NOT NULL OR p.id NOT IN (SELECT person_id FROM later_only))
+), state AS (
+    -- Each entry read by its id, a subquery a row: by the primary key whatever the estimates (the
+    -- ids are plain values here, so row-level security lets the index serve the lookup). Someone
+    -- with no history at all is read from their current record on both dates. Each state is
+    -- read once into columns (every ->> would read the whole value again).
+    SELECT placed.person_id, placed.local_reference, placed.sex, placed.date_of_birth,
+           CASE WHEN census_entry IS NULL THEN placed.next_review_due
+                ELSE (SELECT (changes -> 'next_review_due' ->> 1)::date
+                      FROM registers_statuschange WHERE id = review_entry) END
+               AS next_review_due,
+           census_entry IS NULL OR previous_entry IS NOT NULL AS has_before,
+           s.*,
+           b.category AS before_category, b.urgent_reason AS before_urgent_reason,
+           b.date_added AS before_added, b.date_left AS before_left,
+           (extract(year FROM %(census)s::date) - extract(year FROM placed.date_of_birth)
+            - CASE WHEN (extract(month FROM %(census)s::date), extract(day FROM %(census)s::date))
+                        < (extract(month FROM placed.date_of_birth),
+                           extract(day FROM placed.date_of_birth))
+                   THEN 1 ELSE 0 END)::int AS age
+    FROM placed
+    LEFT JOIN LATERAL jsonb_to_record(
+        CASE WHEN census_entry IS NULL THEN record
+             ELSE (SELECT state FROM registers_statuschange WHERE id = census_entry) END
+    ) AS s(
+        locality_id bigint, category text, urgent_reason text, risk_rating text,
+        hospital_type text, legal_status text, admission_date date,
+        ready_for_discharge_date date, delay_reason text, host_area text, placement_type text,
+        placement_chosen boolean, date_added date, date_left date, leaving_reason text
+    ) ON true
+    LEFT JOIN LATERAL jsonb_to_record(
+        CASE WHEN census_entry IS NULL THEN record
+             ELSE (SELECT state FROM registers_statuschange WHERE id = previous_entry) END
+    ) AS b(category text, urgent_reason text, date_added date, date_left date) ON true
+), person AS MATERIALIZED (
+    SELECT state.*,
+           age >= {adult_age} AS adult,
+           coalesce(date_added <= %(census)s AND (date_left IS NULL OR date_left > %(census)s),
+                    false) AS on_census,
+           coalesce(has_before AND before_added <= %(previous)s
+                    AND (before_left IS NULL OR before_left > %(previous)s), false) AS on_previous,
+           coalesce(date_left > %(previous)s AND date_left <= %(census)s, false) AS left_since
+    FROM state
+)
+"""
+
+ROW_COLUMNS = (
+    "person_id",
+    "local_reference",
+    "locality_id",
+    "sex",
+    "date_of_birth",
+    "age",
+    "category",
+    "urgent_reason",
+    "risk_rating",
+    "hospital_type",
+    "legal_status",
+    "admission_date",
+    "ready_for_discharge_date",
+    "delay_reason",
+    "host_area",
+    "placement_type",
+    "placement_chosen",
+    "date_added",
+    "next_review_due",
+    "chi_mismatch",
+)
+
+# Everyone on the register on the census date, as snapshot rows (columns as ROW_COLUMNS).
+ROWS_SQL = """
+SELECT person_id, local_reference, locality_id, sex, date_of_birth, age, category,
+       coalesce(urgent_reason, ''), coalesce(risk_rating, ''), coalesce(hospital_type, ''),
+       coalesce(legal_status, ''), admission_date, ready_for_discharge_date,
+       coalesce(delay_reason, ''), coalesce(host_area, ''), coalesce(placement_type, ''),
+       placement_chosen, date_added, next_review_due, person_id = ANY(%(mismatched)s::bigint[])
+FROM person
+WHERE on_census
+ORDER BY person_id
+"""
+
+# Adults' movement, counted by kind: where they stood on the previous census date (origin) and
+# this one (destination), whether they were added or left in the quarter, and whether they moved
+# between categories while on the register on both dates.
+MOVEMENT_SQL = """
+SELECT CASE WHEN on_previous
+            THEN coalesce(nullif(before_urgent_reason, ''), before_category)
+            ELSE '{not_on}' END AS origin,
+       CASE WHEN on_census THEN coalesce(nullif(urgent_reason, ''), category)
+            WHEN left_since THEN '{left}'
+            ELSE '{not_on}' END AS destination,
+       coalesce(date_added > %(previous)s AND date_added <= %(census)s, false) AS added,
+       CASE WHEN left_since THEN coalesce(nullif(leaving_reason, ''), 'other') END AS left_reason,
+       on_census AND on_previous
+           AND (before_category, before_urgent_reason) IS DISTINCT FROM (category, urgent_reason)
+           AS moved,
+       count(*)
+FROM person
+WHERE adult
+GROUP BY 1, 2, 3, 4, 5
+"""
 
 
-def _row(
-    person: _Person, state: dict[str, Any], next_review_due: dt.date | None, census_date: dt.date
-) -> dict[str, Any]:
+def _sql(part: str) -> str:
+    fixed = {"adult_age": ADULT_AGE, "not_on": NOT_ON_REGISTER, "left": LEFT_REGISTER}
+    return (PEOPLE_SQL + part).format(**fixed)
+
+
+def _params(authority_id: int, census_date: dt.date) -> dict[str, Any]:
     return {
-        "person_id": person.pk,
-        "local_reference": person.local_reference,
-        "locality_id": state.get("locality_id"),
-        "sex": person.sex,
-        "date_of_birth": person.date_of_birth,
-        "age": age_on(person.date_of_birth, census_date),
-        "category": state["category"],
-        "urgent_reason": state.get("urgent_reason") or "",
-        "risk_rating": state.get("risk_rating") or "",
-        "hospital_type": state.get("hospital_type") or "",
-        "legal_status": state.get("legal_status") or "",
-        "admission_date": _date(state.get("admission_date")),
-        "ready_for_discharge_date": _date(state.get("ready_for_discharge_date")),
-        "delay_reason": state.get("delay_reason") or "",
-        "host_area": state.get("host_area") or "",
-        "placement_type": state.get("placement_type") or "",
-        "placement_chosen": state.get("placement_chosen"),
-        "date_added": _date(state["date_added"]),
-        "next_review_due": next_review_due,
-        # A CHI number that disagrees with the date of birth or sex (confirmed when entered).
-        "chi_mismatch": bool(
-            chi_mismatches(person.chi_number, date_of_birth=person.date_of_birth, sex=person.sex)
-        ),
+        "authority": authority_id,
+        "census": census_date,
+        "previous": previous_census_date(census_date),
+        "mismatched": chi_mismatched(authority_id),
     }
+
+
+def chi_mismatched(authority_id: int) -> list[int]:
+    """People whose CHI number disagrees with their date of birth or sex. The database picks
+    those whose number could (ten digits, and the date or the sex digit differs); the service's
+    own check decides."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, chi_number, date_of_birth, sex FROM registers_person "
+            "WHERE authority_id = %s AND chi_number ~ '^[0-9]{10}$' "
+            "AND (substr(chi_number, 1, 6) <> to_char(date_of_birth, 'DDMMYY') "
+            "OR (sex IN ('male', 'female') "
+            "AND (substr(chi_number, 9, 1) IN ('1', '3', '5', '7', '9')) <> (sex = 'male')))",
+            [authority_id],
+        )
+        return [
+            pk
+            for pk, chi, born, sex in cursor.fetchall()
+            if chi_mismatches(chi, date_of_birth=born, sex=sex)
+        ]
+
+
+def _movement(groups: list[tuple]) -> dict[str, Any]:
+    added = moved = 0
+    left: dict[str, int] = {}
+    transitions: dict[str, dict[str, int]] = {}
+    for origin, destination, was_added, left_reason, was_moved, n in groups:
+        added += n if was_added else 0
+        moved += n if was_moved else 0
+        if left_reason:
+            left[left_reason] = left.get(left_reason, 0) + n
+        if (origin, destination) != (NOT_ON_REGISTER, NOT_ON_REGISTER):
+            row = transitions.setdefault(origin, {})
+            row[destination] = row.get(destination, 0) + n
+    return {
+        "added": added,
+        "left": left,
+        "moved_between_categories": moved,
+        "transitions": transitions,
+    }
+
+
+def reconstruct(authority_id: int, census_date: dt.date) -> Reconstruction:
+    """Snapshot rows (everyone on the register, adults and those in transition) and the
+    quarter's movement (adults only), as at the end of `census_date`, read without storing."""
+    params = _params(authority_id, census_date)
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(ROWS_SQL), params)
+        rows = [dict(zip(ROW_COLUMNS, values, strict=True)) for values in cursor.fetchall()]
+        cursor.execute(_sql(MOVEMENT_SQL), params)
+        movement = _movement(cursor.fetchall())
+    return Reconstruction(rows=rows, movement=movement)
+
+
+def store_rows(snapshot: CensusSnapshot) -> tuple[int, dict[str, Any]]:
+    """Insert the snapshot's rows (the snapshot holds none) and return how many and the movement,
+    in one statement: the people are worked out once for both."""
+    params = _params(snapshot.authority_id, snapshot.census_date) | {"snapshot": snapshot.pk}
+    columns = ", ".join(("authority_id", "snapshot_id", *ROW_COLUMNS))
+    sql = _sql(
+        f"""
+, inserted AS (
+    INSERT INTO reporting_snapshotrow ({columns})
+    SELECT %(authority)s, %(snapshot)s, rows.* FROM ({ROWS_SQL}) AS rows
+    RETURNING 1
+)
+SELECT movement.*, NULL FROM ({MOVEMENT_SQL}) AS movement
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, count(*) FROM inserted
+"""  # noqa: S608 - fixed names and parts
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        results = cursor.fetchall()
+    stored = next(row[-1] for row in results if row[-1] is not None)
+    return stored, _movement([row[:-1] for row in results if row[-1] is None])
