@@ -22,6 +22,7 @@ import ipaddress
 import json
 import logging
 import secrets
+import socket
 import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -265,9 +266,25 @@ def attempt(delivery_id: int, authority_id: int) -> int | None:
         return backoff(delivery.attempts)
 
 
+def _private_address(url: str) -> bool:
+    """Whether the address's host resolves (now) to anything not on the internet. Checked at
+    each attempt, not only on registration: a public name can be pointed at a private address
+    later, and the worker must never be a way into the service's own network."""
+    parts = urlsplit(url)
+    if settings.DSR_WEBHOOK_ALLOW_LOCAL_HTTP and parts.scheme == "http":
+        return parts.hostname != "127.0.0.1"
+    try:
+        found = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except OSError:
+        return False  # not resolvable: the connection fails and is retried like any other
+    return any(not ipaddress.ip_address(info[4][0]).is_global for info in found)
+
+
 def _post(
     endpoint: WebhookEndpoint, delivery: WebhookDelivery, body: bytes
 ) -> tuple[int | None, str]:
+    if _private_address(endpoint.url):
+        return None, "Refused: the address now leads to a private network."
     timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",

@@ -163,6 +163,26 @@ def test_attempts_are_bounded_and_a_delivery_that_never_lands_is_marked_failed(
     assert delivery.last_error == "Answered 503."
 
 
+def test_a_name_that_later_leads_to_a_private_address_gets_no_notice(
+    lead, authority, nithsdale, cms_client, settings, monkeypatch
+):
+    settings.DSR_WEBHOOK_ALLOW_LOCAL_HTTP = False
+    endpoint, _ = webhooks.register_endpoint(lead, cms_client, url="https://cms.example.scot/hook")
+    monkeypatch.setattr(
+        webhooks.socket,
+        "getaddrinfo",
+        lambda host, port, **kw: [(2, 1, 6, "", ("10.0.0.5", port))],
+    )
+    posted = []
+    monkeypatch.setattr(webhooks.requests, "post", lambda *a, **kw: posted.append(a))
+    PersonFactory(locality=nithsdale)
+    (delivery_id,) = wait_for_changes(authority, endpoint, 1)
+    webhooks.attempt(delivery_id, authority.pk)
+    assert posted == []
+    delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    assert "private network" in delivery.last_error
+
+
 def test_a_receiver_that_does_not_answer_in_time_is_tried_again(
     lead, authority, nithsdale, cms_client, settings
 ):
