@@ -233,3 +233,31 @@ def test_a_syncer_sees_every_committed_change_once_in_an_order_it_resumes_from(
     positions = [c.position for c in seen]
     assert positions == sorted(set(positions)) and all(p > start for p in positions)
     assert {c.kind for c in seen} <= {"changed"}
+
+
+def test_a_writer_that_starts_after_a_change_does_not_hold_it_back(authority, nithsdale):
+    """Only writers that may still take a lower position hold the feed: one that marks itself
+    after a change committed leaves that change free to be handed out."""
+    first = PersonFactory(locality=nithsdale)
+    settings_dict = connection.settings_dict
+    creds = db_roles.credentials("owner")
+    writer = psycopg.connect(
+        host=settings_dict["HOST"],
+        port=settings_dict["PORT"] or 5432,
+        dbname=settings_dict["NAME"],
+        user=creds["USER"],
+        password=creds["PASSWORD"],
+    )
+    try:
+        with writer.cursor() as cursor:
+            cursor.execute("SELECT dsr_change_feed_mark()")
+        seen, _ = _drain(authority.pk, 0, 100)
+        assert [c.person_id for c in seen] == [first.pk]
+        second = PersonFactory(locality=nithsdale)  # after the mark: held until it ends
+        seen, _ = _drain(authority.pk, 0, 100)
+        assert second.pk not in [c.person_id for c in seen]
+    finally:
+        writer.rollback()
+        writer.close()
+    seen, _ = _drain(authority.pk, 0, 100, until=lambda s: len(s) == 2)
+    assert [c.person_id for c in seen] == [first.pk, second.pk]
