@@ -507,8 +507,8 @@ class StatusChange(models.Model):
     class Meta:
         ordering = ["-changed_at", "-id"]
         indexes = [
-            # Each person's latest entry on or before a date (census snapshots, the dashboard's
-            # trend, the person's timeline): DISTINCT ON read backwards, index only.
+            # A person's history in order (the trend spells' rebuild, the person's timeline) and
+            # who has entries after a date (census snapshots).
             models.Index(
                 fields=["authority", "person", "effective_date", "changed_at", "id"],
                 name="statuschange_latest_on_date",
