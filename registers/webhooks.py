@@ -34,6 +34,8 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from dsr import cache as dsr_cache
+
 from . import access
 from .audit import AuditAction, record_event
 from .models import PersonChange, WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint
@@ -48,6 +50,9 @@ SIGNATURE_HEADER = "DSR-Signature"
 DELIVERY_HEADER = "DSR-Delivery"
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the prefix of every secret, not a secret)
 BATCH = 100
+# How long a process may go on believing an authority has (or has no) webhook; adding or
+# removing one drops the belief at once.
+HAS_WEBHOOKS_SECONDS = 60
 
 
 # --- Registration ---------------------------------------------------------------------------
@@ -103,6 +108,7 @@ def register_endpoint(actor: User, client: ApiClient, *, url: str) -> tuple[Webh
     record_event(
         actor, AuditAction.WEBHOOK_ADDED, obj=client, changes={"url": url, "webhook": endpoint.pk}
     )
+    _forget_has_webhooks(client.authority_id)
     return endpoint, secret_for(endpoint)
 
 
@@ -113,6 +119,7 @@ def remove_endpoint(actor: User, endpoint: WebhookEndpoint) -> None:
         removed_at=timezone.now()
     )
     if updated:
+        _forget_has_webhooks(endpoint.authority_id)
         record_event(
             actor,
             AuditAction.WEBHOOK_REMOVED,
@@ -136,21 +143,46 @@ def recent_deliveries(endpoint: WebhookEndpoint, *, count: int = 20) -> list[Web
 # --- After a change commits ------------------------------------------------------------------
 
 
+def _has_webhooks_key(authority_id: int) -> str:
+    return f"dsr:webhooks:{authority_id}"
+
+
+def _forget_has_webhooks(authority_id: int) -> None:
+    """Now, and again once the caller commits (a reader in between may have cached the old
+    answer)."""
+    key = _has_webhooks_key(authority_id)
+    dsr_cache.delete(key)
+    transaction.on_commit(lambda: dsr_cache.delete(key))
+
+
+def _has_webhooks(authority_id: int) -> bool:
+    """Whether the authority has a webhook, asked in the caller's transaction and scope. Most
+    authorities have none, and a change to a person must not pay a query to find that out each
+    time: the answer is cached (HAS_WEBHOOKS_SECONDS at most, dropped when one is added or
+    removed); with Redis away it is asked of the database."""
+    key = _has_webhooks_key(authority_id)
+    cached = dsr_cache.get(key)
+    if cached is not None:
+        return bool(cached)
+    wanted = WebhookEndpoint.objects.filter(
+        authority_id=authority_id, removed_at__isnull=True
+    ).exists()
+    dsr_cache.set(key, int(wanted), HAS_WEBHOOKS_SECONDS)
+    return wanted
+
+
 def announce(authority_id: int) -> None:
     """Once the caller's transaction commits, queue the dispatch of the authority's webhooks (if
     it has any). A broker that is away costs a warning, never the change: the next change, or the
     receiver's own reading of the feed, catches up."""
+    if not _has_webhooks(authority_id):
+        return
 
     def queue() -> None:
         from .tasks import dispatch_webhooks
 
         try:
-            with access.using_scope(access.authority_task_scope(authority_id)):
-                wanted = WebhookEndpoint.objects.filter(
-                    authority_id=authority_id, removed_at__isnull=True
-                ).exists()
-            if wanted:
-                dispatch_webhooks.apply_async((authority_id,))
+            dispatch_webhooks.apply_async((authority_id,))
         except Exception:
             logger.warning("webhooks of authority %s could not be queued", authority_id)
 

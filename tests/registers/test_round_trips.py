@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from registers import access
 from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -49,12 +50,23 @@ def test_the_scope_is_set_in_one_statement_before_the_requests_own(client, pract
     assert sum(any(b in sql for b in binding) for sql in statements) == 2, "\n".join(statements)
 
 
+def _known_to_have_no_webhooks(authority_id: int) -> None:
+    """As after any change to the authority's people in the last minute (registers.webhooks):
+    whether it has a webhook is known without a query. The first change costs one statement more
+    (test_whether_an_authority_has_webhooks_is_asked_once_then_known)."""
+    from registers import webhooks
+
+    with access.using_scope(access.authority_task_scope(authority_id)):
+        assert webhooks._has_webhooks(authority_id) is False
+
+
 def test_a_quick_status_update_from_the_list_takes_at_most_thirteen_statements(
     client, practitioner, register
 ):
     person = register[0]
     client.force_login(practitioner)
     client.get("/register/")
+    _known_to_have_no_webhooks(person.authority_id)
     response, statements = _statements(
         lambda: client.post(
             f"/register/people/{person.pk}/quick-status/",
@@ -79,6 +91,7 @@ def test_a_quick_status_update_without_javascript_takes_at_most_thirteen_stateme
     person = register[0]
     client.force_login(practitioner)
     client.get("/register/")
+    _known_to_have_no_webhooks(person.authority_id)
     response, statements = _statements(
         lambda: client.post(
             f"/register/people/{person.pk}/quick-status/",

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 
 from accounts.services import create_api_client
 from dsr.celery import app as celery_app
-from registers import services, webhooks
+from registers import access, services, webhooks
 from registers.audit import AuditAction
 from registers.models import AuditEvent, WebhookDelivery, WebhookEndpoint
 from tests.factories import PersonFactory
@@ -161,6 +161,38 @@ def test_attempts_are_bounded_and_a_delivery_that_never_lands_is_marked_failed(
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
     assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", 3, 503)
     assert delivery.last_error == "Answered 503."
+
+
+def test_whether_an_authority_has_webhooks_is_asked_once_then_known(lead, authority, cms_client):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    with access.using_scope(access.scope_for(lead)):
+        with CaptureQueriesContext(connection) as first:
+            assert webhooks._has_webhooks(authority.pk) is False
+        with CaptureQueriesContext(connection) as again:
+            assert webhooks._has_webhooks(authority.pk) is False
+        assert (len(first), len(again)) == (1, 0)
+        with transaction.atomic():
+            webhooks.register_endpoint(lead, cms_client, url="https://cms.example.scot/hook")
+            # Known at once in this transaction, not a minute later.
+            assert webhooks._has_webhooks(authority.pk) is True
+        with transaction.atomic():
+            webhooks.announce(authority.pk)
+            assert any(
+                getattr(f, "dsr_webhooks_of", None) == authority.pk
+                for _, f, _ in connection.run_on_commit
+            )
+            transaction.set_rollback(True)
+
+
+def test_an_authority_without_webhooks_queues_nothing(authority):
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        webhooks.announce(authority.pk)
+        assert connection.run_on_commit == []
+        transaction.set_rollback(True)
 
 
 def test_a_name_that_later_leads_to_a_private_address_gets_no_notice(
@@ -343,8 +375,12 @@ def test_services_announce_changes_after_commit(lead, nithsdale, monkeypatch):
     assert announced == [person.authority_id]
 
 
-def test_one_dispatch_is_queued_per_transaction_and_authority(authority, other_authority):
+def test_one_dispatch_is_queued_per_transaction_and_authority(
+    authority, other_authority, monkeypatch
+):
     from django.db import connection, transaction
+
+    monkeypatch.setattr(webhooks, "_has_webhooks", lambda authority_id: True)
 
     with transaction.atomic():
         webhooks.announce(authority.pk)
@@ -356,8 +392,12 @@ def test_one_dispatch_is_queued_per_transaction_and_authority(authority, other_a
     assert queued == [authority.pk, other_authority.pk]
 
 
-def test_a_dispatch_queued_inside_a_savepoint_that_rolls_back_is_queued_again(authority):
+def test_a_dispatch_queued_inside_a_savepoint_that_rolls_back_is_queued_again(
+    authority, monkeypatch
+):
     from django.db import connection, transaction
+
+    monkeypatch.setattr(webhooks, "_has_webhooks", lambda authority_id: True)
 
     with transaction.atomic():
         try:
