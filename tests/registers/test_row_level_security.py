@@ -377,8 +377,9 @@ def _generic_value(field, world, key):
         dj_models.EmailField: "x@example.scot",
         dj_models.SlugField: "x",
         dj_models.BooleanField: False,
-        dj_models.DateField: dt.date(2025, 1, 6),
+        # Before DateField, of which it is a subclass.
         dj_models.DateTimeField: dt.datetime(2025, 1, 6, tzinfo=dt.UTC),
+        dj_models.DateField: dt.date(2025, 1, 6),
         dj_models.JSONField: {},
         dj_models.UUIDField: None,
         dj_models.GenericIPAddressField: "192.0.2.1",
