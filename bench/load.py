@@ -250,6 +250,11 @@ def run(config: Config) -> LoadResult:
                     str(config.load_threads),
                     "--timeout",
                     "60",
+                    # gunicorn.conf.py (read from the working folder) recycles a worker after
+                    # 2,000 requests; the ceiling run passes that, and a worker recycled under
+                    # load drops its clients' kept-alive connections mid-run.
+                    "--max-requests",
+                    "0",
                     "--error-logfile",
                     "-",
                 ],
