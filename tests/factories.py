@@ -207,3 +207,20 @@ def long_gone(lead, nithsdale, *, left: dt.date = dt.date(2017, 6, 30), ref: str
     return services.remove_from_register(
         lead, person, version=person.version, date_left=left, leaving_reason="settled_in_community"
     )
+
+
+def added_through_services(lead, locality, *, local_reference: str, **overrides) -> Person:
+    """A person added as the browser's add-person page adds one (registers.services.add_person),
+    so every trigger, history entry and announcement of a real addition happens."""
+    fields = {
+        "reason": "Referred",
+        "given_name": "Ishbel",
+        "family_name": "Drummond",
+        "date_of_birth": dt.date(1984, 7, 9),
+        "sex": "female",
+        "referral_source": "health",
+        "category": "enhanced_monitoring",
+        "risk_rating": "amber",
+        **overrides,
+    }
+    return services.add_person(lead, locality=locality, local_reference=local_reference, **fields)

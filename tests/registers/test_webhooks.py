@@ -2,7 +2,6 @@
 ids and positions only goes to it, tried again with a doubling wait after a failure or a timeout,
 a bounded number of times. Delivered to a real HTTP receiver on 127.0.0.1."""
 
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -16,10 +15,10 @@ from django.core.exceptions import ValidationError
 
 from accounts.services import create_api_client
 from dsr.celery import app as celery_app
-from registers import access, services, webhooks
+from registers import access, webhooks
 from registers.audit import AuditAction
 from registers.models import AuditEvent, WebhookDelivery, WebhookEndpoint
-from tests.factories import PersonFactory
+from tests.factories import PersonFactory, added_through_services
 from tests.registers.api.conftest import client_with
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -359,19 +358,7 @@ def test_only_the_lead_of_the_clients_authority_registers(practitioner, other_le
 def test_services_announce_changes_after_commit(lead, nithsdale, monkeypatch):
     announced = []
     monkeypatch.setattr(webhooks, "announce", announced.append)
-    person = services.add_person(
-        lead,
-        locality=nithsdale,
-        reason="Referred",
-        given_name="Ishbel",
-        family_name="Drummond",
-        date_of_birth=dt.date(1984, 7, 9),
-        sex="female",
-        local_reference="ANN-1",
-        referral_source="health",
-        category="enhanced_monitoring",
-        risk_rating="amber",
-    )
+    person = added_through_services(lead, nithsdale, local_reference="ANN-1")
     assert announced == [person.authority_id]
 
 

@@ -4,7 +4,6 @@ own authority only; positions are opaque and checked.
 The feed hands out a change once every transaction that began writing before it has ended, so
 these tests commit (transactional_db): inside one test transaction nothing would ever show."""
 
-import datetime as dt
 import time
 
 import pytest
@@ -13,7 +12,7 @@ from django.utils import timezone
 from registers import access, data_protection, localities, services
 from registers.audit import AuditAction
 from registers.models import AuditEvent, Person, PersonChange
-from tests.factories import PersonFactory, long_gone
+from tests.factories import PersonFactory, added_through_services, long_gone
 
 from .conftest import new_person
 
@@ -119,19 +118,7 @@ def test_pseudonymisation_gives_the_new_reference_under_the_same_id(cms, lead, n
 
 
 def test_an_erased_entry_shows_as_erased_with_no_reference_left(cms, lead, nithsdale):
-    person = services.add_person(
-        lead,
-        locality=nithsdale,
-        reason="Referred",
-        given_name="Ishbel",
-        family_name="Drummond",
-        date_of_birth=dt.date(1984, 7, 9),
-        sex="female",
-        local_reference="ERR-1",
-        referral_source="health",
-        category="enhanced_monitoring",
-        risk_rating="amber",
-    )
+    person = added_through_services(lead, nithsdale, local_reference="ERR-1")
     data_protection.erase_entry(lead, person, version=person.version, reason="Duplicate")
 
     changes, _ = feed_until(cms, lambda c: "erased" in kinds(c, person.pk))
