@@ -32,6 +32,7 @@ SLOW_ROW = """{% load access dsr %}<tr id="person-{{ person.pk }}"{% if updated 
 </tr>
 """  # noqa: E501
 
+
 def _years_before(years: int) -> dt.date:
     today = timezone.localdate()
     try:
