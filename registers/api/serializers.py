@@ -176,6 +176,26 @@ class BulkPersonSerializer(PersonSerializer):
         self.fields["local_reference"].required = True
 
 
+def validate_bulk_items(
+    raws: list[Any], context: dict[str, Any]
+) -> tuple[list[tuple[int, dict[str, Any]]], dict[int, Any]]:
+    """Each item of a bulk request checked as `BulkPersonSerializer(data=item).is_valid()` would:
+    the (index, validated data) of the valid ones and the errors of the others by index.
+
+    One serializer checks every item: building a serializer builds its 40 fields, which cost
+    more than checking an item (4 ms each, 2 s for 500). Its fields keep no state between items.
+    """
+    serializer = BulkPersonSerializer(data={}, context=context)
+    items: list[tuple[int, dict[str, Any]]] = []
+    errors: dict[int, Any] = {}
+    for index, raw in enumerate(raws):
+        try:
+            items.append((index, dict(serializer.run_validation(raw))))
+        except serializers.ValidationError as exc:
+            errors[index] = exc.detail
+    return items, errors
+
+
 @extend_schema_field(BulkPersonSerializer(partial=True))
 class BulkItemField(serializers.DictField):
     """Read as a plain object here: each item is checked on its own (BulkPersonSerializer), so the
