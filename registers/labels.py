@@ -12,11 +12,12 @@ with no argument gives "17 December 2026", `date:"SHORT_DATE_FORMAT"` gives "17 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import models
 from django.utils import formats
+from django.utils.dates import MONTHS_3
 
 from . import codes
 from .authorities import AUTHORITIES
@@ -82,3 +83,21 @@ def display_date(value: dt.date | None, *, short: bool = False) -> str:
     if value is None:
         return ""
     return formats.date_format(value, "SHORT_DATE_FORMAT" if short else "DATE_FORMAT")
+
+
+def short_date_formatter() -> Callable[[dt.date | None], str]:
+    """`display_date(value, short=True)` for the many dates of one page (a list's rows).
+
+    With the service's short format, "j M Y", the month names are looked up once; Django's
+    formatter costs about 10 to 20 microseconds a date, a tenth of a 50-row page's Python. Any
+    other format goes through Django's formatter.
+    """
+    if formats.get_format("SHORT_DATE_FORMAT") != "j M Y":
+        return lambda value: display_date(value, short=True)
+    # As Django's "M": the language's three-letter month, title-cased.
+    months = ["", *(str(MONTHS_3[month]).title() for month in range(1, 13))]
+
+    def short(value: dt.date | None) -> str:
+        return "" if value is None else f"{value.day} {months[value.month]} {value.year:04d}"
+
+    return short
