@@ -24,23 +24,24 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import cache
+from itertools import accumulate
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models import CharField, IntegerField, Q, QuerySet, Value
+from django.db.transaction import TransactionManagementError
 from django.http import Http404, HttpRequest
 
-from accounts.models import ApiClient, LocalityUserObjectPermission, Membership
+from accounts.models import ApiClient, LocalityUserObjectPermission, Membership, User
+from dsr import onerow
 from dsr.routers import REPLICA, reads_from
 from dsr.seal import with_seals
 
 from .audit import record_event
 from .models import IntegrationAuthority, Locality, Person, PersonQuerySet
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -161,12 +162,40 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@cache
+def _client_sql() -> str:
+    # Identifiers from the models' own metadata; the token's hash is a bound parameter.
+    return (
+        f"SELECT {onerow.columns(ApiClient, 'c')}, {onerow.columns(User, 'u')}, "  # noqa: S608
+        f"{onerow.columns(IntegrationAuthority, 'a')} "
+        'FROM "accounts_apiclient" "c" '
+        'INNER JOIN "accounts_user" "u" ON "u"."id" = "c"."service_user_id" '
+        'INNER JOIN "registers_integrationauthority" "a" ON "a"."id" = "c"."authority_id" '
+        'WHERE "c"."token_hash" = %s LIMIT 1'
+    )
+
+
 def _client_by_token(digest: str) -> ApiClient | None:
-    # Row-level security admits a client row by the hash of its token alone (the `token_lookup`
-    # policy), so this reads nothing but the one row whose token the caller presented.
-    # With its authority (not a tenant table): what every person the client reads belongs to.
-    clients = ApiClient.objects.select_related("service_user", "authority")
-    return _one(clients.filter(token_hash=digest))
+    """`ApiClient.objects.select_related("service_user", "authority").filter(token_hash=digest)`
+    (its authority, not a tenant table, is what every person the client reads belongs to), read
+    with SQL written once (dsr/onerow.py; tests/registers/test_one_row.py compares).
+
+    Row-level security admits a client row by the hash of its token alone (the `token_lookup`
+    policy), so this reads nothing but the one row whose token the caller presented."""
+    with connection.cursor() as cursor:
+        cursor.execute(_client_sql(), [digest])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    ends = list(accumulate(onerow.width(m) for m in (ApiClient, User, IntegrationAuthority)))
+    client = onerow.instance(ApiClient, row[: ends[0]])
+    user = onerow.instance(User, row[ends[0] : ends[1]])
+    authority = onerow.instance(IntegrationAuthority, row[ends[1] :])
+    service_user = ApiClient._meta.get_field("service_user")
+    service_user.set_cached_value(client, user)
+    service_user.remote_field.set_cached_value(user, client)
+    ApiClient._meta.get_field("authority").set_cached_value(client, authority)
+    return client
 
 
 def api_client_for_token(token: str) -> ApiClient | None:
@@ -616,8 +645,67 @@ def return_decision(return_id: int, *, actor: User) -> Iterator[None]:
 
 
 # Helpers beside the views and the API: the object and the right to act, or 404/403.
-def person_for_read(user: User, pk: int, queryset: PersonQuerySet | None = None) -> Person:
-    person = _one(visible_people(user, queryset).filter(pk=pk))
+@cache
+def _person_sql(*, scoped: bool, in_authority: bool, lock: bool) -> str:
+    table = '"registers_person"'
+    where = [f'{table}."id" = %s']
+    if scoped:
+        where.append(f'({table}."authority_id" = ANY(%s) OR {table}."locality_id" = ANY(%s))')
+    if in_authority:
+        where.append(f'{table}."authority_id" = %s')
+    # Identifiers from the model's own metadata; every value is a bound parameter.
+    return (
+        f"SELECT {onerow.columns(Person)} FROM {table} "  # noqa: S608
+        f"WHERE {' AND '.join(where)} LIMIT 1{' FOR UPDATE' if lock else ''}"
+    )
+
+
+def _person_by_pk(
+    scope: Scope,
+    pk: int,
+    *,
+    write: bool = False,
+    lock: bool = False,
+    authority_id: int | None = None,
+) -> Person | None:
+    """`Person.objects.in_scope(scope, write=write).filter(pk=pk)` (in `authority_id`, when
+    given; locked FOR UPDATE with `lock`), read with SQL written once rather than compiled per
+    call (dsr/onerow.py; tests/registers/test_one_row.py checks it finds what the ORM finds)."""
+    if lock and not connection.in_atomic_block:
+        raise TransactionManagementError("A row is locked only inside a transaction.")
+    params: list[Any] = [pk]
+    if not scope.system:
+        whole = scope.lead_authorities | (
+            scope.write_authorities if write else scope.read_authorities
+        )
+        localities = scope.write_localities if write else scope.read_localities
+        if not (whole or localities):
+            return None
+        params += [sorted(whole), sorted(localities)]
+    if authority_id is not None:
+        params.append(authority_id)
+    sql = _person_sql(scoped=not scope.system, in_authority=authority_id is not None, lock=lock)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else onerow.instance(Person, row)
+
+
+def person_for_read(
+    user: User,
+    pk: int,
+    queryset: PersonQuerySet | None = None,
+    *,
+    authority_id: int | None = None,
+) -> Person:
+    """A person the user may read (in `authority_id`, when given), from `queryset` when given;
+    out of scope is 404."""
+    if queryset is None:
+        person = _person_by_pk(scope_for(user), pk, authority_id=authority_id)
+    else:
+        person = _one(visible_people(user, queryset).filter(pk=pk))
+        if person is not None and authority_id is not None and person.authority_id != authority_id:
+            person = None
     if person is None:
         raise out_of_scope(user, "person", pk, "No such person on your register.")
     return person
@@ -625,10 +713,7 @@ def person_for_read(user: User, pk: int, queryset: PersonQuerySet | None = None)
 
 def person_for_write(user: User, pk: int, *, lock: bool = False) -> Person:
     """A person the user may change. Out of scope is 404; readable but not writable is 403."""
-    qs = writable_people(user)
-    if lock:
-        qs = qs.select_for_update()
-    person = _one(qs.filter(pk=pk))
+    person = _person_by_pk(scope_for(user), pk, write=True, lock=lock)
     if person is None:
         if visible_people(user).filter(pk=pk).exists():
             raise PermissionDenied("You can read this record but not change it.")

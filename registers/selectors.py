@@ -607,7 +607,7 @@ def api_people(user: User, *, authority_id: int) -> QuerySet[Person]:
 def api_person(user: User, person_id: int, *, authority: IntegrationAuthority) -> Person:
     """One person of an API client's register (leavers included), or 404. Their authority is the
     client's own, already read with its token: given to the record rather than joined again."""
-    person = access.person_for_read(user, person_id, Person.objects.filter(authority=authority))
+    person = access.person_for_read(user, person_id, authority_id=authority.pk)
     return with_authority(person, authority)
 
 
