@@ -13,7 +13,7 @@ export DATABASE_WORKER_URL ?= $(shell echo '$(DATABASE_URL)' | sed -E 's#//[^@]*
 AS_OWNER := env -u DATABASE_WORKER_URL DATABASE_URL='$(DATABASE_OWNER_URL)'
 AS_WORKER := env -u DATABASE_OWNER_URL DATABASE_URL='$(DATABASE_WORKER_URL)'
 
-.PHONY: help setup services venv assets static browser migrate run dev test lint format bench clean backup restore
+.PHONY: help setup services venv assets static browser migrate run dev test lint format bench bench-against clean backup restore
 
 help:
 	@echo "make run    set everything up, seed demo data, serve it as users see it (DEBUG off)"
@@ -22,6 +22,7 @@ help:
 	@echo "make lint   ruff check and format check, migrations check, deploy check"
 	@echo "make format ruff fix and format"
 	@echo "make bench  benchmarks at 100x Scotland's volume (separate database)"
+	@echo "make bench-against [REV=e50741e]  that build and this one, one after the other"
 	@echo "make backup / make restore FILE=... [DATABASE=...]  pg_dump and pg_restore"
 
 services:
@@ -77,6 +78,11 @@ lint: venv
 # BENCH_QUICK=1, BENCH_REQUESTS, BENCH_LOAD=0, BENCH_LOAD_SECONDS, BENCH_RESEED=1, ...
 bench: setup
 	@bash bench/run.sh
+
+# The reference build (REV, default e50741e) and this checkout benchmarked one after the other on
+# this machine; writes bench/COMPARISON.md (bench/README.md, "Against the reference build").
+bench-against: setup
+	@REV=$(or $(REV),e50741e) bash bench/against.sh
 
 # Back up the database (pg_dump, custom format) to var/backups/, or restore FILE into a new
 # database (DATABASE, default <name>_restored); docs/operations.md, "Back up and restore".

@@ -148,13 +148,20 @@ def _run(authority: IntegrationAuthority, census_date, results: list[Wall]) -> N
     returns_ms = wall.ms
     results.append(wall)
 
-    def national_files() -> tuple[ReportJob, ReportJob]:
-        csv = _job(JobKind.NATIONAL_CSV, authority=None, census_date=census_date)
-        pdf = _job(JobKind.NATIONAL_PDF, authority=None, census_date=census_date)
-        return csv, pdf
-
-    wall, (_csv, pdf) = _measure("national return files (CSV and PDF)", national_files)
+    # The CSV and the PDF timed apart (the PDF has a goal of its own), and together as before.
+    csv_wall, _csv = _measure(
+        "national CSV", lambda: _job(JobKind.NATIONAL_CSV, authority=None, census_date=census_date)
+    )
+    pdf_wall, pdf = _measure(
+        "national PDF", lambda: _job(JobKind.NATIONAL_PDF, authority=None, census_date=census_date)
+    )
+    wall = Wall(
+        "national return files (CSV and PDF)",
+        csv_wall.ms + pdf_wall.ms,
+        csv_wall.queries + pdf_wall.queries,
+    )
     wall.detail["pages"], wall.detail["bytes"] = _pdf_pages(pdf)
+    pdf_wall.detail["pages"] = wall.detail["pages"]
     results.append(wall)
     results.append(
         Wall(
@@ -163,3 +170,4 @@ def _run(authority: IntegrationAuthority, census_date, results: list[Wall]) -> N
             results[-2].queries + wall.queries,
         )
     )
+    results += [csv_wall, pdf_wall]

@@ -42,3 +42,36 @@ def insert_rows(model: type[models.Model], rows: Iterable[dict[str, Any]]) -> in
     with connection.cursor() as cursor:
         cursor.execute(sql, [json.dumps(payload, default=_json_default)])
         return cursor.rowcount
+
+
+def update_rows(
+    queryset: models.QuerySet, objects: Iterable[models.Model], names: list[str]
+) -> int:
+    """Write the fields `names` of each of `objects` (model instances) in one UPDATE, to the rows
+    `queryset` selects (so a scope filter still applies at write time). Returns a count.
+
+    `bulk_update` writes a `CASE WHEN id = ... THEN ...` per field and row: for 500 people, 130 kB
+    of SQL that Django takes a second to build and PostgreSQL parses and plans at length. Here the
+    values travel as one JSON parameter, joined to the table by primary key."""
+    model = queryset.model
+    pk = model._meta.pk
+    fields = [model._meta.get_field(name) for name in names]
+    payload = [
+        {pk.attname: obj.pk, **{f.attname: getattr(obj, f.attname) for f in fields}}
+        for obj in objects
+    ]
+    if not payload:
+        return 0
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(f.column)} = r.{quote(f.attname)}" for f in fields)
+    record = ", ".join(f"{quote(f.attname)} {f.db_type(connection)}" for f in [pk, *fields])
+    scope, scope_params = queryset.values("pk").query.sql_with_params()
+    # Identifiers from the model's own metadata; the rows travel as a bound parameter.
+    sql = (
+        f"UPDATE {quote(model._meta.db_table)} AS t SET {assignments} "  # noqa: S608
+        f"FROM jsonb_to_recordset(%s::jsonb) AS r({record}) "
+        f"WHERE t.{quote(pk.column)} = r.{quote(pk.attname)} AND t.{quote(pk.column)} IN ({scope})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json.dumps(payload, default=_json_default), *scope_params])
+        return cursor.rowcount

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import models
 from django.utils import dates, formats, timezone, translation
+from django.utils.dates import MONTHS_3
 
 from . import codes
 from .authorities import AUTHORITIES
@@ -113,7 +114,7 @@ def display_date(value: dt.date | None, *, short: bool = False) -> str:
     names = _month_names(translation.get_language())
     if names is None:
         return formats.date_format(value, "SHORT_DATE_FORMAT" if short else "DATE_FORMAT")
-    return f"{value.day} {names[1 if short else 0][value.month]} {value.year}"
+    return f"{value.day} {names[1 if short else 0][value.month]} {value.year:04d}"
 
 
 def display_datetime(value: dt.datetime | None) -> str:
@@ -126,4 +127,22 @@ def display_datetime(value: dt.datetime | None) -> str:
     names = _month_names(translation.get_language())
     if names is None:
         return formats.date_format(value, "SHORT_DATETIME_FORMAT")
-    return f"{value.day} {names[1][value.month]} {value.year}, {value.hour:02d}:{value.minute:02d}"
+    return f"{display_date(value, short=True)}, {value.hour:02d}:{value.minute:02d}"
+
+
+def short_date_formatter() -> Callable[[dt.date | None], str]:
+    """`display_date(value, short=True)` for the many dates of one page (a list's rows).
+
+    With the service's short format, "j M Y", the month names are looked up once; Django's
+    formatter costs about 10 to 20 microseconds a date, a tenth of a 50-row page's Python. Any
+    other format goes through Django's formatter.
+    """
+    if formats.get_format("SHORT_DATE_FORMAT") != "j M Y":
+        return lambda value: display_date(value, short=True)
+    # As Django's "M": the language's three-letter month, title-cased.
+    months = ["", *(str(MONTHS_3[month]).title() for month in range(1, 13))]
+
+    def short(value: dt.date | None) -> str:
+        return "" if value is None else f"{value.day} {months[value.month]} {value.year:04d}"
+
+    return short

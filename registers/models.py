@@ -516,6 +516,13 @@ class StatusChange(models.Model):
             models.Index(
                 fields=["authority", "effective_date"], name="statuschange_authority_date"
             ),
+            # The few entries that set the review due date, in the same order: a census snapshot
+            # finds each person's latest one without reading every entry's changes.
+            models.Index(
+                fields=["authority", "person", "effective_date", "changed_at", "id"],
+                condition=Q(changes__has_key="next_review_due"),
+                name="statuschange_review_set",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

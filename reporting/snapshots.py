@@ -48,22 +48,29 @@ class Reconstruction:
 # left out. Then what the snapshot row and the movement need of them.
 PEOPLE_SQL = """
 WITH latest AS (
-    -- One pass over the authority's history up to the census date: for each person, the key
-    -- (effective date, time recorded, id) of their latest entry on or before the census date, of
-    -- their latest on or before the previous one, and of the latest that set the review due date
-    -- (the one in force on the census date).
-    SELECT person_id,
-           max(key) AS at_census,
-           max(key) FILTER (WHERE effective_date <= %(previous)s) AS at_previous,
-           max(key) FILTER (WHERE changes ? 'next_review_due') AS review_set
+    -- For each person, their latest entry on or before the census date, their latest on or
+    -- before the previous one, and the latest that set the review due date (the one in force on
+    -- the census date). Latest: by effective date, then when it was recorded, then id, the order
+    -- of the index statuschange_latest_on_date (and of the partial statuschange_review_set, which
+    -- holds the few entries that set it), so each is read from an index alone, in order.
+    SELECT at_census.person_id, at_census.id AS at_census, at_previous.id AS at_previous,
+           review_set.id AS review_set
     FROM (
-        SELECT person_id, effective_date, changes,
-               ARRAY[effective_date - DATE '2000-01-01',
-                     (extract(epoch FROM changed_at) * 1000000)::bigint, id] AS key
-        FROM registers_statuschange
+        SELECT DISTINCT ON (person_id) person_id, id FROM registers_statuschange
         WHERE authority_id = %(authority)s AND effective_date <= %(census)s
-    ) AS entry
-    GROUP BY person_id
+        ORDER BY person_id DESC, effective_date DESC, changed_at DESC, id DESC
+    ) AS at_census
+    LEFT JOIN (
+        SELECT DISTINCT ON (person_id) person_id, id FROM registers_statuschange
+        WHERE authority_id = %(authority)s AND effective_date <= %(previous)s
+        ORDER BY person_id DESC, effective_date DESC, changed_at DESC, id DESC
+    ) AS at_previous ON at_previous.person_id = at_census.person_id
+    LEFT JOIN (
+        SELECT DISTINCT ON (person_id) person_id, id FROM registers_statuschange
+        WHERE authority_id = %(authority)s AND effective_date <= %(census)s
+          AND changes ? 'next_review_due'
+        ORDER BY person_id DESC, effective_date DESC, changed_at DESC, id DESC
+    ) AS review_set ON review_set.person_id = at_census.person_id
 ), later_only AS (
     -- People with entries after the census date: with none on or before it, they joined later.
     SELECT DISTINCT person_id FROM registers_statuschange
@@ -71,8 +78,8 @@ WITH latest AS (
 ), placed AS MATERIALIZED (
     SELECT p.id AS person_id, p.local_reference, p.sex, p.date_of_birth, p.next_review_due,
            CASE WHEN l.at_census IS NULL THEN to_jsonb(p) END AS record,
-           l.at_census[3] AS census_entry,
-           l.at_previous[3] AS previous_entry, l.review_set[3] AS review_entry
+           l.at_census AS census_entry,
+           l.at_previous AS previous_entry, l.review_set AS review_entry
     FROM registers_person AS p
     LEFT JOIN latest AS l ON l.person_id = p.id
     WHERE p.authority_id = %(authority)s

@@ -333,18 +333,11 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
     def bulk(self, request: Request) -> Response:
         envelope = s.BulkRequestSerializer(data=request.data)
         envelope.is_valid(raise_exception=True)
-        items: list[tuple[int, dict[str, Any]]] = []
-        errors: dict[int, Any] = {}
         context = self.get_serializer_context()
         context["localities"] = selectors.localities_by_id(
             request.user, authority_id=self.client.authority_id
         )
-        for index, raw in enumerate(envelope.validated_data["people"]):
-            item = s.BulkPersonSerializer(data=raw, context=context)
-            if item.is_valid():
-                items.append((index, dict(item.validated_data)))
-            else:
-                errors[index] = item.errors
+        items, errors = s.validate_bulk_items(envelope.validated_data["people"], context)
         stored = services.bulk_upsert_people(
             request.user, self.client.authority_id, items, invalid=errors
         )

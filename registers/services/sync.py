@@ -10,6 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 
+from dsr.bulk import insert_rows, update_rows
+
 from .. import access, webhooks
 from ..audit import AuditAction, record_events
 from ..codes import ChangeKind
@@ -576,10 +578,11 @@ class _Batch:
                     names.update(plan["details"], {"in_transition"})
                 if plan["status"] is not None:
                     names.update(STATUS_FIELDS, {"next_review_due"})
-            stored = access.writable_people(self.actor).bulk_update(changed, sorted(names))
+            stored = update_rows(access.writable_people(self.actor), changed, sorted(names))
             if stored != len(changed):
                 raise ValidationError("The records changed while they were being stored.")
-        StatusChange.objects.bulk_create(self.rows)
+        # Nothing reads the entries back (their ids are not needed): one INSERT ... SELECT.
+        insert_rows(StatusChange, (row.__dict__ for row in self.rows))
         record_events(self.actor, self.events)
         for authority_id in {person.authority_id for person in [*created, *changed]}:
             webhooks.announce(authority_id)

@@ -23,6 +23,7 @@ from ..forms import (
     status_value,
 )
 from ..models import Person
+from ..rows import person_rows
 from .common import (
     detail_context,
     person_form_page,
@@ -157,11 +158,13 @@ def _quick_done(request: HttpRequest, pk: int, origin: str) -> HttpResponse:
         return redirect("registers:person_detail", pk=pk)
     if origin == "list":
         person = selectors.person_row(request.user, pk)
-        return render(
-            request,
-            "registers/_person_row.html",
-            {"person": person, "today": timezone.localdate(), "updated": _status_sentence(person)},
+        [row] = person_rows(
+            [person],
+            scope=access.scope_for(request.user),
+            today=timezone.localdate(),
+            list_path=request.get_full_path(),
         )
+        return HttpResponse(row.html(_status_sentence(person)))
     page = selectors.person_page(request.user, pk)
     context = detail_context(request, page) | {
         "updated": _status_sentence(page.person),

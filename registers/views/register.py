@@ -20,6 +20,7 @@ from ..codes import Category, UrgentReason
 from ..current_authority import choose_authority
 from ..filters import AuditEventFilter, PersonFilter
 from ..models import Person
+from ..rows import person_rows
 from .common import (
     authority_id_of,
 )
@@ -113,7 +114,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
     search = filters.form.cleaned_data.get("q") if filters.is_bound and filters.is_valid() else ""
     page = selectors.searched_page(
         request.user,
-        filters.qs,
+        selectors.row_columns(filters.qs),
         request.GET.get("page"),
         per_page=settings.DSR_PAGE_SIZE,
         # Unfiltered, the list is the whole register: its size is the counts' total.
@@ -123,16 +124,23 @@ def person_list(request: HttpRequest) -> HttpResponse:
     )
     query = request.GET.copy()
     query.pop("page", None)
+    today = timezone.localdate()
     context = {
         "filters": filters,
         "form": filters.form,
         "page": page,
+        "rows": person_rows(
+            page.object_list,
+            scope=access.scope_for(request.user),
+            today=today,
+            list_path=request.get_full_path(),
+        ),
         "query": query.urlencode(),
         "counts": counts,
         "cards": _count_cards(request, counts),
         "localities": selectors.localities_for(request.user, authority_id=authority_id_of(request)),
         "filtered": filtered,
-        "today": timezone.localdate(),
+        "today": today,
     }
     template = "registers/_results.html" if request.htmx else "registers/person_list.html"
     return render(request, template, context)

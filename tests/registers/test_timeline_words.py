@@ -42,7 +42,7 @@ SLOW_TIMELINE = """{% load dsr %}<section id="timeline" aria-labelledby="timelin
 """  # noqa: E501
 
 LONDON = zoneinfo.ZoneInfo("Europe/London")
-dates = st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 12, 31))
+dates = st.dates(min_value=dt.date(1, 1, 1), max_value=dt.date(2100, 12, 31))
 moments = st.datetimes(
     min_value=dt.datetime(1970, 1, 1), max_value=dt.datetime(2100, 1, 1), timezones=st.just(dt.UTC)
 )

@@ -223,3 +223,41 @@ def test_the_internal_disclosure_audit_lists_each_hidden_cell_with_its_kind_and_
     assert len(kinds) == len(hidden)
     lows = [int(r["value"]) for r in rows if r["column"] == "Smallest possible"]
     assert min(lows) == 0
+
+
+def test_the_pdfs_trimmed_user_agent_stylesheet_renders_the_same_pages_as_weasyprints_own(
+    two_submitted_returns, analyst, census
+):
+    # The builders leave out WeasyPrint's footnote and note rules (they matched every element);
+    # the national PDF's pages must come out the same, text and layout alike.
+    from django.template.loader import render_to_string
+    from pypdf import PdfReader
+    from weasyprint import HTML
+
+    from reporting.builders import pdf
+
+    job = run("national_pdf", census_date=census, user=analyst)
+    doc = services.documents.release_document(job.release)
+    context = {
+        "doc": doc,
+        "parts": [p for s in doc.sheets for p in s.parts(services.LANDSCAPE_COLUMNS)],
+        "orientation": "landscape",
+        "generated_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    }
+    html = render_to_string("reporting/pdf/summary.html", context)
+    own, trimmed = HTML(string=html).render(), pdf._HTML(string=html).render()
+    assert len(trimmed.pages) == len(own.pages) > 1
+
+    def boxes(document):
+        def walk(box, depth=0):
+            yield depth, type(box).__name__, round(box.position_x, 2), round(box.position_y, 2)
+            yield from (x for child in getattr(box, "children", []) for x in walk(child, depth + 1))
+
+        return [list(walk(page._page_box)) for page in document.pages]
+
+    assert boxes(trimmed) == boxes(own)
+    texts = [
+        [page.extract_text() for page in PdfReader(io.BytesIO(d.write_pdf())).pages]
+        for d in (own, trimmed)
+    ]
+    assert texts[0] == texts[1]
