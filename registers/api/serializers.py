@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from registers.codes import (
     Category,
@@ -176,21 +178,58 @@ class BulkPersonSerializer(PersonSerializer):
         self.fields["local_reference"].required = True
 
 
+class _BulkItems:
+    """Checks bulk items as `BulkPersonSerializer(data=item, partial=True).is_valid()` would.
+
+    A serializer builds its 40 fields when made (4 ms, 2 s for 500 items), and checks an item by
+    visiting every field, given or not. Here one serializer is made for the whole request, and an
+    item whose keys are all known is checked by running only its given fields' own validation, in
+    the serializer's field order: what a partial serializer does, since it skips absent fields and
+    has no serializer-level validators. Anything else, and any item with an error, goes through the
+    serializer itself, so errors are the serializer's own (tests/registers/api/test_bulk_validation
+    checks both ways agree on random items).
+    """
+
+    def __init__(self, context: dict[str, Any]) -> None:
+        self.serializer = BulkPersonSerializer(data={}, context=context)
+        writable = list(self.serializer._writable_fields)
+        self.known = frozenset(self.serializer.fields)
+        self.writable = {field.field_name: field for field in writable}
+        self.order = {field.field_name: position for position, field in enumerate(writable)}
+        self.lean = (
+            not self.serializer.validators
+            and type(self.serializer).validate is serializers.Serializer.validate
+            and all(len(field.source_attrs) == 1 for field in writable)
+            and not any(hasattr(self.serializer, f"validate_{name}") for name in self.writable)
+        )
+
+    def check(self, raw: Any) -> dict[str, Any]:
+        """The item's validated data; raises the serializer's ValidationError if it has errors."""
+        if self.lean and type(raw) is dict and raw.keys() <= self.known:
+            given = sorted((self.order[name], name) for name in raw if name in self.writable)
+            validated: dict[str, Any] = {}
+            try:
+                for _, name in given:
+                    field = self.writable[name]
+                    validated[field.source_attrs[0]] = field.run_validation(raw[name])
+            except (serializers.ValidationError, DjangoValidationError, SkipField):
+                pass  # the serializer answers, with its own errors
+            else:
+                return validated
+        return dict(self.serializer.run_validation(raw))
+
+
 def validate_bulk_items(
     raws: list[Any], context: dict[str, Any]
 ) -> tuple[list[tuple[int, dict[str, Any]]], dict[int, Any]]:
     """Each item of a bulk request checked as `BulkPersonSerializer(data=item).is_valid()` would:
-    the (index, validated data) of the valid ones and the errors of the others by index.
-
-    One serializer checks every item: building a serializer builds its 40 fields, which cost
-    more than checking an item (4 ms each, 2 s for 500). Its fields keep no state between items.
-    """
-    serializer = BulkPersonSerializer(data={}, context=context)
+    the (index, validated data) of the valid ones and the errors of the others by index."""
+    checker = _BulkItems(context)
     items: list[tuple[int, dict[str, Any]]] = []
     errors: dict[int, Any] = {}
     for index, raw in enumerate(raws):
         try:
-            items.append((index, dict(serializer.run_validation(raw))))
+            items.append((index, checker.check(raw)))
         except serializers.ValidationError as exc:
             errors[index] = exc.detail
     return items, errors

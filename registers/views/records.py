@@ -164,11 +164,7 @@ def _quick_done(request: HttpRequest, pk: int, origin: str) -> HttpResponse:
             today=timezone.localdate(),
             list_path=request.get_full_path(),
         )
-        return render(
-            request,
-            "registers/_person_row.html",
-            {"row": row, "updated": _status_sentence(person)},
-        )
+        return HttpResponse(row.html(_status_sentence(person)))
     person = selectors.person_detail(request.user, pk)
     context = detail_context(request, person) | {
         "updated": _status_sentence(person),

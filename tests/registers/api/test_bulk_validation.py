@@ -17,32 +17,59 @@ from registers.models import Locality
 LOCALITY = Locality(id=7, authority_id=1, name="Nithsdale")
 CONTEXT: dict[str, Any] = {"api_client": None, "localities": {7: LOCALITY}, "request": None}
 
-GOOD: dict[str, list[Any]] = {
-    "locality": [7, "7", 8],
-    "local_reference": ["CMS-1", " CMS-2 ", "X" * 51],
-    "given_name": ["Morag", "", "M" * 101],
-    "family_name": ["Campbell"],
-    "date_of_birth": ["1988-03-14", "1988-02-30", "14/03/1988"],
-    "sex": ["female", "male", "unknown"],
-    "chi_number": ["1403881234", None, "", "12345678901"],
-    "category": ["urgent", "enhanced_monitoring", "not_a_category"],
+# Values each field accepts, and values it refuses, by field.
+VALID: dict[str, list[Any]] = {
+    "locality": [7, "7"],
+    "local_reference": ["CMS-1", " CMS-2 ", "X" * 50],
+    "given_name": ["Morag", " Zoë "],
+    "family_name": ["Campbell", "O'Neil"],
+    "preferred_name": ["", "Mo"],
+    "date_of_birth": ["1988-03-14", "2001-12-31"],
+    "sex": ["female", "male", "not_known"],
+    "chi_number": ["1403881234", None, "", "14 03 88 1234"],
+    "category": ["urgent", "enhanced_monitoring"],
     "urgent_reason": ["at_risk_of_breakdown", "in_hospital", None],
-    "risk_rating": ["red", "amber", "green", None, "purple"],
-    "risk_factors": [["provider_notice"], [], ["nonsense"], "provider_notice"],
-    "referral_source": ["social_work", "elsewhere"],
-    "key_worker_name": ["Iain", "", "K" * 201],
-    "next_review_due": ["2027-01-01", "soon"],
-    "hospital_in_area": [True, "yes", "maybe"],
-    "admission_date": ["2026-01-01"],
-    "reason": ["Provider has given notice", "", "R" * 2001],
-    "effective_date": ["2026-01-01", "yesterday"],
-    "confirm_chi_mismatch": [True, False, "true", "perhaps"],
-    "version": [1, 3, 0, -1, "2", "two", 1.5],
-    # read-only fields are accepted and ignored; unknown ones are refused
-    "id": [12],
+    "risk_rating": ["red", "amber", "green", None],
+    "risk_factors": [["provider_notice"], [], ["provider_notice", "mental_health"]],
+    "referral_source": ["social_work"],
+    "key_worker_name": ["Iain", "", "K" * 200],
+    "key_worker_contact": ["01387 123456"],
+    "guardianship_or_poa": [True, False, "true", 0],
+    "next_review_due": ["2027-01-01"],
+    "hospital_name": ["Crichton Royal", ""],
+    "hospital_in_area": [True, None],
+    "admission_date": ["2026-01-01", None],
+    "host_area": ["S37000005", None],
+    "reason": ["Provider has given notice", "", "R" * 2000],
+    "effective_date": ["2026-01-01"],
+    "confirm_chi_mismatch": [True, False, "true"],
+    "version": [1, 3, "2"],
+    # read-only fields are accepted and ignored
+    "id": [12, "x"],
     "in_transition": [True],
-    "keyworker_name": ["Iain"],
+    "authority": ["S37000006"],
 }
+INVALID: dict[str, list[Any]] = {
+    "locality": [8, "seven", True],
+    "local_reference": ["X" * 51, "", None, "A\x00B"],
+    "given_name": ["M" * 101, None],
+    "date_of_birth": ["1988-02-30", "14/03/1988", 1988],
+    "sex": ["unknown"],
+    "chi_number": ["12345678901"],
+    "category": ["not_a_category", None],
+    "risk_rating": ["purple"],
+    "risk_factors": [["nonsense"], "provider_notice", None],
+    "key_worker_name": ["K" * 201, ["Iain"]],
+    "guardianship_or_poa": ["maybe", None],
+    "next_review_due": ["soon"],
+    "hospital_in_area": ["perhaps"],
+    "reason": ["R" * 2001, None],
+    "effective_date": ["yesterday", None],
+    "confirm_chi_mismatch": ["perhaps", None],
+    "version": [0, -1, "two", 1.5, None],
+    "keyworker_name": ["Iain"],  # unknown field
+}
+NAMES = sorted(VALID.keys() | INVALID.keys())
 JUNK = st.one_of(
     st.none(),
     st.booleans(),
@@ -55,14 +82,19 @@ JUNK = st.one_of(
 
 
 @st.composite
+def value(draw: st.DrawFn, name: str) -> Any:
+    roll = draw(st.integers(0, 19))
+    if roll < 17 and name in VALID:
+        return draw(st.sampled_from(VALID[name]))
+    if roll < 19 and name in INVALID:
+        return draw(st.sampled_from(INVALID[name]))
+    return draw(JUNK)
+
+
+@st.composite
 def items(draw: st.DrawFn) -> dict[str, Any]:
-    names = draw(st.lists(st.sampled_from(sorted(GOOD)), unique=True, max_size=12))
-    return {
-        name: draw(st.one_of(st.sampled_from(GOOD[name]), JUNK) if draw(st.booleans()) else JUNK)
-        if draw(st.integers(0, 4)) == 0
-        else draw(st.sampled_from(GOOD[name]))
-        for name in names
-    }
+    names = draw(st.lists(st.sampled_from(NAMES), unique=True, max_size=12))
+    return {name: draw(value(name)) for name in names}
 
 
 def _plain(value: Any) -> Any:
