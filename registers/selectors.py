@@ -1,9 +1,9 @@
 """Reads of the register. Every function takes the acting user first and starts from the scope.
 
 One module although it is over 600 lines: the register's pages read through it, and audited reads
-(`viewed_person`, `searched_page`, `audit_entries`) sit beside the reads they audit. The next split,
-by subject (people and search; history and audit; localities and transfers), follows the views
-package's subjects.
+(`viewed_person_page`, `searched_page`, `audit_entries`) sit beside the reads they audit. The next
+split, by subject (people and search; history and audit; localities and transfers), follows the
+views package's subjects.
 """
 
 from __future__ import annotations
@@ -250,11 +250,60 @@ def person_detail(user: User, pk: int) -> Person:
     return access.person_for_read(user, pk, queryset)
 
 
-def viewed_person(user: User, pk: int) -> Person:
-    """The person page's read: `person_detail`, audited as a view of the record."""
-    person = person_detail(user, pk)
-    record_read(user, AuditAction.PERSON_VIEWED, person)
-    return person
+# What the timeline shows of whoever recorded an entry (`User.__str__`): not their password hash.
+HISTORY_COLUMNS = [
+    *(f.name for f in StatusChange._meta.concrete_fields if f.name != "state"),
+    "changed_by__first_name",
+    "changed_by__last_name",
+    "changed_by__email",
+    "changed_by__username",
+]
+
+
+@dataclass
+class PersonPage:
+    """What the person page shows: the record, its history (newest first), its reviews, its
+    pending transfer and, when the history moved the person, the authority's locality names."""
+
+    person: Person
+    history: list[StatusChange]
+    reviews: list[Review]
+    transfers: list[Transfer]
+    locality_names: dict[int, str]
+
+
+def person_page(user: User, pk: int) -> PersonPage:
+    """The person page's read, in a fixed number of queries, each reading only what the page
+    shows (the history without its stored register state, no user's password hash)."""
+    person = access.person_for_read(
+        user, pk, Person.objects.select_related("locality", "authority")
+    )
+    history = list(
+        StatusChange.objects.filter(person_id=person.pk)
+        .select_related("changed_by")
+        .only(*HISTORY_COLUMNS)
+        .order_by("-effective_date", "-changed_at", "-id")
+    )
+    moved = any("locality_id" in change.changes for change in history)
+    return PersonPage(
+        person=person,
+        history=history,
+        reviews=list(Review.objects.filter(person_id=person.pk)),
+        transfers=list(
+            Transfer.objects.filter(
+                person_id=person.pk, status=TransferStatus.PENDING
+            ).select_related("to_authority")
+        ),
+        # Only a move in the history names a locality other than the person's own.
+        locality_names=locality_names(user, authority_id=person.authority_id) if moved else {},
+    )
+
+
+def viewed_person_page(user: User, pk: int) -> PersonPage:
+    """The person page's read, audited as a view of the record."""
+    page = person_page(user, pk)
+    record_read(user, AuditAction.PERSON_VIEWED, page.person)
+    return page
 
 
 # What a row of the register list shows (registers/rows.py) and the right to change it needs: 12
