@@ -160,7 +160,7 @@ def _quick_done(request: HttpRequest, pk: int, origin: str) -> HttpResponse:
         person = selectors.person_row(request.user, pk)
         [row] = person_rows(
             [person],
-            scope=access.scope_for(request.user),
+            user=request.user,
             today=timezone.localdate(),
             list_path=request.get_full_path(),
         )
