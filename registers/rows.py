@@ -13,16 +13,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.template.defaultfilters import urlencode
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from .access import Scope
+from . import access
 from .codes import Category, UrgentReason
 from .labels import short_date_formatter
 from .models import Person
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 CATEGORY_LABELS = dict(Category.choices)
 REASON_LABELS = dict(UrgentReason.choices)
@@ -115,9 +119,9 @@ def _url_maker(name: str) -> Callable[[int], str]:
 
 
 def person_rows(
-    people: Iterable[Person], *, scope: Scope | None, today: dt.date, list_path: str
+    people: Iterable[Person], *, user: User, today: dt.date, list_path: str
 ) -> list[PersonRow]:
-    """The rows for `people` (with their locality loaded: `selectors.row_columns`), as `scope`
+    """The rows for `people` (with their locality loaded: `selectors.row_columns`), as `user`
     may act on them."""
     detail_url = _url_maker("registers:person_detail")
     quick_url = _url_maker("registers:person_quick_status")
@@ -147,9 +151,7 @@ def person_rows(
                 risk_label=(person.risk_rating or "").title(),
                 review=short(review) or "-",
                 overdue=bool(review and review < today),
-                quick_url=(
-                    quick_url(person.pk) if scope is not None and scope.can_change(person) else ""
-                ),
+                quick_url=quick_url(person.pk) if access.can_change(user, person) else "",
                 back=back,
             )
         )
