@@ -691,6 +691,20 @@ def api_people(user: User, *, authority_id: int) -> QuerySet[Person]:
     return access.visible_people(user).filter(authority_id=authority_id).select_related("authority")
 
 
+def api_person(user: User, person_id: int, *, authority: IntegrationAuthority) -> Person:
+    """One person of an API client's register (leavers included), or 404. Their authority is the
+    client's own, already read with its token: given to the record rather than joined again."""
+    person = access.person_for_read(user, person_id, authority_id=authority.pk)
+    return with_authority(person, authority)
+
+
+def with_authority(person: Person, authority: IntegrationAuthority) -> Person:
+    """The person with `authority` as their loaded authority, when it is theirs (no query)."""
+    if person.authority_id == authority.pk:
+        Person.authority.field.set_cached_value(person, authority)
+    return person
+
+
 def person_history(user: User, person_id: int) -> QuerySet[StatusChange]:
     person = access.person_for_read(user, person_id)
     return StatusChange.objects.filter(
