@@ -17,6 +17,7 @@ from django.contrib.sessions.middleware import SessionMiddleware
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from psycopg import errors as pg_errors
 
 logger = logging.getLogger("dsr.database")
@@ -69,9 +70,16 @@ class DatabaseBusyMiddleware:
 class CommittedSessionMiddleware(SessionMiddleware):
     """Saving the session comes after the request's transaction has committed: if that write fails
     (the database restarting, the session row gone), the change the person made is saved all the
-    same, so the page answers as it would have and only the session's renewal is lost."""
+    same, so the page answers as it would have and only the session's renewal is lost.
+
+    An unchanged session renewed within the last minute is not written again (dsr/sessions.py)."""
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        session = getattr(request, "session", None)
+        renewed_recently = getattr(session, "renewed_recently", None)
+        if renewed_recently is not None and renewed_recently():
+            patch_vary_headers(response, ("Cookie",))  # it was read: as Django's own would
+            return response
         try:
             return super().process_response(request, response)
         except (SessionInterrupted, DatabaseError) as exc:

@@ -179,7 +179,7 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 DSR_REDIS_SOCKET_TIMEOUT = env.float("DSR_REDIS_SOCKET_TIMEOUT", default=1.0)
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "dsr.redis_cache.ReusingRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="dsr"),
         "OPTIONS": {
@@ -483,7 +483,9 @@ DSR_DISCLOSURE_PROTECTION_WIDTH = env.int(
 )
 
 # Login hardening (docs/security.md, "Signing in").
-# Sessions end after DSR_SESSION_SECONDS without a request (each request renews the expiry).
+# Sessions end after DSR_SESSION_SECONDS without a request (each request renews the expiry; an
+# unchanged session renewed in the last minute is not written again: dsr/sessions.py).
+SESSION_ENGINE = "dsr.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("DSR_SESSION_SECONDS", default=60 * 30)
 SESSION_SAVE_EVERY_REQUEST = True

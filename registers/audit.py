@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.db import models
 
+from dsr import onerow
 from dsr.bulk import insert_rows
 
 from .models import AuditEvent
@@ -219,10 +220,11 @@ def record_event(
 
     The row is inserted without reading it back (no RETURNING), so an event can be recorded in a
     scope that may not read it: a failed sign-in by nobody, or a national event in a user's scope.
-    The returned event therefore has no primary key.
+    The returned event therefore has no primary key. Its INSERT is written once (dsr/onerow.py):
+    compiling it cost more than running it, and every API call records one.
     """
     event = _event(actor, action, authority_id=authority_id, obj=obj, changes=changes)
-    _insert([event])
+    onerow.insert(event)
     return event
 
 
@@ -259,8 +261,3 @@ def _event(
         changes=changes or {},
         ip_address=client_ip.get(),
     )
-
-
-def _insert(events: list[AuditEvent]) -> None:
-    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-    AuditEvent._base_manager._insert(events, fields=fields, returning_fields=None)

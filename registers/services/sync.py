@@ -160,6 +160,7 @@ def update_person(
     person: Person | int,
     *,
     version: int | None,
+    locked: bool = False,
     reason: str = "",
     effective_date: dt.date | None = None,
     confirm_chi_mismatch: bool = False,
@@ -170,10 +171,15 @@ def update_person(
 
     `version` None is accepted only when nothing would change (a replayed request); otherwise it
     raises VersionRequired. A stale version raises StaleVersion and nothing is saved.
+    `locked`: `person` is the record as the caller read it in this transaction with
+    `access.person_for_write(..., lock=True)`, so it is not read again.
     """
     _refuse_unknown_update_fields(fields)
-    pk = person if isinstance(person, int) else person.pk
-    current = access.person_for_write(actor, pk, lock=True)
+    if locked and isinstance(person, Person):
+        current = person
+    else:
+        pk = person if isinstance(person, int) else person.pk
+        current = access.person_for_write(actor, pk, lock=True)
     plan = _planned_update(actor, current, version, fields)
     if plan is None:
         return current

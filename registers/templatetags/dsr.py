@@ -10,7 +10,7 @@ from django.forms import BoundField
 
 from registers import labels
 from registers.audit import AuditAction
-from registers.models import Person
+from registers.timeline import change_lines
 from registers.widgets import PARTS, date_parts, parts_in_error
 
 register = template.Library()
@@ -94,56 +94,7 @@ def is_checked(option: dict[str, Any]) -> bool:
     return bool(option.get("selected"))
 
 
-FIELD_LABELS = {
-    "locality_id": "Locality",
-    "next_review_due": "Next review due",
-    "date_left": "Date left",
-    "leaving_reason": "Leaving reason",
-}
-
-
-def _label(name: str) -> str:
-    if name in FIELD_LABELS:
-        return FIELD_LABELS[name]
-    try:
-        label = str(Person._meta.get_field(name).verbose_name)
-    except Exception:  # a name that is no longer a field still shows in old history
-        label = name.replace("_", " ")
-    return label[:1].upper() + label[1:]
-
-
-def _show(value: Any, name: str = "") -> str:
-    if value in (None, "", []):
-        return "blank"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    value = labels.field_value(name, value)
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
-        try:
-            return labels.display_date(dt.date.fromisoformat(value), short=True)
-        except ValueError:
-            return value
-    return str(value)
-
-
-@register.filter
-def change_lines(
-    changes: dict[str, list[Any]], locality_names: dict[int, str] | None = None
-) -> list[tuple[str, str, str]]:
-    """A history entry's changed fields as (label, old, new), readable. Category and rating are
-    left out: the timeline states them in words already."""
-    skip = {"version", "category", "urgent_reason", "risk_rating"}
-    names = locality_names or {}
-    lines = []
-    for name, (old, new) in sorted(changes.items()):
-        if name in skip:
-            continue
-        if name == "locality_id":
-            old, new = names.get(old, old), names.get(new, new)
-        lines.append((_label(name), _show(old, name), _show(new, name)))
-    return lines
+register.filter("change_lines", change_lines)
 
 
 @register.filter

@@ -18,6 +18,7 @@ from ..audit import AuditAction
 from ..current_authority import current_authority
 from ..forms import QuickStatusForm, attach_errors, status_value
 from ..models import Person
+from ..timeline import timeline
 
 
 def authority_id_of(request: HttpRequest) -> int | None:
@@ -85,16 +86,18 @@ def person_form_page(
     return render(request, template, {"form": form, "person": person, **extra})
 
 
-def detail_context(request: HttpRequest, person: Person) -> dict[str, Any]:
+def detail_context(request: HttpRequest, page: selectors.PersonPage) -> dict[str, Any]:
+    person = page.person
     writable = access.can_change(request.user, person)
     return {
         "person": person,
+        "timeline": timeline(page.history, page.locality_names),
+        "reviews": page.reviews,
         "can_write": writable,
         "quick_form": quick_form(person) if writable else None,
         "long_stay_days": settings.DSR_LONG_HOSPITAL_STAY_DAYS,
         "today": timezone.localdate(),
-        "transfers": selectors.transfers_of(request.user, person),
-        "locality_names": selectors.locality_names(request.user, authority_id=person.authority_id),
+        "transfers": page.transfers,
     }
 
 

@@ -33,8 +33,8 @@ from .common import (
 
 @login_required
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    person = selectors.viewed_person(request.user, pk)
-    return render(request, "registers/person_detail.html", detail_context(request, person))
+    page = selectors.viewed_person_page(request.user, pk)
+    return render(request, "registers/person_detail.html", detail_context(request, page))
 
 
 @login_required

@@ -130,7 +130,7 @@ def person_quick_status(request: HttpRequest, pk: int) -> HttpResponse:
     if request.htmx and origin == "list":
         return render(request, "registers/_quick_row.html", context)
     if request.htmx:
-        detail = detail_context(request, selectors.person_detail(request.user, pk))
+        detail = detail_context(request, selectors.person_page(request.user, pk))
         return render(
             request, "registers/_status_and_timeline.html", context | detail | {"quick_form": form}
         )
@@ -160,18 +160,14 @@ def _quick_done(request: HttpRequest, pk: int, origin: str) -> HttpResponse:
         person = selectors.person_row(request.user, pk)
         [row] = person_rows(
             [person],
-            scope=access.scope_for(request.user),
+            user=request.user,
             today=timezone.localdate(),
             list_path=request.get_full_path(),
         )
-        return render(
-            request,
-            "registers/_person_row.html",
-            {"row": row, "updated": _status_sentence(person)},
-        )
-    person = selectors.person_detail(request.user, pk)
-    context = detail_context(request, person) | {
-        "updated": _status_sentence(person),
+        return HttpResponse(row.html(_status_sentence(person)))
+    page = selectors.person_page(request.user, pk)
+    context = detail_context(request, page) | {
+        "updated": _status_sentence(page.person),
         "oob_timeline": True,  # the new entry joins the timeline further down the page
     }
     return render(request, "registers/_status_and_timeline.html", context)
