@@ -17,7 +17,7 @@ from registers.access import Scope
 from registers.codes import Category, RiskRating, UrgentReason
 from registers.labels import short_date_formatter
 from registers.models import Locality, Person
-from registers.rows import person_rows
+from registers.rows import person_rows, row_values
 
 # The row template before registers/rows.py, word for word.
 SLOW_ROW = """{% load access dsr %}<tr id="person-{{ person.pk }}"{% if updated %} class="dsr-updated" tabindex="-1" data-announce="{{ updated }}"{% endif %}>
@@ -104,7 +104,9 @@ def test_a_row_prints_as_the_template_did(person, scope, path, updated):
     )
     user = User(pk=scope.user_id, is_active=True)
     user._dsr_scope = scope  # the scope the request read (registers.access.scope_for)
-    [row] = person_rows([person], user=user, today=today, list_path=request.get_full_path())
+    [row] = person_rows(
+        [row_values(person)], user=user, today=today, list_path=request.get_full_path()
+    )
     assert row.html(updated) == slow
 
 
