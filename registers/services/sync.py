@@ -37,7 +37,7 @@ from .records import (
     _bump,
     _clean_text,
     _comparable,
-    _history_row,
+    _history_values,
     _host_areas,
     _last_change_dates,
     _today,
@@ -416,7 +416,7 @@ class _Batch:
         self.unchanged: dict[int, tuple[Person, bool]] = {}
         self.new: dict[int, tuple[Person, str]] = {}
         self.changes: dict[int, tuple[Person, dict[str, Any], dict[str, Any]]] = {}
-        self.rows: list[StatusChange] = []
+        self.rows: list[dict[str, Any]] = []  # history entries, by column
         self.events: list[tuple[str, Person, dict[str, Any] | None]] = []
 
     def take(self, index: int, reference: str, fields: dict[str, Any]) -> bool:
@@ -497,7 +497,8 @@ class _Batch:
             )
             _bump(person)
             self._changed(person, ChangeKind.DETAILS, before, "", self.today)
-            before = _comparable(person)
+            if plan["status"] is not None:
+                before = _comparable(person)
             # The details entry just written is the latest in the history.
             last_change = max(last_change or self.today, self.today)
         if plan["status"] is not None:
@@ -524,11 +525,11 @@ class _Batch:
     def _changed(
         self, person: Person, kind: str, before: dict[str, Any], reason: str, when: dt.date
     ) -> None:
-        change = _history_row(
+        row = _history_values(
             self.actor, person, kind=kind, before=before, reason=reason, effective_date=when
         )
-        self.rows.append(change)
-        self.events.append((f"person.{kind}", person, change.changes))
+        self.rows.append(row)
+        self.events.append((f"person.{kind}", person, row["changes"]))
 
     def _chi_clashes(self) -> dict[int, Any]:
         """The one-open-entry-per-CHI rule, before the database would refuse the batch: a CHI
@@ -566,7 +567,7 @@ class _Batch:
         created = [person for person, _ in self.new.values()]
         Person.objects.bulk_create(created)
         for person, reason in self.new.values():
-            change = _history_row(
+            row = _history_values(
                 self.actor,
                 person,
                 kind=ChangeKind.ADDED,
@@ -574,7 +575,7 @@ class _Batch:
                 reason=reason,
                 effective_date=person.date_added,
             )
-            self.rows.append(change)
+            self.rows.append(row)
             self.events.append((AuditAction.PERSON_ADDED, person, _chi_confirmation(person)))
         changed = [person for person, _, _ in self.changes.values()]
         if changed:
@@ -588,7 +589,7 @@ class _Batch:
             if stored != len(changed):
                 raise ValidationError("The records changed while they were being stored.")
         # Nothing reads the entries back (their ids are not needed): one INSERT ... SELECT.
-        insert_rows(StatusChange, (row.__dict__ for row in self.rows))
+        insert_rows(StatusChange, self.rows)
         record_events(self.actor, self.events)
         for authority_id in {person.authority_id for person in [*created, *changed]}:
             webhooks.announce(authority_id)
