@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -357,19 +358,29 @@ def _read_scope(user: User) -> Scope:
     )
 
 
+# The settings' names are the code's own (the scope's, their seals, `role`): written into the
+# statement, whose text is then the same for every request (only the values are parameters,
+# each quoted client-side by psycopg, which cost as much as the rest of the call).
+_SETTING_NAME = re.compile(r"[a-z][a-z_.]*")
+
+
+@cache
+def _settings_sql(keys: tuple[str, ...], remember: bool) -> str:
+    if not all(_SETTING_NAME.fullmatch(key) for key in keys):
+        raise ValueError(f"Not a setting name: {keys}")
+    reads = [f"current_setting('{key}', true)" for key in keys] if remember else []
+    return "SELECT " + ", ".join([*reads, *(f"set_config('{key}', %s, true)" for key in keys)])
+
+
 def _apply(
     values: dict[str, str], *, remember: bool = True, using: str = DEFAULT_DB_ALIAS
 ) -> dict[str, str] | None:
     """Set transaction-local settings on the `using` connection, each scope setting with its seal
     (dsr/seal.py), in one statement; return what they were (if `remember`)."""
     values = with_seals(values)
-    keys = list(values)
-    reads = ["current_setting(%s, true)" for _ in keys] if remember else []
+    keys = tuple(values)
     with connections[using].cursor() as cursor:
-        cursor.execute(
-            "SELECT " + ", ".join([*reads, *("set_config(%s, %s, true)" for _ in keys)]),
-            [*(keys if remember else []), *[x for k in keys for x in (k, values[k])]],
-        )
+        cursor.execute(_settings_sql(keys, remember), [values[k] for k in keys])
         previous = cursor.fetchone()[: len(keys)]
     if not remember:
         return None
