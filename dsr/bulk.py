@@ -65,11 +65,13 @@ def update_rows(
     quote = connection.ops.quote_name
     assignments = ", ".join(f"{quote(f.column)} = r.{quote(f.attname)}" for f in fields)
     record = ", ".join(f"{quote(f.attname)} {f.db_type(connection)}" for f in [pk, *fields])
-    scope, scope_params = queryset.values("pk").query.sql_with_params()
+    scope, scope_params = queryset.order_by().values("pk").query.sql_with_params()
     # Identifiers from the model's own metadata; the rows travel as a bound parameter.
+    # The rows unpacked once (the planner guesses 100 rows from a function and may otherwise
+    # unpack the JSON again for each row it joins).
     sql = (
-        f"UPDATE {quote(model._meta.db_table)} AS t SET {assignments} "  # noqa: S608
-        f"FROM jsonb_to_recordset(%s::jsonb) AS r({record}) "
+        f"WITH r AS MATERIALIZED (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r({record})) "  # noqa: S608
+        f"UPDATE {quote(model._meta.db_table)} AS t SET {assignments} FROM r "
         f"WHERE t.{quote(pk.column)} = r.{quote(pk.attname)} AND t.{quote(pk.column)} IN ({scope})"
     )
     with connection.cursor() as cursor:

@@ -179,7 +179,7 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 DSR_REDIS_SOCKET_TIMEOUT = env.float("DSR_REDIS_SOCKET_TIMEOUT", default=1.0)
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "dsr.redis_cache.ReusingRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="dsr"),
         "OPTIONS": {

@@ -24,23 +24,24 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from functools import cache
+from itertools import accumulate
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
 from django.db.models import CharField, IntegerField, Q, QuerySet, Value
+from django.db.transaction import TransactionManagementError
 from django.http import Http404, HttpRequest
 
-from accounts.models import ApiClient, LocalityUserObjectPermission, Membership
+from accounts.models import ApiClient, LocalityUserObjectPermission, Membership, User
+from dsr import onerow
 from dsr.routers import REPLICA, reads_from
 from dsr.seal import with_seals
 
 from .audit import record_event
 from .models import IntegrationAuthority, Locality, Person, PersonQuerySet
-
-if TYPE_CHECKING:
-    from accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,15 @@ class Scope:
     roles: dict[int, str] = field(default_factory=dict)  # authority id -> role
     read_localities: frozenset[int] = frozenset()
     write_localities: frozenset[int] = frozenset()
+    # Authorities in every locality of which the scope reads (or changes) people without leading
+    # them: an API client's own. Named by authority, so no query lists their localities.
+    read_authorities: frozenset[int] = frozenset()
+    write_authorities: frozenset[int] = frozenset()
     national_analyst: bool = False
     system: bool = False
+    # The member authorities' (id, code, name), by name, read with the roles (the header and the
+    # authority switcher show them): none for the other scopes, which read them when asked.
+    authorities: tuple[tuple[int, str, str], ...] | None = field(default=None, compare=False)
 
     @property
     def authority_ids(self) -> frozenset[int]:
@@ -73,24 +81,39 @@ class Scope:
         return self.roles.get(authority_id)
 
     def can_read_locality(self, locality: Locality) -> bool:
-        return self.is_lead_of(locality.authority_id) or locality.pk in self.read_localities
+        return (
+            self.is_lead_of(locality.authority_id)
+            or locality.authority_id in self.read_authorities
+            or locality.pk in self.read_localities
+        )
 
     def can_write_locality(self, locality: Locality) -> bool:
-        return self.is_lead_of(locality.authority_id) or locality.pk in self.write_localities
+        return (
+            self.is_lead_of(locality.authority_id)
+            or locality.authority_id in self.write_authorities
+            or locality.pk in self.write_localities
+        )
 
     def is_member_of(self, authority_id: int | None) -> bool:
         return self.system or authority_id in self.authority_ids
 
     def can_change(self, person: Person) -> bool:
         """Whether this scope may change the person (decided in memory: no query per row)."""
-        return self.is_lead_of(person.authority_id) or person.locality_id in self.write_localities
+        return (
+            self.is_lead_of(person.authority_id)
+            or person.authority_id in self.write_authorities
+            or person.locality_id in self.write_localities
+        )
 
     def localities(self, *, write: bool = False) -> QuerySet[Locality]:
         """The localities this scope may read in (or, with `write`, add and change people in)."""
         if self.system:
             return Locality.objects.all()
         ids = self.write_localities if write else self.read_localities
-        return Locality.objects.filter(Q(authority_id__in=self.lead_authorities) | Q(pk__in=ids))
+        whole = self.write_authorities if write else self.read_authorities
+        return Locality.objects.filter(
+            Q(authority_id__in=self.lead_authorities | whole) | Q(pk__in=ids)
+        )
 
     def role_names(self) -> set[str]:
         """Every role held, the national analyst's included (what the second-factor rule reads)."""
@@ -119,6 +142,11 @@ NO_ACCESS = Scope()
 SYSTEM = Scope(system=True)
 
 
+def _one(queryset: QuerySet) -> Any:
+    """The first row of a query that matches one row at most (by primary key): no ORDER BY."""
+    return next(iter(queryset.order_by()[:1]), None)
+
+
 def scope_for(user: User | None) -> Scope:
     """The user's scope, read once per user object (i.e. once per request)."""
     if user is None or not user.is_authenticated or not user.is_active:
@@ -137,31 +165,80 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def api_client_for_token(token: str) -> ApiClient | None:
-    """The API client holding `token` (revoked or not), found before any scope is known.
+@cache
+def _client_sql() -> str:
+    # Identifiers from the models' own metadata; the token's hash is a bound parameter.
+    return (
+        f"SELECT {onerow.columns(ApiClient, 'c')}, {onerow.columns(User, 'u')}, "  # noqa: S608
+        f"{onerow.columns(IntegrationAuthority, 'a')} "
+        'FROM "accounts_apiclient" "c" '
+        'INNER JOIN "accounts_user" "u" ON "u"."id" = "c"."service_user_id" '
+        'INNER JOIN "registers_integrationauthority" "a" ON "a"."id" = "c"."authority_id" '
+        'WHERE "c"."token_hash" = %s LIMIT 1'
+    )
+
+
+def _client_by_token(digest: str) -> ApiClient | None:
+    """`ApiClient.objects.select_related("service_user", "authority").filter(token_hash=digest)`
+    (its authority, not a tenant table, is what every person the client reads belongs to), read
+    with SQL written once (dsr/onerow.py; tests/registers/test_one_row.py compares).
 
     Row-level security admits a client row by the hash of its token alone (the `token_lookup`
-    policy), so this reads nothing but the one row whose token the caller presented.
-    """
+    policy), so this reads nothing but the one row whose token the caller presented."""
+    with connection.cursor() as cursor:
+        cursor.execute(_client_sql(), [digest])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    ends = list(accumulate(onerow.width(m) for m in (ApiClient, User, IntegrationAuthority)))
+    client = onerow.instance(ApiClient, row[: ends[0]])
+    user = onerow.instance(User, row[ends[0] : ends[1]])
+    authority = onerow.instance(IntegrationAuthority, row[ends[1] :])
+    service_user = ApiClient._meta.get_field("service_user")
+    service_user.set_cached_value(client, user)
+    service_user.remote_field.set_cached_value(user, client)
+    ApiClient._meta.get_field("authority").set_cached_value(client, authority)
+    return client
+
+
+def api_client_for_token(token: str) -> ApiClient | None:
+    """The API client holding `token` (revoked or not), found before any scope is known."""
     digest = token_hash(token)
     with _settings({"dsr.api_token_hash": digest}):
-        return ApiClient.objects.select_related("service_user").filter(token_hash=digest).first()
+        return _client_by_token(digest)
+
+
+def usable_api_client(client: ApiClient | None) -> bool:
+    return client is not None and client.revoked_at is None and client.service_user.is_active
+
+
+def activate_api_client(token: str) -> ApiClient | None:
+    """The usable API client holding `token`, with the transaction bound to its scope until it
+    ends; None (and nothing bound) for a token unknown, revoked or of a deactivated client.
+
+    Three statements: admit the token's row, read it, and in one statement bind the client's
+    scope and put the token setting back as it was."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("A tenant scope is transaction-local: activate it inside atomic().")
+    digest = token_hash(token)
+    previous = _apply({"dsr.api_token_hash": digest})
+    client = _client_by_token(digest)
+    if not usable_api_client(client):
+        _apply(previous, remember=False)
+        return None
+    _apply({**scope_for_api_client(client).db_settings(), **previous}, remember=False)
+    return client
 
 
 def scope_for_api_client(client: ApiClient) -> Scope:
     """An API client reads (and, with the write scope, changes) people in every locality of its
     one authority. It is never a lead: staff, grants and returns workflow stay out of reach."""
-    with _settings({"dsr.authorities": str(client.authority_id)}):
-        localities = frozenset(
-            Locality.objects.filter(authority_id=client.authority_id)
-            .order_by()
-            .values_list("pk", flat=True)
-        )
+    own = frozenset([client.authority_id])
     scope = Scope(
         user_id=client.service_user_id,
         roles={client.authority_id: API_CLIENT_ROLE},
-        read_localities=localities if client.can_read else frozenset(),
-        write_localities=localities if client.can_write else frozenset(),
+        read_authorities=own if client.can_read else frozenset(),
+        write_authorities=own if client.can_write else frozenset(),
     )
     # Services read the actor's scope through scope_for(user): give the service user this one.
     client.service_user._dsr_scope = scope
@@ -201,6 +278,51 @@ def _bind_member_authorities() -> None:
         cursor.execute("SELECT dsr_bind_member_authorities()")
 
 
+# A user id no user has: the scope's statement is compiled once with it, then run with the
+# user's own (the ORM's compiling of this union of joins cost about a millisecond a request).
+_NO_USER = -987_654_321
+
+
+def _scope_query(user_id: int) -> QuerySet:
+    """The user's active memberships with their authority's code and name, and their locality
+    grants, as one union: (authority id, role, locality id, permission, code, name)."""
+    blank_id = Value(None, output_field=IntegerField())
+    blank_text = Value(None, output_field=CharField())
+    # A deactivated membership keeps its row (history) but grants nothing. Each membership brings
+    # its authority's code and name (one statement fewer on every page than asking after).
+    memberships = Membership.objects.filter(
+        user_id=user_id, deactivated_at__isnull=True
+    ).values_list(
+        "authority_id", "role", blank_id, blank_text, "authority__code", "authority__name"
+    )
+    grants = LocalityUserObjectPermission.objects.filter(
+        user_id=user_id, permission__codename__in=[READ_LOCALITY, WRITE_LOCALITY]
+    ).values_list(
+        "content_object__authority_id",
+        blank_text,
+        "content_object_id",
+        "permission__codename",
+        blank_text,
+        blank_text,
+    )
+    # By the authorities' names, as the database orders them (the grants' rows have none).
+    return memberships.order_by().union(grants.order_by(), all=True).order_by("authority__name")
+
+
+@cache
+def _scope_statement() -> tuple[str, tuple[Any, ...]]:
+    return _scope_query(_NO_USER).query.sql_with_params()
+
+
+def _scope_rows(user_id: int) -> list[tuple[Any, ...]]:
+    """`_scope_query(user_id)`'s rows, from its SQL compiled once (no column here needs a
+    converter; tests/registers/test_scope_statement.py compares)."""
+    sql, params = _scope_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id if p == _NO_USER else p for p in params])
+        return cursor.fetchall()
+
+
 def _read_scope(user: User) -> Scope:
     """The user's memberships and locality grants, in one statement; the transaction must already
     be bound to the user and their authorities (the grants' localities are tenant rows)."""
@@ -208,23 +330,12 @@ def _read_scope(user: User) -> Scope:
         # National access is aggregate only: a membership (which the database refuses anyway)
         # is never merged into it, so a national user never receives person rows.
         return Scope(user_id=user.pk, national_analyst=True)
-    blank_id = Value(None, output_field=IntegerField())
-    blank_text = Value(None, output_field=CharField())
-    # A deactivated membership keeps its row (history) but grants nothing.
-    memberships = Membership.objects.filter(user=user, deactivated_at__isnull=True).values_list(
-        "authority_id", "role", blank_id, blank_text
-    )
-    grants = LocalityUserObjectPermission.objects.filter(
-        user=user, permission__codename__in=[READ_LOCALITY, WRITE_LOCALITY]
-    ).values_list(
-        "content_object__authority_id", blank_text, "content_object_id", "permission__codename"
-    )
-    rows = list(memberships.order_by().union(grants.order_by(), all=True))
-    roles = {authority_id: role for authority_id, role, _, _ in rows if role is not None}
+    rows = _scope_rows(user.pk)
+    roles = {authority_id: role for authority_id, role, *_ in rows if role is not None}
     # A lead's grants add nothing; a grant outside the user's authorities counts for nothing.
     grants_held = [
         (locality_id, authority_id, perm)
-        for authority_id, role, locality_id, perm in rows
+        for authority_id, role, locality_id, perm, *_ in rows
         if role is None and roles.get(authority_id) not in (None, "lead")
     ]
     # Writing implies reading; only a practitioner's write grant counts.
@@ -238,6 +349,11 @@ def _read_scope(user: User) -> Scope:
             if perm == WRITE_LOCALITY and roles.get(authority_id) == "practitioner"
         ),
         national_analyst=user.is_national_analyst,
+        authorities=tuple(
+            (authority_id, code, name)
+            for authority_id, role, _, _, code, name in rows
+            if role is not None
+        ),
     )
 
 
@@ -471,6 +587,19 @@ def member_authority_ids(user: User) -> frozenset[int]:
     return scope_for(user).authority_ids
 
 
+def member_authorities(user: User) -> list[IntegrationAuthority]:
+    """The authorities the user works in, by name: read with their scope (no statement of its
+    own), or else asked for."""
+    scope = scope_for(user)
+    if scope.authorities is not None:
+        return [
+            IntegrationAuthority.from_db(DEFAULT_DB_ALIAS, ["id", "code", "name"], row)
+            for row in scope.authorities
+        ]
+    ids = scope.authority_ids
+    return list(IntegrationAuthority.objects.filter(pk__in=ids)) if ids else []
+
+
 def led_authority_ids(user: User) -> frozenset[int]:
     """The authorities the user leads."""
     return scope_for(user).lead_authorities
@@ -529,7 +658,7 @@ def template_flags(user: User | None, authority: IntegrationAuthority | None) ->
         "current_role": scope.role_in(authority.pk) if authority else None,
         "is_lead_here": is_lead_here,
         # The lead here, or staff granted a locality to add people in.
-        "can_add_people": is_lead_here or bool(scope.write_localities),
+        "can_add_people": is_lead_here or bool(scope.write_localities or scope.write_authorities),
         # A viewer here may read but change nothing: every page they see says so.
         "read_only_here": bool(authority and scope.role_in(authority.pk) == "viewer"),
     }
@@ -571,8 +700,67 @@ def return_decision(return_id: int, *, actor: User) -> Iterator[None]:
 
 
 # Helpers beside the views and the API: the object and the right to act, or 404/403.
-def person_for_read(user: User, pk: int, queryset: PersonQuerySet | None = None) -> Person:
-    person = visible_people(user, queryset).filter(pk=pk).first()
+@cache
+def _person_sql(*, scoped: bool, in_authority: bool, lock: bool) -> str:
+    table = '"registers_person"'
+    where = [f'{table}."id" = %s']
+    if scoped:
+        where.append(f'({table}."authority_id" = ANY(%s) OR {table}."locality_id" = ANY(%s))')
+    if in_authority:
+        where.append(f'{table}."authority_id" = %s')
+    # Identifiers from the model's own metadata; every value is a bound parameter.
+    return (
+        f"SELECT {onerow.columns(Person)} FROM {table} "  # noqa: S608
+        f"WHERE {' AND '.join(where)} LIMIT 1{' FOR UPDATE' if lock else ''}"
+    )
+
+
+def _person_by_pk(
+    scope: Scope,
+    pk: int,
+    *,
+    write: bool = False,
+    lock: bool = False,
+    authority_id: int | None = None,
+) -> Person | None:
+    """`Person.objects.in_scope(scope, write=write).filter(pk=pk)` (in `authority_id`, when
+    given; locked FOR UPDATE with `lock`), read with SQL written once rather than compiled per
+    call (dsr/onerow.py; tests/registers/test_one_row.py checks it finds what the ORM finds)."""
+    if lock and not connection.in_atomic_block:
+        raise TransactionManagementError("A row is locked only inside a transaction.")
+    params: list[Any] = [pk]
+    if not scope.system:
+        whole = scope.lead_authorities | (
+            scope.write_authorities if write else scope.read_authorities
+        )
+        localities = scope.write_localities if write else scope.read_localities
+        if not (whole or localities):
+            return None
+        params += [sorted(whole), sorted(localities)]
+    if authority_id is not None:
+        params.append(authority_id)
+    sql = _person_sql(scoped=not scope.system, in_authority=authority_id is not None, lock=lock)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else onerow.instance(Person, row)
+
+
+def person_for_read(
+    user: User,
+    pk: int,
+    queryset: PersonQuerySet | None = None,
+    *,
+    authority_id: int | None = None,
+) -> Person:
+    """A person the user may read (in `authority_id`, when given), from `queryset` when given;
+    out of scope is 404."""
+    if queryset is None:
+        person = _person_by_pk(scope_for(user), pk, authority_id=authority_id)
+    else:
+        person = _one(visible_people(user, queryset).filter(pk=pk))
+        if person is not None and authority_id is not None and person.authority_id != authority_id:
+            person = None
     if person is None:
         raise out_of_scope(user, "person", pk, "No such person on your register.")
     return person
@@ -580,10 +768,7 @@ def person_for_read(user: User, pk: int, queryset: PersonQuerySet | None = None)
 
 def person_for_write(user: User, pk: int, *, lock: bool = False) -> Person:
     """A person the user may change. Out of scope is 404; readable but not writable is 403."""
-    qs = writable_people(user)
-    if lock:
-        qs = qs.select_for_update()
-    person = qs.filter(pk=pk).first()
+    person = _person_by_pk(scope_for(user), pk, write=True, lock=lock)
     if person is None:
         if visible_people(user).filter(pk=pk).exists():
             raise PermissionDenied("You can read this record but not change it.")

@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
+from dsr import onerow
 from dsr.bulk import insert_rows
 
 from .models import AuditEvent
@@ -219,23 +221,23 @@ def record_event(
 
     The row is inserted without reading it back (no RETURNING), so an event can be recorded in a
     scope that may not read it: a failed sign-in by nobody, or a national event in a user's scope.
-    The returned event therefore has no primary key.
+    The returned event therefore has no primary key. Its INSERT is written once (dsr/onerow.py):
+    compiling it cost more than running it, and every API call records one.
     """
     event = _event(actor, action, authority_id=authority_id, obj=obj, changes=changes)
-    _insert([event])
+    onerow.insert(event)
     return event
 
 
 def record_events(
     actor: User | None,
     entries: Iterable[tuple[AuditAction, models.Model | None, dict[str, Any] | None]],
-) -> list[AuditEvent]:
+) -> None:
     """Append one audit row per (action, obj, changes), as `record_event` would, in one INSERT
-    (`INSERT ... SELECT FROM jsonb_to_recordset`: building Django's multi-row INSERT cost more
-    than the rows themselves)."""
-    events = [_event(actor, action, obj=obj, changes=changes) for action, obj, changes in entries]
-    insert_rows(AuditEvent, (event.__dict__ for event in events))
-    return events
+    (`INSERT ... SELECT FROM jsonb_to_recordset`, from the rows' values: a model instance a row and
+    Django's multi-row INSERT cost more than the rows themselves)."""
+    rows = [_event_values(actor, action, obj=obj, changes=c) for action, obj, c in entries]
+    insert_rows(AuditEvent, rows)
 
 
 def _event(
@@ -246,21 +248,31 @@ def _event(
     obj: models.Model | None = None,
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    label = actor_label_override.get() or (str(actor.email) if actor else "system")
     return AuditEvent(
-        authority_id=authority_id
-        if authority_id is not None
-        else getattr(obj, "authority_id", None),
-        actor=actor if actor and actor.pk else None,
-        actor_label=label,
-        action=action,
-        object_type=obj._meta.model_name if obj is not None else "",
-        object_id=str(obj.pk) if obj is not None else "",
-        changes=changes or {},
-        ip_address=client_ip.get(),
+        **_event_values(actor, action, authority_id=authority_id, obj=obj, changes=changes)
     )
 
 
-def _insert(events: list[AuditEvent]) -> None:
-    fields = [f for f in AuditEvent._meta.concrete_fields if not f.primary_key]
-    AuditEvent._base_manager._insert(events, fields=fields, returning_fields=None)
+def _event_values(
+    actor: User | None,
+    action: AuditAction,
+    *,
+    authority_id: int | None = None,
+    obj: models.Model | None = None,
+    changes: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What an audit row holds, by column (`attname`)."""
+    label = actor_label_override.get() or (str(actor.email) if actor else "system")
+    return {
+        "authority_id": authority_id
+        if authority_id is not None
+        else getattr(obj, "authority_id", None),
+        "actor_id": actor.pk if actor and actor.pk else None,
+        "actor_label": label,
+        "action": action,
+        "object_type": obj._meta.model_name if obj is not None else "",
+        "object_id": str(obj.pk) if obj is not None else "",
+        "changes": changes or {},
+        "ip_address": client_ip.get(),
+        "at": timezone.now(),
+    }

@@ -17,8 +17,7 @@ SESSION_KEY = "dsr_authority_id"
 def user_authorities(request: HttpRequest) -> list[IntegrationAuthority]:
     cached = getattr(request, "_dsr_authorities", None)
     if cached is None:
-        ids = access.member_authority_ids(request.user)
-        cached = list(IntegrationAuthority.objects.filter(pk__in=ids)) if ids else []
+        cached = access.member_authorities(request.user)
         request._dsr_authorities = cached
     return cached
 

@@ -104,21 +104,25 @@ class ScopeLike(Protocol):
     lead_authorities: frozenset[int]
     read_localities: frozenset[int]
     write_localities: frozenset[int]
+    read_authorities: frozenset[int]
+    write_authorities: frozenset[int]
 
 
 class PersonQuerySet(models.QuerySet["Person"]):
     def in_scope(self, scope: ScopeLike, *, write: bool = False) -> PersonQuerySet:
         """People the scope may read (or, with `write`, change): everyone in the authorities it
-        leads, and the people in its granted localities. Who gets which scope is decided in
+        leads (or reads or changes whole, as an API client does), and the people in its granted
+        localities. Who gets which scope is decided in
         registers/access.py, whose `visible_people` / `writable_people` are the way in."""
         if scope.system:
             return self
         localities = scope.write_localities if write else scope.read_localities
-        if not (scope.lead_authorities or localities):
-            return self.none()
-        return self.filter(
-            Q(authority_id__in=scope.lead_authorities) | Q(locality_id__in=localities)
+        whole = scope.lead_authorities | (
+            scope.write_authorities if write else scope.read_authorities
         )
+        if not (whole or localities):
+            return self.none()
+        return self.filter(Q(authority_id__in=whole) | Q(locality_id__in=localities))
 
     def on_register(self) -> PersonQuerySet:
         return self.filter(date_left__isnull=True)

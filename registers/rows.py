@@ -11,18 +11,23 @@ marked as updated) both print `PersonRow.html`.
 from __future__ import annotations
 
 import datetime as dt
+from collections import namedtuple
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.template.defaultfilters import urlencode
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from .access import Scope
+from . import access
 from .codes import Category, UrgentReason
 from .labels import short_date_formatter
 from .models import Person
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 CATEGORY_LABELS = dict(Category.choices)
 REASON_LABELS = dict(UrgentReason.choices)
@@ -114,11 +119,42 @@ def _url_maker(name: str) -> Callable[[int], str]:
     return lambda pk: f"{before}{pk}{after}"
 
 
+# What a row shows and the right to change it needs, read as named tuples
+# (`selectors.row_columns`): the person's own logic (`display_name`, `age_on`) reads them as it
+# reads a person.
+ROW_VALUES = (
+    "pk",
+    "authority_id",
+    "locality_id",
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "local_reference",
+    "category",
+    "urgent_reason",
+    "risk_rating",
+    "next_review_due",
+    "locality__name",
+)
+RowValues = namedtuple("RowValues", ROW_VALUES)
+
+
+def row_values(person: Person) -> RowValues:
+    """A person (with their locality) as the list reads its rows."""
+    return RowValues(
+        *(
+            person.locality.name if name == "locality__name" else getattr(person, name)
+            for name in ROW_VALUES
+        )
+    )
+
+
 def person_rows(
-    people: Iterable[Person], *, scope: Scope | None, today: dt.date, list_path: str
+    people: Iterable[RowValues], *, user: User, today: dt.date, list_path: str
 ) -> list[PersonRow]:
-    """The rows for `people` (with their locality loaded: `selectors.row_columns`), as `scope`
-    may act on them."""
+    """The rows for `people` (`ROW_VALUES`: `selectors.row_columns`, or `row_values`), as
+    `user` may act on them."""
     detail_url = _url_maker("registers:person_detail")
     quick_url = _url_maker("registers:person_quick_status")
     back = urlencode(list_path)
@@ -132,12 +168,12 @@ def person_rows(
         rows.append(
             PersonRow(
                 pk=person.pk,
-                name=person.display_name,
+                name=Person.display_name.fget(person),
                 detail_url=detail_url(person.pk),
                 born=short(person.date_of_birth),
-                age=person.age_on(today),
+                age=Person.age_on(person, today),
                 reference=person.local_reference,
-                locality=person.locality.name,
+                locality=person.locality__name,
                 status=(
                     f"{category}: {REASON_LABELS.get(reason, reason).lower()}"
                     if reason
@@ -147,9 +183,7 @@ def person_rows(
                 risk_label=(person.risk_rating or "").title(),
                 review=short(review) or "-",
                 overdue=bool(review and review < today),
-                quick_url=(
-                    quick_url(person.pk) if scope is not None and scope.can_change(person) else ""
-                ),
+                quick_url=quick_url(person.pk) if access.can_change(user, person) else "",
                 back=back,
             )
         )

@@ -86,10 +86,11 @@ def take_snapshot(actor: User | None, *, authority_id: int, census_date: dt.date
     existing = AuthorityReturn.objects.filter(authority_id=authority_id, census_date=census_date)
     if existing.filter(status__in=[ReturnStatus.SUBMITTED, ReturnStatus.ACCEPTED]).exists():
         raise ValidationError("The return for this census date is submitted; its snapshot stays.")
-    snapshot, _ = CensusSnapshot.objects.select_for_update().get_or_create(
+    snapshot, created = CensusSnapshot.objects.select_for_update().get_or_create(
         authority_id=authority_id, census_date=census_date
     )
-    SnapshotRow.objects.filter(snapshot=snapshot).delete()
+    if not created:  # a new snapshot has no rows yet
+        SnapshotRow.objects.filter(snapshot=snapshot).delete()
     # Rebuilt and inserted by the database in one statement (reporting/snapshots.py).
     snapshot.people, snapshot.movement = store_rows(snapshot)
     snapshot.taken_at = timezone.now()

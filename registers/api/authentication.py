@@ -34,10 +34,9 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             token = parts[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise exceptions.AuthenticationFailed("The token is not valid.") from exc
-        client = access.api_client_for_token(token)
-        if client is None or client.revoked_at is not None or not client.service_user.is_active:
+        client = access.activate_api_client(token)
+        if client is None:
             raise exceptions.AuthenticationFailed("The token is not valid or has been revoked.")
-        access.activate(access.scope_for_api_client(client))
         actor_label_override.set(str(client))
         note_api_client_use(client)
         return client.service_user, client

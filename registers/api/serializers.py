@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
@@ -80,7 +81,27 @@ class LocalityField(serializers.PrimaryKeyRelatedField):
         return known[pk]
 
 
-class PersonSerializer(RejectUnknownFields, serializers.ModelSerializer):
+class ReadFieldsOnce(serializers.Serializer):
+    # A serializer mixin for output: DRF builds a model serializer's fields anew for every
+    # instance (each model field mapped and every declared field deep-copied), which cost a
+    # person's read more than everything else the serializer does. An instance that has not
+    # built its own fields (for input) reads through fields built once per class: their output
+    # needs nothing of the request (no context, no parent state), so they can be shared.
+    _shared_readable_fields: ClassVar[dict[type, list[serializers.Field]]] = {}
+
+    @property
+    def _readable_fields(self) -> Iterable[serializers.Field]:
+        if "fields" in self.__dict__:  # built for this instance (input, or changed)
+            return super()._readable_fields
+        cls = type(self)
+        shared = ReadFieldsOnce._shared_readable_fields.get(cls)
+        if shared is None:
+            shared = [f for f in cls(context={}).fields.values() if not f.write_only]
+            ReadFieldsOnce._shared_readable_fields[cls] = shared
+        return shared
+
+
+class PersonSerializer(ReadFieldsOnce, RejectUnknownFields, serializers.ModelSerializer):
     authority = serializers.CharField(
         source="authority.code", read_only=True, help_text="The authority's HSCP code."
     )

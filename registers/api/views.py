@@ -242,7 +242,7 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request: Request, person_id: int) -> Response:
-        person = access.person_for_read(request.user, int(person_id), self.get_queryset())
+        person = selectors.api_person(request.user, int(person_id), authority=self.client.authority)
         return _person_read(request, person, self.get_serializer_context())
 
     def create(self, request: Request) -> Response:
@@ -262,7 +262,8 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
         return response
 
     def _update(self, request: Request, person_id: int, *, partial: bool) -> Response:
-        person = access.person_for_write(request.user, int(person_id))
+        # Locked as it is read: the service then works on this row without reading it again.
+        person = access.person_for_write(request.user, int(person_id), lock=True)
         version = check_if_match(request)
         serializer = self.get_serializer(person, data=request.data, partial=partial)
         # A stale version is 412 before anything else, except that a valid body goes on to the
@@ -272,8 +273,9 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
             raise services.StaleVersion(person.version)
         serializer.is_valid(raise_exception=True)
         person = services.update_person(
-            request.user, person.pk, version=version, **serializer.validated_data
+            request.user, person, version=version, locked=True, **serializer.validated_data
         )
+        person = selectors.with_authority(person, self.client.authority)
         return _person_response(person, self.get_serializer_context())
 
     def update(self, request: Request, person_id: int) -> Response:

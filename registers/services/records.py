@@ -160,30 +160,49 @@ def _history_row(
     effective_date: dt.date,
 ) -> StatusChange:
     """The history entry for the person as they are now (not saved): built right after a change."""
+    values = _history_values(
+        actor, person, kind=kind, before=before, reason=reason, effective_date=effective_date
+    )
+    del values["person_id"], values["changed_by_id"]
+    return StatusChange(person=person, changed_by=actor, **values)
+
+
+def _history_values(
+    actor: User | None,
+    person: Person,
+    *,
+    kind: str,
+    before: dict[str, Any],
+    reason: str,
+    effective_date: dt.date,
+) -> dict[str, Any]:
+    """What the history entry for the person as they are now stores, by column (`attname`): a
+    batch inserts these as they are (`dsr.bulk.insert_rows`), without a model instance each."""
     after = person.register_state()
     changes = {
         name: [before.get(name), value]
         for name, value in _comparable(person).items()
         if before.get(name) != value
     }
-    return StatusChange(
-        authority_id=person.authority_id,
-        person=person,
-        kind=kind,
-        changed_by=actor,
-        effective_date=effective_date,
-        old_category=before.get("category") or "",
-        new_category=person.category,
-        old_urgent_reason=before.get("urgent_reason") or "",
-        new_urgent_reason=person.urgent_reason or "",
-        old_risk_rating=before.get("risk_rating") or "",
-        new_risk_rating=person.risk_rating or "",
-        risk_factors=list(person.risk_factors),
-        reason=reason,
-        changes=changes,
-        state=after,
-        version=person.version,
-    )
+    return {
+        "authority_id": person.authority_id,
+        "person_id": person.pk,
+        "kind": kind,
+        "changed_by_id": actor.pk if actor is not None else None,
+        "changed_at": timezone.now(),
+        "effective_date": effective_date,
+        "old_category": before.get("category") or "",
+        "new_category": person.category,
+        "old_urgent_reason": before.get("urgent_reason") or "",
+        "new_urgent_reason": person.urgent_reason or "",
+        "old_risk_rating": before.get("risk_rating") or "",
+        "new_risk_rating": person.risk_rating or "",
+        "risk_factors": list(person.risk_factors),
+        "reason": reason,
+        "changes": changes,
+        "state": after,
+        "version": person.version,
+    }
 
 
 def _comparable(person: Person) -> dict[str, Any]:

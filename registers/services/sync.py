@@ -37,7 +37,7 @@ from .records import (
     _bump,
     _clean_text,
     _comparable,
-    _history_row,
+    _history_values,
     _host_areas,
     _last_change_dates,
     _today,
@@ -160,6 +160,7 @@ def update_person(
     person: Person | int,
     *,
     version: int | None,
+    locked: bool = False,
     reason: str = "",
     effective_date: dt.date | None = None,
     confirm_chi_mismatch: bool = False,
@@ -170,10 +171,15 @@ def update_person(
 
     `version` None is accepted only when nothing would change (a replayed request); otherwise it
     raises VersionRequired. A stale version raises StaleVersion and nothing is saved.
+    `locked`: `person` is the record as the caller read it in this transaction with
+    `access.person_for_write(..., lock=True)`, so it is not read again.
     """
     _refuse_unknown_update_fields(fields)
-    pk = person if isinstance(person, int) else person.pk
-    current = access.person_for_write(actor, pk, lock=True)
+    if locked and isinstance(person, Person):
+        current = person
+    else:
+        pk = person if isinstance(person, int) else person.pk
+        current = access.person_for_write(actor, pk, lock=True)
     plan = _planned_update(actor, current, version, fields)
     if plan is None:
         return current
@@ -410,7 +416,7 @@ class _Batch:
         self.unchanged: dict[int, tuple[Person, bool]] = {}
         self.new: dict[int, tuple[Person, str]] = {}
         self.changes: dict[int, tuple[Person, dict[str, Any], dict[str, Any]]] = {}
-        self.rows: list[StatusChange] = []
+        self.rows: list[dict[str, Any]] = []  # history entries, by column
         self.events: list[tuple[str, Person, dict[str, Any] | None]] = []
 
     def take(self, index: int, reference: str, fields: dict[str, Any]) -> bool:
@@ -491,7 +497,8 @@ class _Batch:
             )
             _bump(person)
             self._changed(person, ChangeKind.DETAILS, before, "", self.today)
-            before = _comparable(person)
+            if plan["status"] is not None:
+                before = _comparable(person)
             # The details entry just written is the latest in the history.
             last_change = max(last_change or self.today, self.today)
         if plan["status"] is not None:
@@ -518,11 +525,11 @@ class _Batch:
     def _changed(
         self, person: Person, kind: str, before: dict[str, Any], reason: str, when: dt.date
     ) -> None:
-        change = _history_row(
+        row = _history_values(
             self.actor, person, kind=kind, before=before, reason=reason, effective_date=when
         )
-        self.rows.append(change)
-        self.events.append((f"person.{kind}", person, change.changes))
+        self.rows.append(row)
+        self.events.append((f"person.{kind}", person, row["changes"]))
 
     def _chi_clashes(self) -> dict[int, Any]:
         """The one-open-entry-per-CHI rule, before the database would refuse the batch: a CHI
@@ -560,7 +567,7 @@ class _Batch:
         created = [person for person, _ in self.new.values()]
         Person.objects.bulk_create(created)
         for person, reason in self.new.values():
-            change = _history_row(
+            row = _history_values(
                 self.actor,
                 person,
                 kind=ChangeKind.ADDED,
@@ -568,7 +575,7 @@ class _Batch:
                 reason=reason,
                 effective_date=person.date_added,
             )
-            self.rows.append(change)
+            self.rows.append(row)
             self.events.append((AuditAction.PERSON_ADDED, person, _chi_confirmation(person)))
         changed = [person for person, _, _ in self.changes.values()]
         if changed:
@@ -582,7 +589,7 @@ class _Batch:
             if stored != len(changed):
                 raise ValidationError("The records changed while they were being stored.")
         # Nothing reads the entries back (their ids are not needed): one INSERT ... SELECT.
-        insert_rows(StatusChange, (row.__dict__ for row in self.rows))
+        insert_rows(StatusChange, self.rows)
         record_events(self.actor, self.events)
         for authority_id in {person.authority_id for person in [*created, *changed]}:
             webhooks.announce(authority_id)

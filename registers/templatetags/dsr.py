@@ -127,3 +127,19 @@ def display_date(value: dt.date | str | None) -> str:
 def audit_sentence(action: str) -> str:
     """An audit action as the sentence people read ("Signed in with second factor")."""
     return str(dict(AuditAction.choices).get(action, action))
+
+
+NAVIGATION = "includes/navigation_items.html"
+
+
+@register.simple_tag(takes_context=True)
+def navigation(context: template.Context) -> str:
+    """The main navigation's items, rendered once a page: the header shows them twice (wide
+    screens, and behind "Menu" on narrow ones), from the same context."""
+    rendered = context.render_context.get(NAVIGATION)
+    if rendered is None:
+        items = context.template.engine.get_template(NAVIGATION)
+        with context.push():
+            rendered = items.render(context)
+        context.render_context[NAVIGATION] = rendered
+    return rendered

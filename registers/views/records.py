@@ -23,7 +23,7 @@ from ..forms import (
     status_value,
 )
 from ..models import Person
-from ..rows import person_rows
+from ..rows import person_rows, row_values
 from .common import (
     detail_context,
     person_form_page,
@@ -159,8 +159,8 @@ def _quick_done(request: HttpRequest, pk: int, origin: str) -> HttpResponse:
     if origin == "list":
         person = selectors.person_row(request.user, pk)
         [row] = person_rows(
-            [person],
-            scope=access.scope_for(request.user),
+            [row_values(person)],
+            user=request.user,
             today=timezone.localdate(),
             list_path=request.get_full_path(),
         )

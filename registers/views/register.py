@@ -103,10 +103,16 @@ def person_list(request: HttpRequest) -> HttpResponse:
         if key not in CATEGORY_KEYS | {"page", "sort"} and any(values)
     }
     if other:
-        data = QueryDict(mutable=True)
-        for key, values in other.items():
-            data.setlist(key, values)
-        counted = PersonFilter(data, queryset=people, request=request).qs
+        asked = {key: values for key, values in request.GET.lists() if key not in {"page", "sort"}}
+        if asked == other:
+            # No category asked for and no blank value: the counts' filters are the list's own
+            # (the sort only orders).
+            counted = filters.qs
+        else:
+            data = QueryDict(mutable=True)
+            for key, values in other.items():
+                data.setlist(key, values)
+            counted = PersonFilter(data, queryset=people, request=request).qs
         counts = _counts(request, counted)
     else:
         counts = _counts(request)
@@ -131,7 +137,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": person_rows(
             page.object_list,
-            scope=access.scope_for(request.user),
+            user=request.user,
             today=today,
             list_path=request.get_full_path(),
         ),

@@ -120,8 +120,22 @@ entry = st.fixed_dictionaries(
         "minute": st.integers(min_value=0, max_value=2),
     }
 )
+# Entries that count as the person's latest one does (a change of details, a new rating), a few
+# days before or after it, recorded in one of the same few minutes: the insert trigger skips
+# rebuilding the spells of someone whose new entries all follow their latest and count alike.
+# Or alike but for one thing, which must be rebuilt.
+continuing = st.lists(
+    st.tuples(
+        st.integers(min_value=-3, max_value=3),
+        st.integers(min_value=0, max_value=2),
+        st.sampled_from([None, None, "ready", "left", *range(len(STATES))]),
+    ),
+    min_size=1,
+    max_size=3,
+)
 operation = st.one_of(
     st.tuples(st.just("append"), st.integers(0, 4), st.lists(entry, min_size=1, max_size=4)),
+    st.tuples(st.just("continue"), st.integers(0, 4), continuing),
     st.tuples(st.just("move"), st.integers(0, 4), st.just(None)),
     st.tuples(st.just("erase"), st.integers(0, 4), st.just(None)),
 )
@@ -209,6 +223,12 @@ def test_the_trend_from_spells_equals_the_trend_rebuilt_from_history(world, peop
                     )
                 versions[person.pk] += len(entries)
                 versions[stranger.pk] += len(entries)
+            elif kind == "continue":
+                with access.using_scope(access.scope_for(lead)):
+                    StatusChange.objects.bulk_create(
+                        _continuing(person, entries, versions[person.pk])
+                    )
+                versions[person.pk] += len(entries)
             elif kind == "move":
                 # Visibility follows the person's current locality.
                 person.locality = (
@@ -225,7 +245,109 @@ def test_the_trend_from_spells_equals_the_trend_rebuilt_from_history(world, peop
                     user, authority_id=lead_authority(world)
                 )
         assert not TrendSpell.objects.filter(person_id__in=erased).exists()
+        assert _kept_spells() == _spells_from_scratch()
         transaction.set_rollback(True)
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(history=st.lists(entry, min_size=1, max_size=4), appended=continuing)
+def test_entries_that_count_as_the_latest_one_leave_the_spells_as_a_rebuild_would(
+    lead, nithsdale, history, appended
+):
+    """The insert trigger skips the people whose new entries follow their latest and count alike:
+    the spells kept equal the spells rebuilt from scratch, whether skipped or not."""
+    with transaction.atomic():
+        person = PersonFactory(locality=nithsdale)
+        with access.using_scope(access.scope_for(lead)):
+            StatusChange.objects.bulk_create(_rows(person, history, 1))
+            StatusChange.objects.bulk_create(_continuing(person, appended, 1 + len(history)))
+        assert _kept_spells() == _spells_from_scratch()
+        transaction.set_rollback(True)
+
+
+def test_each_way_an_entry_can_differ_from_the_latest_is_rebuilt(lead, nithsdale):
+    """Every register status of the latest entry, every way a new entry can differ from it (or
+    not), before, on and after its day: the spells kept equal a rebuild from scratch."""
+    person = PersonFactory(locality=nithsdale)
+    changes = [None, "ready", "left", *range(len(STATES))]
+    for state, ready, change, days in itertools.product(STATES, (None, -5), changes, (-1, 0, 2)):
+        latest = {"days_ago": 30, "state": state, "ready": ready, "left": None, "minute": 1}
+        with transaction.atomic(), access.using_scope(access.scope_for(lead)):
+            StatusChange.objects.bulk_create(_rows(person, [latest], 1))
+            StatusChange.objects.bulk_create(_continuing(person, [(days, 0, change)], 2))
+            assert _kept_spells() == _spells_from_scratch(), (state, ready, change, days)
+            transaction.set_rollback(True)
+
+
+def _continuing(
+    person: Person, entries: list[tuple[int, int, str | None]], version: int
+) -> list[StatusChange]:
+    """Entries with the state of the person's latest entry, a few days before or after it,
+    recorded in one of a few minutes (so on its day, sometimes before it); some with another
+    ready-for-discharge date, date left or register status."""
+    latest = (
+        StatusChange.objects.filter(person=person)
+        .order_by("-effective_date", "-changed_at", "-id")
+        .first()
+    )
+    if latest is None:
+        return []
+    base = timezone.now().replace(second=0, microsecond=0)
+    rows = []
+    for n, (days, minute, change) in enumerate(entries):
+        effective = latest.effective_date + dt.timedelta(days=days)
+        state = dict(latest.state)
+        if change == "ready":
+            state["ready_for_discharge_date"] = (effective + dt.timedelta(days=5)).isoformat()
+        elif change == "left":
+            state["date_left"] = (effective + dt.timedelta(days=2)).isoformat()
+        elif change is not None:
+            state |= STATES[change]
+        rows.append(
+            StatusChange(
+                authority_id=person.authority_id,
+                person=person,
+                kind=ChangeKind.DETAILS if change is None else ChangeKind.STATUS,
+                changed_at=base + dt.timedelta(minutes=minute),
+                effective_date=effective,
+                new_category=state["category"],
+                new_urgent_reason=state["urgent_reason"] or "",
+                state=state,
+                version=version + n,
+            )
+        )
+    return rows
+
+
+SPELL_COLUMNS = [
+    "person_id",
+    "valid_from",
+    "valid_until",
+    "in_hospital",
+    "ready_for_discharge_date",
+    "out_of_area",
+]
+
+
+def _kept_spells() -> list[tuple]:
+    return sorted(TrendSpell.objects.values_list(*SPELL_COLUMNS))
+
+
+def _spells_from_scratch() -> list[tuple]:
+    """Every person's spells rebuilt from their whole history, by the migration's definition."""
+    migration = importlib.import_module("registers.migrations.0013_trend_spells")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(SPELL_COLUMNS)} FROM ("
+            f"{migration.SPELLS.format(where='')}"
+            ") AS s(authority_id, person_id, valid_from, valid_until, in_hospital, "
+            "ready_for_discharge_date, out_of_area)"
+        )
+        return sorted(cursor.fetchall())
 
 
 def lead_authority(world) -> int:

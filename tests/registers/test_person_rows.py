@@ -12,11 +12,12 @@ from django.utils import formats, timezone, translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accounts.models import User
 from registers.access import Scope
 from registers.codes import Category, RiskRating, UrgentReason
 from registers.labels import short_date_formatter
 from registers.models import Locality, Person
-from registers.rows import person_rows
+from registers.rows import person_rows, row_values
 
 # The row template before registers/rows.py, word for word.
 SLOW_ROW = """{% load access dsr %}<tr id="person-{{ person.pk }}"{% if updated %} class="dsr-updated" tabindex="-1" data-announce="{{ updated }}"{% endif %}>
@@ -101,7 +102,11 @@ def test_a_row_prints_as_the_template_did(person, scope, path, updated):
             }
         )
     )
-    [row] = person_rows([person], scope=scope, today=today, list_path=request.get_full_path())
+    user = User(pk=scope.user_id, is_active=True)
+    user._dsr_scope = scope  # the scope the request read (registers.access.scope_for)
+    [row] = person_rows(
+        [row_values(person)], user=user, today=today, list_path=request.get_full_path()
+    )
     assert row.html(updated) == slow
 
 
