@@ -278,22 +278,25 @@ def _bind_member_authorities() -> None:
         cursor.execute("SELECT dsr_bind_member_authorities()")
 
 
-def _read_scope(user: User) -> Scope:
-    """The user's memberships and locality grants, in one statement; the transaction must already
-    be bound to the user and their authorities (the grants' localities are tenant rows)."""
-    if user.is_national_analyst:
-        # National access is aggregate only: a membership (which the database refuses anyway)
-        # is never merged into it, so a national user never receives person rows.
-        return Scope(user_id=user.pk, national_analyst=True)
+# A user id no user has: the scope's statement is compiled once with it, then run with the
+# user's own (the ORM's compiling of this union of joins cost about a millisecond a request).
+_NO_USER = -987_654_321
+
+
+def _scope_query(user_id: int) -> QuerySet:
+    """The user's active memberships with their authority's code and name, and their locality
+    grants, as one union: (authority id, role, locality id, permission, code, name)."""
     blank_id = Value(None, output_field=IntegerField())
     blank_text = Value(None, output_field=CharField())
     # A deactivated membership keeps its row (history) but grants nothing. Each membership brings
     # its authority's code and name (one statement fewer on every page than asking after).
-    memberships = Membership.objects.filter(user=user, deactivated_at__isnull=True).values_list(
+    memberships = Membership.objects.filter(
+        user_id=user_id, deactivated_at__isnull=True
+    ).values_list(
         "authority_id", "role", blank_id, blank_text, "authority__code", "authority__name"
     )
     grants = LocalityUserObjectPermission.objects.filter(
-        user=user, permission__codename__in=[READ_LOCALITY, WRITE_LOCALITY]
+        user_id=user_id, permission__codename__in=[READ_LOCALITY, WRITE_LOCALITY]
     ).values_list(
         "content_object__authority_id",
         blank_text,
@@ -303,9 +306,31 @@ def _read_scope(user: User) -> Scope:
         blank_text,
     )
     # By the authorities' names, as the database orders them (the grants' rows have none).
-    rows = list(
-        memberships.order_by().union(grants.order_by(), all=True).order_by("authority__name")
-    )
+    return memberships.order_by().union(grants.order_by(), all=True).order_by("authority__name")
+
+
+@cache
+def _scope_statement() -> tuple[str, tuple[Any, ...]]:
+    return _scope_query(_NO_USER).query.sql_with_params()
+
+
+def _scope_rows(user_id: int) -> list[tuple[Any, ...]]:
+    """`_scope_query(user_id)`'s rows, from its SQL compiled once (no column here needs a
+    converter; tests/registers/test_scope_statement.py compares)."""
+    sql, params = _scope_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id if p == _NO_USER else p for p in params])
+        return cursor.fetchall()
+
+
+def _read_scope(user: User) -> Scope:
+    """The user's memberships and locality grants, in one statement; the transaction must already
+    be bound to the user and their authorities (the grants' localities are tenant rows)."""
+    if user.is_national_analyst:
+        # National access is aggregate only: a membership (which the database refuses anyway)
+        # is never merged into it, so a national user never receives person rows.
+        return Scope(user_id=user.pk, national_analyst=True)
+    rows = _scope_rows(user.pk)
     roles = {authority_id: role for authority_id, role, *_ in rows if role is not None}
     # A lead's grants add nothing; a grant outside the user's authorities counts for nothing.
     grants_held = [

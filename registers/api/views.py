@@ -265,18 +265,21 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
         # Locked as it is read: the service then works on this row without reading it again.
         person = access.person_for_write(request.user, int(person_id), lock=True)
         version = check_if_match(request)
-        serializer = self.get_serializer(person, data=request.data, partial=partial)
-        # A stale version is 412 before anything else, except that a valid body goes on to the
-        # service, which answers a replay of this client's own change (its answer lost) with
-        # 200 and refuses anything else stale under lock.
-        if version != person.version and not serializer.is_valid():
-            raise services.StaleVersion(person.version)
-        serializer.is_valid(raise_exception=True)
+        context = self.get_serializer_context()
+        try:
+            fields = s.validated_person_changes(request.data, context, partial=partial)
+        except ValidationError:
+            # A stale version is 412 before anything else, except that a valid body goes on to
+            # the service, which answers a replay of this client's own change (its answer lost)
+            # with 200 and refuses anything else stale under lock.
+            if version != person.version:
+                raise services.StaleVersion(person.version) from None
+            raise
         person = services.update_person(
-            request.user, person, version=version, locked=True, **serializer.validated_data
+            request.user, person, version=version, locked=True, **fields
         )
         person = selectors.with_authority(person, self.client.authority)
-        return _person_response(person, self.get_serializer_context())
+        return _person_response(person, context)
 
     def update(self, request: Request, person_id: int) -> Response:
         return self._update(request, person_id, partial=False)

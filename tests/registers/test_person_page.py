@@ -89,7 +89,7 @@ def test_person_page_runs_a_constant_number_of_queries(
             lead, person, version=version, key_worker_name=f"Worker {version}"
         )
     client.force_login(lead)
-    with django_assert_max_num_queries(15):  # 14, and the localities when someone moved
+    with django_assert_max_num_queries(14):  # 13, and the localities when someone moved
         assert client.get(f"/register/people/{person.pk}/").status_code == 200
 
 
