@@ -3,9 +3,9 @@
 A row template used to ask each person for its labels, dates, age and right to change, and
 reversed two URLs a row, through template tags, filters and an include per row: about 0.2 ms a
 row, over half of a 50-row page's time in Python. Here each row is a few dictionary lookups and
-one `format_html` (the same HTML as that template, which `tests/registers/test_person_rows.py`
-keeps to compare). The list (`registers/_results.html`) and the inline update's answer (one row,
-marked as updated) both print `PersonRow.html`.
+one f-string with every value escaped: the same HTML as that template, which
+`tests/registers/test_person_rows.py` keeps to compare. The list (`registers/_results.html`) and
+the inline update's answer (one row, marked as updated) both print `PersonRow.html`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import datetime as dt
 from collections import namedtuple
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from html import escape
 from typing import TYPE_CHECKING
 
 from django.template.defaultfilters import urlencode
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from . import access
@@ -57,60 +57,46 @@ class PersonRow:
     back: str
 
     def html(self, updated: str = "") -> SafeString:
-        """The row's table row; `updated` says what an inline update just changed (announced)."""
+        """The row's table row; `updated` says what an inline update just changed (announced).
+
+        Every value is escaped as the template language escapes it (`html.escape`, which is
+        Django's `escape`); an f-string, as `format_html` cost four times as much a row."""
+        name = escape(self.name)
+        marked = (
+            f' class="dsr-updated" tabindex="-1" data-announce="{escape(updated)}"'
+            if updated
+            else ""
+        )
+        tag = ' <strong class="ds_tag ds_tag--green">Updated</strong>' if updated else ""
         if self.risk_rating:
-            risk = format_html(
-                '<span class="dsr-rag dsr-rag--{}">{}</span>', self.risk_rating, self.risk_label
+            risk = (
+                f'<span class="dsr-rag dsr-rag--{escape(self.risk_rating)}">'
+                f"{escape(self.risk_label)}</span>"
             )
         else:
-            risk = mark_safe('<span class="dsr-muted">In hospital</span>')
+            risk = '<span class="dsr-muted">In hospital</span>'
+        overdue = ' <strong class="ds_tag ds_tag--red">Overdue</strong>' if self.overdue else ""
         action = ""
         if self.quick_url:
-            action = format_html(
-                '<a href="{}?from=list&amp;next={}" hx-get="{}?from=list" hx-target="closest tr"'
-                ' hx-swap="outerHTML">Update status'
-                '<span class="visually-hidden"> for {}</span></a>',
-                self.quick_url,
-                self.back,
-                self.quick_url,
-                self.name,
+            quick = escape(self.quick_url)
+            action = (
+                f'<a href="{quick}?from=list&amp;next={escape(self.back)}" hx-get="{quick}'
+                '?from=list" hx-target="closest tr" hx-swap="outerHTML">Update status'
+                f'<span class="visually-hidden"> for {name}</span></a>'
             )
-        return format_html(
-            ROW_HTML,
-            pk=self.pk,
-            marked=(
-                format_html(' class="dsr-updated" tabindex="-1" data-announce="{}"', updated)
-                if updated
-                else ""
-            ),
-            detail_url=self.detail_url,
-            name=self.name,
-            tag=UPDATED_TAG if updated else "",
-            born=self.born,
-            age=self.age,
-            reference=self.reference,
-            locality=self.locality,
-            status=self.status,
-            risk=risk,
-            review=self.review,
-            overdue=OVERDUE_TAG if self.overdue else "",
-            action=action,
+        return mark_safe(  # noqa: S308 - every value above is escaped
+            f'<tr id="person-{self.pk}"{marked}>\n'
+            f'  <td><a href="{escape(self.detail_url)}">{name}</a>{tag}</td>\n'
+            f'  <td class="dsr-nowrap">{escape(self.born)} <span class="dsr-muted">'
+            f"(age {self.age})</span></td>\n"
+            f'  <td class="dsr-nowrap">{escape(self.reference)}</td>\n'
+            f"  <td>{escape(self.locality)}</td>\n"
+            f"  <td>{escape(self.status)}</td>\n"
+            f"  <td>{risk}</td>\n"
+            f"  <td>{escape(self.review)}{overdue}</td>\n"
+            f'  <td class="dsr-col-actions">{action}</td>\n'
+            "</tr>\n"
         )
-
-
-ROW_HTML = """<tr id="person-{pk}"{marked}>
-  <td><a href="{detail_url}">{name}</a>{tag}</td>
-  <td class="dsr-nowrap">{born} <span class="dsr-muted">(age {age})</span></td>
-  <td class="dsr-nowrap">{reference}</td>
-  <td>{locality}</td>
-  <td>{status}</td>
-  <td>{risk}</td>
-  <td>{review}{overdue}</td>
-  <td class="dsr-col-actions">{action}</td>
-</tr>
-"""
-UPDATED_TAG = mark_safe(' <strong class="ds_tag ds_tag--green">Updated</strong>')
-OVERDUE_TAG = mark_safe(' <strong class="ds_tag ds_tag--red">Overdue</strong>')
 
 
 def _url_maker(name: str) -> Callable[[int], str]:

@@ -21,6 +21,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from dsr import onerow
 
 from . import access, labels
 from .audit import AuditAction, record_event
@@ -283,6 +284,27 @@ WHERE t.person_id = %s AND t.status = %s ORDER BY t.requested_at DESC, t.id DESC
 """  # noqa: S608 - fixed names
 
 
+PAGE_PLACES_SQL = f"""
+SELECT {onerow.columns(Locality, "l")}, a.code, a.name
+FROM {Locality._meta.db_table} l
+JOIN {IntegrationAuthority._meta.db_table} a ON a.id = l.authority_id
+WHERE l.authority_id = %s
+"""  # noqa: S608 - fixed names
+
+
+def _page_places(authority_id: int) -> tuple[IntegrationAuthority | None, dict[int, Locality]]:
+    """The authority and every one of its localities, retired ones too (the history names them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(PAGE_PLACES_SQL, [authority_id])
+        rows = cursor.fetchall()
+    width = onerow.width(Locality)
+    localities = {row[0]: onerow.instance(Locality, row[:width]) for row in rows}
+    if not rows:
+        return None, localities
+    code, name = rows[0][width:]
+    return IntegrationAuthority(id=authority_id, code=code, name=name), localities
+
+
 def _page_history(person_id: int) -> list[StatusChange]:
     history = list(StatusChange.objects.raw(PAGE_HISTORY_SQL, [person_id]))
     for change in history:
@@ -311,8 +333,9 @@ def _page_transfers(person_id: int) -> list[Transfer]:
 
 @dataclass
 class PersonPage:
-    """What the person page shows: the record, its history (newest first), its reviews, its
-    pending transfer and, when the history moved the person, the authority's locality names."""
+    """What the person page shows: the record (with its locality and authority), its history
+    (newest first), its reviews, its pending transfer and the names of the authority's localities
+    (retired ones too: the history names them)."""
 
     person: Person
     history: list[StatusChange]
@@ -323,18 +346,17 @@ class PersonPage:
 
 def person_page(user: User, pk: int) -> PersonPage:
     """The person page's read, in a fixed number of queries (`PAGE_HISTORY_SQL` and after)."""
-    person = access.person_for_read(
-        user, pk, Person.objects.select_related("locality", "authority")
-    )
+    person = access.person_for_read(user, pk)  # SQL written once (access._person_by_pk)
+    authority, localities = _page_places(person.authority_id)
+    if authority is not None and person.locality_id in localities:
+        person.authority, person.locality = authority, localities[person.locality_id]
     history = _page_history(person.pk)
-    moved = any("locality_id" in change.changes for change in history)
     return PersonPage(
         person=person,
         history=history,
         reviews=list(Review.objects.raw(PAGE_REVIEWS_SQL, [person.pk])),
         transfers=_page_transfers(person.pk),
-        # Only a move in the history names a locality other than the person's own.
-        locality_names=locality_names(user, authority_id=person.authority_id) if moved else {},
+        locality_names={pk: locality.name for pk, locality in localities.items()},
     )
 
 
@@ -397,11 +419,6 @@ def searched_page(
 def transfers_of(user: User, person: Person) -> list[Transfer]:
     """The transfers of a person the user has already read, with the receiving authority."""
     return list(person.transfers.select_related("to_authority").all())
-
-
-def locality_names(user: User, *, authority_id: int) -> dict[int, str]:
-    """Every locality of the authority by id, retired ones too (history names them)."""
-    return dict(Locality.objects.filter(authority_id=authority_id).values_list("pk", "name"))
 
 
 def host_area_authorities(*, authority_id: int | None) -> list[tuple[str, str]]:

@@ -67,3 +67,27 @@ def test_a_changed_session_is_saved_at_once(client, lead, other_authority):
     )
     assert [sql for sql in writes if "django_session" in sql]
     assert client.session[SESSION_KEY] == other_authority.pk
+
+
+def test_a_session_is_read_as_the_orm_reads_it(client, practitioner):
+    from dsr import onerow
+    from dsr.sessions import SessionStore
+
+    assert onerow.unconverted(Session)
+    client.force_login(practitioner)
+    key = client.session.session_key
+    store = SessionStore(key)
+    stored = store._get_session_from_db()
+    expected = Session.objects.get(session_key=key, expire_date__gt=timezone.now())
+    assert [getattr(stored, f.attname) for f in Session._meta.concrete_fields] == [
+        getattr(expected, f.attname) for f in Session._meta.concrete_fields
+    ]
+    assert not stored._state.adding and stored._state.db == expected._state.db
+    assert store.stored_expiry == expected.expire_date
+    assert SessionStore(key).load() == client.session.load()
+    # Expired or unknown: nothing, and the key is forgotten, as Django's own store does.
+    Session.objects.filter(pk=key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
+    for missing in (key, "x" * 32):
+        store = SessionStore(missing)
+        assert store._get_session_from_db() is None
+        assert store.session_key is None and store.stored_expiry is None
