@@ -3,9 +3,9 @@
 `includes/field.html` did this through the template engine: one include, a `{% with %}`, about
 thirty variable lookups and, for a choice field, Django rendering each option as a subwidget
 (a context dict per option): about 0.1 to 0.3 ms a field, most of the quick update form's and
-the register filters' time. `{% field form.x %}` prints the same HTML (the template, kept in
-`tests/registers/fieldhtml_template.html`, is compared with this on every kind of field in
-`tests/registers/test_field_html.py`).
+the register filters' time. `{% form_field form.x %}` prints the same HTML: the template, still
+used by the other forms' pages, is compared with this on every kind of field, bound to random
+answers, in `tests/registers/test_field_html.py`.
 """
 
 from __future__ import annotations
