@@ -26,6 +26,10 @@ INVALID = ' aria-invalid="true"'
 
 
 def _esc(value: Any) -> str:
+    # A plain string straight to `html.escape` (what Django's `escape` does, without its lazy
+    # wrapper's checks); anything else as the template would treat it.
+    if type(value) is str:
+        return escape(value)
     return str(conditional_escape(value))
 
 
