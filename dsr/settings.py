@@ -103,6 +103,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "registers.context_processors.scope",
             ],
+            # `{% url %}` remembering what it reversed (dsr/urltags.py).
+            "builtins": ["dsr.urltags"],
         },
     },
 ]

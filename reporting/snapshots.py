@@ -79,11 +79,14 @@ WITH latest AS (
     SELECT p.id AS person_id, p.local_reference, p.sex, p.date_of_birth, p.next_review_due,
            CASE WHEN l.at_census IS NULL THEN to_jsonb(p) END AS record,
            l.at_census AS census_entry,
-           l.at_previous AS previous_entry, l.review_set AS review_entry
+           l.at_previous AS previous_entry, l.review_set AS review_entry,
+           coalesce(l.at_previous = l.at_census, false) AS same
     FROM registers_person AS p
     LEFT JOIN latest AS l ON l.person_id = p.id
     WHERE p.authority_id = %(authority)s
       AND (l.at_census IS NOT NULL OR p.id NOT IN (SELECT person_id FROM later_only))
+    -- In the order of the entries' ids, so the lookups below read the history's pages in order.
+    ORDER BY l.at_census
 ), state AS (
     -- Each entry read by its id, a subquery a row: by the primary key whatever the estimates (the
     -- ids are plain values here, so row-level security lets the index serve the lookup). Someone
@@ -96,8 +99,12 @@ WITH latest AS (
                AS next_review_due,
            census_entry IS NULL OR previous_entry IS NOT NULL AS has_before,
            s.*,
-           b.category AS before_category, b.urgent_reason AS before_urgent_reason,
-           b.date_added AS before_added, b.date_left AS before_left,
+           -- Where the entry in force on the previous census date is the same one, its
+           -- state is not read twice.
+           CASE WHEN same THEN s.category ELSE b.category END AS before_category,
+           CASE WHEN same THEN s.urgent_reason ELSE b.urgent_reason END AS before_urgent_reason,
+           CASE WHEN same THEN s.date_added ELSE b.date_added END AS before_added,
+           CASE WHEN same THEN s.date_left ELSE b.date_left END AS before_left,
            (extract(year FROM %(census)s::date) - extract(year FROM placed.date_of_birth)
             - CASE WHEN (extract(month FROM %(census)s::date), extract(day FROM %(census)s::date))
                         < (extract(month FROM placed.date_of_birth),
@@ -115,6 +122,7 @@ WITH latest AS (
     ) ON true
     LEFT JOIN LATERAL jsonb_to_record(
         CASE WHEN census_entry IS NULL THEN record
+             WHEN same THEN NULL
              ELSE (SELECT state FROM registers_statuschange WHERE id = previous_entry) END
     ) AS b(category text, urgent_reason text, date_added date, date_left date) ON true
 ), person AS MATERIALIZED (

@@ -10,6 +10,7 @@ from django.forms import BoundField
 
 from registers import labels
 from registers.audit import AuditAction
+from registers.fieldhtml import field_html
 from registers.timeline import change_lines
 from registers.widgets import PARTS, date_parts, parts_in_error
 
@@ -143,3 +144,9 @@ def navigation(context: template.Context) -> str:
             rendered = items.render(context)
         context.render_context[NAVIGATION] = rendered
     return rendered
+
+
+@register.simple_tag
+def form_field(field: BoundField, inline: bool = False, width: Any = None) -> str:
+    """A field in the design system's markup: what `includes/field.html` writes, in Python."""
+    return field_html(field, inline=inline, width=width)
