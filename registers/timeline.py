@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.template.defaultfilters import title
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 
 from . import codes, labels
 from .models import Person, StatusChange
@@ -65,6 +67,10 @@ def change_lines(
     return lines
 
 
+def _esc(value: Any) -> str:
+    return str(conditional_escape(value))
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     kind: str  # "Status changed"
@@ -115,3 +121,34 @@ def entry(change: StatusChange, locality_names: dict[int, str]) -> TimelineEntry
 def timeline(history: list[StatusChange], locality_names: dict[int, str]) -> list[TimelineEntry]:
     """The entries in the order given (the person page: newest first)."""
     return [entry(change, locality_names) for change in history]
+
+
+def _entry_html(entry: TimelineEntry) -> str:
+    category = f'<p class="ds_no-margin">{_esc(entry.category)}</p>' if entry.category else ""
+    risk = f'<p class="ds_no-margin">{_esc(entry.risk)}</p>' if entry.risk else ""
+    reason = f'<p class="ds_no-margin">Why: {_esc(entry.reason)}</p>' if entry.reason else ""
+    lines = ""
+    if entry.lines:
+        items = "".join(
+            f"<li>{_esc(label)}: {_esc(old)} to {_esc(new)}</li>" for label, old, new in entry.lines
+        )
+        lines = f'\n    <ul class="dsr-changes">{items}</ul>\n    '
+    return (
+        '\n  <li class="dsr-timeline__item">\n'
+        f'    <h3 class="ds_h4 ds_no-margin">{_esc(entry.kind)} '
+        f'<span class="dsr-caption">effective {_esc(entry.effective)}</span></h3>\n'
+        f'    <p class="ds_no-margin dsr-caption">by {_esc(entry.by)} on {_esc(entry.at)}</p>\n'
+        f"    {category}\n    {risk}\n    {reason}\n    {lines}\n  </li>\n"
+    )
+
+
+def timeline_html(entries: list[TimelineEntry], *, oob: bool = False) -> SafeString:
+    """The timeline's section, written in one go (an entry through the template cost about 30
+    microseconds; `tests/registers/test_timeline_words.py` compares with the old template)."""
+    swap = ' hx-swap-oob="true"' if oob else ""
+    items = "".join(_entry_html(entry) for entry in entries)
+    return mark_safe(  # noqa: S308 - every value above is escaped
+        f'<section id="timeline" aria-labelledby="timeline-title"{swap}>\n'
+        '<h2 id="timeline-title">Timeline</h2>\n'
+        f'<ol class="dsr-timeline" aria-labelledby="timeline-title">\n{items}\n</ol>\n</section>\n'
+    )

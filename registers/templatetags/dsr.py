@@ -11,7 +11,7 @@ from django.forms import BoundField
 from registers import labels
 from registers.audit import AuditAction
 from registers.fieldhtml import field_html
-from registers.timeline import change_lines
+from registers.timeline import change_lines, timeline_html
 from registers.widgets import PARTS, date_parts, parts_in_error
 
 register = template.Library()
@@ -150,3 +150,9 @@ def navigation(context: template.Context) -> str:
 def form_field(field: BoundField, inline: bool = False, width: Any = None) -> str:
     """A field in the design system's markup: what `includes/field.html` writes, in Python."""
     return field_html(field, inline=inline, width=width)
+
+
+@register.simple_tag(takes_context=True)
+def timeline_section(context: template.Context) -> str:
+    """The person's timeline (`timeline` in the context), as `registers.timeline` writes it."""
+    return timeline_html(context.get("timeline") or [], oob=bool(context.get("oob_timeline")))
