@@ -261,3 +261,54 @@ def test_the_pdfs_trimmed_user_agent_stylesheet_renders_the_same_pages_as_weasyp
         for d in (own, trimmed)
     ]
     assert texts[0] == texts[1]
+
+
+def _boxes(document):
+    def walk(box, depth=0):
+        yield depth, type(box).__name__, round(box.position_x, 2), round(box.position_y, 2)
+        yield from (x for child in getattr(box, "children", []) for x in walk(child, depth + 1))
+
+    return [list(walk(page._page_box)) for page in document.pages]
+
+
+def test_the_pdf_templates_parsed_as_xml_lay_out_as_parsed_as_html(
+    known_register, authority, person, lead, census, monkeypatch
+):
+    # The builders parse their (well-formed) templates with the C XML parser instead of
+    # WeasyPrint's HTML parser: the boxes, chart included, must be the same.
+    from defusedxml import ElementTree
+    from weasyprint import HTML
+
+    from reporting.builders import pdf
+
+    class HtmlParsed(pdf._HTML):
+        def __init__(self, string):
+            HTML.__init__(self, string=string)
+
+    rendered = []
+    real = pdf.render_to_string
+    monkeypatch.setattr(
+        pdf, "render_to_string", lambda *a: rendered.append(real(*a)) or rendered[-1]
+    )
+    build_return(authority, dt.date(2025, 6, 26))
+    build_return(authority)
+    run(JobKind.AUTHORITY_PDF, authority=authority, census_date=census)
+    run(JobKind.PERSON_PROFILE, authority=authority, census_date=None, person=person, user=lead)
+    assert len(rendered) == 2 and "<svg" in rendered[0]
+    for html in rendered:
+        ElementTree.fromstring(html)  # the fast path is taken
+        xml, parsed = pdf._HTML(string=html).render(), HtmlParsed(string=html).render()
+        assert _boxes(xml) == _boxes(parsed)
+
+
+def test_pdf_column_widths_fill_the_page_and_fit_the_labels():
+    from reporting.builders import pdf
+
+    header = ["Code", "Integration Authority", "Urgent: in hospital", "Total"]
+    rows = [["S37000005", "Clackmannanshire and Stirling", 12, 345], ["", "Scotland", 1, 99999]]
+    widths = pdf.column_widths(header, rows, 2, "landscape")
+    assert sum(widths) == pytest.approx(297 - 28, abs=0.1)
+    assert widths[1] > widths[0] > 0
+    # Too many columns for the page: none is squeezed below its longest word.
+    wide = pdf.column_widths(["", *["Inappropriate"] * 20], [["Urgent", *[1] * 20]], 1)
+    assert sum(wide) > 210 - 28 and len(set(wide[1:])) == 1

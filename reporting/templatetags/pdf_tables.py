@@ -1,0 +1,17 @@
+"""Template filters for the PDF templates under templates/reporting/pdf/."""
+
+from __future__ import annotations
+
+from django import template
+
+from reporting.builders import pdf
+from reporting.documents import Sheet
+
+register = template.Library()
+
+
+@register.filter
+def column_widths(sheet: Sheet, orientation: str | None) -> list[float]:
+    """The sheet's column widths in mm (see pdf.column_widths)."""
+    rows = [*sheet.rows, *([sheet.total] if sheet.total else [])]
+    return pdf.column_widths(sheet.header, rows, sheet.label_columns, orientation or "portrait")
