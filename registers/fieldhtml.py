@@ -14,7 +14,7 @@ import datetime as dt
 from html import escape
 from typing import Any
 
-from django.forms import BoundField
+from django.forms import BoundField, HiddenInput
 from django.template.loader import get_template
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
@@ -26,6 +26,10 @@ INVALID = ' aria-invalid="true"'
 
 
 def _esc(value: Any) -> str:
+    # A plain string straight to `html.escape` (what Django's `escape` does, without its lazy
+    # wrapper's checks); anything else as the template would treat it.
+    if type(value) is str:
+        return escape(value)
     return str(conditional_escape(value))
 
 
@@ -242,3 +246,27 @@ def field_html(field: BoundField, *, inline: Any = False, width: Any = None) -> 
     else:
         body = _single(field, kind, width, options)
     return mark_safe(f"\n{body}\n\n")  # noqa: S308 (every value above is escaped)
+
+
+def hidden_html(form: Any) -> SafeString:
+    """A form's hidden fields as `{% for hidden in form.hidden_fields %}{{ hidden }}{% endfor %}`
+    writes them: a plain `HiddenInput` directly (about 40 microseconds through Django's widget
+    templates), anything else by Django."""
+    out = []
+    for bound in form.hidden_fields():
+        widget = bound.field.widget
+        if type(widget) is not HiddenInput or widget.attrs or widget.is_localized:
+            out.append(str(bound))
+            continue
+        field = bound.field
+        if field.disabled or field.show_hidden_initial or field.help_text or bound.errors:
+            out.append(str(bound))
+            continue
+        if not bound.auto_id:
+            out.append(str(bound))
+            continue
+        value = widget.format_value(bound.value())
+        shown = f' value="{_esc(value)}"' if value is not None else ""
+        name, auto_id = _esc(bound.html_name), _esc(bound.auto_id)
+        out.append(f'<input type="hidden" name="{name}"{shown} id="{auto_id}">')
+    return mark_safe("".join(out))  # noqa: S308 - every value above is escaped

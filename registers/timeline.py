@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
+from html import escape as html_escape
 from typing import Any
 
 from django.template.defaultfilters import title
@@ -68,6 +69,10 @@ def change_lines(
 
 
 def _esc(value: Any) -> str:
+    # A plain string straight to `html.escape` (what Django's `escape` does, without its lazy
+    # wrapper's checks); anything else as the template would treat it.
+    if type(value) is str:
+        return html_escape(value)
     return str(conditional_escape(value))
 
 

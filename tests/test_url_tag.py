@@ -7,7 +7,7 @@ from django.template import Context, Engine, Template
 from django.test import RequestFactory
 from django.urls import set_script_prefix
 
-from dsr.urltags import CachedURLNode
+from dsr.urltags import CachedStaticNode, CachedURLNode
 
 CASES = [
     ("'help'", {}),
@@ -50,3 +50,14 @@ def test_as_variables_and_other_arguments_go_the_usual_way() -> None:
     source = "{% url 'registers:person_detail' pk as link %}[{{ link }}]{% url 'help' %}"
     context = {"pk": 3.0, "request": request}
     assert Template(source).render(Context(context)) == django_tag(source, context)
+
+
+@pytest.mark.parametrize("path", ["'css/dsr.css'", "'js/dsr.js'", "name"])
+def test_static_urls_as_djangos_tag_writes_them(path: str) -> None:
+    source = "{% static " + path + " %}"
+    context = {"name": "images/sg-logo.svg"}
+    template = Template(source)
+    assert isinstance(template.nodelist[0], CachedStaticNode)
+    expected = Engine(builtins=["django.templatetags.static"]).from_string(source)
+    assert template.render(Context(context)) == expected.render(Context(context))
+    assert template.render(Context(context)) == expected.render(Context(context))

@@ -7,10 +7,11 @@ from typing import Any
 
 from django import template
 from django.forms import BoundField
+from django.template.defaultfilters import date as date_filter
 
 from registers import labels
 from registers.audit import AuditAction
-from registers.fieldhtml import field_html
+from registers.fieldhtml import field_html, hidden_html
 from registers.timeline import change_lines, timeline_html
 from registers.widgets import PARTS, date_parts, parts_in_error
 
@@ -156,3 +157,26 @@ def form_field(field: BoundField, inline: bool = False, width: Any = None) -> st
 def timeline_section(context: template.Context) -> str:
     """The person's timeline (`timeline` in the context), as `registers.timeline` writes it."""
     return timeline_html(context.get("timeline") or [], oob=bool(context.get("oob_timeline")))
+
+
+@register.filter(expects_localtime=True)
+def day(value: Any) -> str:
+    """`|date` for a date: "17 December 2026" without Django's format parser (about 15
+    microseconds a date); anything else as `|date` writes it."""
+    if type(value) is dt.date:
+        return labels.display_date(value)
+    return date_filter(value)
+
+
+@register.filter(expects_localtime=True)
+def short_day(value: Any) -> str:
+    """`|date:"SHORT_DATE_FORMAT"` the same way: "17 Dec 2026"."""
+    if type(value) is dt.date:
+        return labels.display_date(value, short=True)
+    return date_filter(value, "SHORT_DATE_FORMAT")
+
+
+@register.simple_tag
+def hidden_fields(form: Any) -> str:
+    """The form's hidden fields, as printing each of `form.hidden_fields` would."""
+    return hidden_html(form)

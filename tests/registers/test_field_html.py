@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 from django import forms
+from django.template import engines
 from django.template.loader import get_template
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accounts import forms as account_forms
 from registers import forms as register_forms
-from registers.fieldhtml import field_html
+from registers.fieldhtml import field_html, hidden_html
 from registers.filters import PersonFilter
 from registers.models import Person
 
@@ -77,3 +78,16 @@ def test_bound_fields_are_written_alike(make: Any, data: Any, inline: bool, widt
     form = make(answered, auto_id="quick7_%s")
     form.is_valid()
     assert_same(form, inline, width)
+
+
+HIDDEN = "{% for hidden in form.hidden_fields %}{{ hidden }}{% endfor %}"
+
+
+@pytest.mark.parametrize("make", FORMS)
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data(), bound=st.booleans())
+def test_hidden_fields_are_written_alike(make: Any, data: Any, bound: bool) -> None:
+    form = make(data.draw(answers(make())), auto_id="quick7_%s") if bound else make()
+    form.is_valid()
+    expected = engines["django"].from_string(HIDDEN).render({"form": form})
+    assert hidden_html(form) == expected
