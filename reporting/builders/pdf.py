@@ -73,30 +73,38 @@ def render_pdf(template: str, context: dict[str, Any]) -> bytes:
 # largest width of every cell's text before laying anything out, which on the national PDF (about
 # 5,500 cells) was a sixth of its time. Instead the widths are worked out here, the way the
 # automatic layout would: each column gets its text's width, a column whose header wraps gives
-# way first, and spare room goes to every column in proportion. The text widths are estimated
-# from DejaVu Sans Bold's average advances (em per character), a little generously, so that a
-# label never runs into its neighbour if the font differs.
+# way first, and spare room goes to every column in proportion. Text is measured with the
+# advances of DejaVu Sans Bold (the sans-serif font of our images; labels, headers and totals are
+# bold, and bold is the wider).
 
-_CONTENT_WIDTH_MM = {"portrait": 210 - 2 * 14, "landscape": 297 - 2 * 14}  # @page margins
+# The page's width less its margins (@page) and the body's (WeasyPrint's 8px).
+_CONTENT_WIDTH_MM = {
+    orientation: width - 2 * 14 - 2 * 8 * 25.4 / 96
+    for orientation, width in (("portrait", 210), ("landscape", 297))
+}
 _FONT_MM = 8.5 * 25.4 / 72  # th, td { font-size: 8.5pt }
-_PADDING_MM = 2 * 1.5 + 0.5  # th, td { padding: 0 1.5mm } and the border
+_PADDING_MM = 2 * 1.5 + 0.3  # th, td { padding: 0 1.5mm }, and a little to spare
+# DejaVu Sans Bold's advance of each character from " " to "~", in thousandths of an em.
+_ADVANCES = dict(
+    zip(
+        map(chr, range(32, 127)),
+        (
+            [348, 456, 520, 837, 695, 1001, 872, 306, 457, 457, 522, 837, 379, 415, 379, 365]
+            + [695] * 10
+            + [399, 399, 837, 837, 837, 580, 1000, 773, 762, 733, 830, 683, 683, 820, 836, 372]
+            + [372, 774, 637, 995, 836, 850, 732, 850, 770, 720, 682, 812, 773, 1103, 770, 724]
+            + [725, 457, 365, 457, 837, 500, 500, 674, 715, 592, 715, 678, 435, 715, 711, 342]
+            + [342, 665, 342, 1041, 711, 687, 715, 715, 493, 595, 478, 711, 651, 923, 645, 651]
+            + [582, 711, 365, 711, 837]
+        ),
+        strict=True,
+    )
+)
 
 
 def _em(text: str) -> float:
-    """The width of `text` set in bold, in em, rounded up."""
-    width = 0.0
-    for char in text:
-        if char.isdigit():
-            width += 0.70
-        elif char.isupper():
-            width += 0.78
-        elif char.islower():
-            width += 0.66
-        elif char == " ":
-            width += 0.35
-        else:
-            width += 0.5
-    return width * 1.05
+    """The width of `text` set in DejaVu Sans Bold, in em (an em for any other character)."""
+    return sum(_ADVANCES.get(char, 1000) for char in text) / 1000
 
 
 def column_widths(
@@ -104,8 +112,8 @@ def column_widths(
 ) -> list[float]:
     """Each column's width in mm, together the page's width. Label columns do not wrap (their
     width is their longest text); a value column may wrap its header between words. When even
-    the narrowest widths do not fit, the table is wider than the page, as it would be with the
-    automatic layout (squeezing it would set words over each other)."""
+    is too wide for the page, the table is wider than the page, as with the automatic layout
+    (squeezing it would break words or set them over each other)."""
     available = _CONTENT_WIDTH_MM[orientation]
     longest, narrowest = [], []
     for index, title in enumerate(header):

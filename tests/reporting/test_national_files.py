@@ -307,8 +307,8 @@ def test_pdf_column_widths_fill_the_page_and_fit_the_labels():
     header = ["Code", "Integration Authority", "Urgent: in hospital", "Total"]
     rows = [["S37000005", "Clackmannanshire and Stirling", 12, 345], ["", "Scotland", 1, 99999]]
     widths = pdf.column_widths(header, rows, 2, "landscape")
-    assert sum(widths) == pytest.approx(297 - 28, abs=0.1)
+    assert sum(widths) == pytest.approx(pdf._CONTENT_WIDTH_MM["landscape"], abs=0.1)
     assert widths[1] > widths[0] > 0
-    # Too many columns for the page: none is squeezed below its longest word.
-    wide = pdf.column_widths(["", *["Inappropriate"] * 20], [["Urgent", *[1] * 20]], 1)
-    assert sum(wide) > 210 - 28 and len(set(wide[1:])) == 1
+    # Too many columns for the page: none is narrower than its longest word.
+    wide = pdf.column_widths(["", *["Inappropriate"] * 20], [["Appropriate", *[1] * 20]], 1)
+    assert sum(wide) > 210 - 28 and len(set(wide[1:])) == 1 and wide[1] > 20
