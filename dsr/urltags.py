@@ -25,9 +25,10 @@ from django.template.defaulttags import URLNode, url
 from django.templatetags.static import StaticNode
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString
 
 register = template.Library()
-PLAIN = (int, str)
+PLAIN = (int, str, SafeString)  # exact types: a subclass could print otherwise
 
 
 @lru_cache(maxsize=8192)
@@ -90,7 +91,8 @@ def _static(path: str) -> str:
 class CachedStaticNode(StaticNode):
     def url(self, context: template.Context) -> str:
         path = self.path.resolve(context)
-        return _static(path) if type(path) is str else self.handle_simple(path)
+        # A literal path comes as a SafeString: any string is its text.
+        return _static(str.__str__(path)) if isinstance(path, str) else self.handle_simple(path)
 
 
 @register.tag("static")

@@ -7,7 +7,7 @@ from django.template import Context, Engine, Template
 from django.test import RequestFactory
 from django.urls import set_script_prefix
 
-from dsr.urltags import CachedStaticNode, CachedURLNode
+from dsr.urltags import CachedStaticNode, CachedURLNode, _static
 
 CASES = [
     ("'help'", {}),
@@ -60,4 +60,6 @@ def test_static_urls_as_djangos_tag_writes_them(path: str) -> None:
     assert isinstance(template.nodelist[0], CachedStaticNode)
     expected = Engine(builtins=["django.templatetags.static"]).from_string(source)
     assert template.render(Context(context)) == expected.render(Context(context))
+    hits = _static.cache_info().hits
     assert template.render(Context(context)) == expected.render(Context(context))
+    assert _static.cache_info().hits == hits + 1  # a literal path (a SafeString) remembered too
