@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,31 +46,44 @@ class Sheet:
         """How many leading columns name the row (code and name for a row per authority)."""
         return 2 if self.key.startswith("ia_") or self.key == "submissions" else 1
 
-    def parts(self, columns: int) -> list[Sheet]:
+    @property
+    def all_rows(self) -> list[list[Value]]:
+        """The body rows and the total row."""
+        return [*self.rows, *([self.total] if self.total else [])]
+
+    def parts(self, columns: int, fits: Callable[[Sheet], bool] | None = None) -> list[Sheet]:
         """The sheet cut into parts of at most `columns` value columns, each repeating the row
-        labels, so that a wide table fits a page without losing a column."""
+        labels, so that a wide table fits a page without losing a column. With `fits` (whether a
+        part fits the page), a part also takes no more columns than fit, at least one."""
         labels = self.label_columns
         values = len(self.header) - labels
-        if values <= columns:
+        if values <= columns and (fits is None or fits(self)):
             return [self]
         parts = []
-        for start in range(labels, len(self.header), columns):
+        start = labels
+        while start < len(self.header):
             end = min(start + columns, len(self.header))
-
-            def cut(row: list[Value], start: int = start, end: int = end) -> list[Value]:
-                return [*row[:labels], *row[start:end]]
-
-            parts.append(
-                Sheet(
-                    key=self.key,
-                    title=f"{self.title} (columns {start - labels + 1} to {end - labels} of "
-                    f"{values})",
-                    header=cut(self.header),
-                    rows=[cut(row) for row in self.rows],
-                    total=cut(self.total) if self.total else None,
-                )
-            )
+            part = self._part(start, end, values)
+            while fits is not None and end - start > 1 and not fits(part):
+                end -= 1
+                part = self._part(start, end, values)
+            parts.append(part)
+            start = end
         return parts
+
+    def _part(self, start: int, end: int, values: int) -> Sheet:
+        labels = self.label_columns
+
+        def cut(row: list[Value]) -> list[Value]:
+            return [*row[:labels], *row[start:end]]
+
+        return Sheet(
+            key=self.key,
+            title=f"{self.title} (columns {start - labels + 1} to {end - labels} of {values})",
+            header=cut(self.header),
+            rows=[cut(row) for row in self.rows],
+            total=cut(self.total) if self.total else None,
+        )
 
 
 @dataclass

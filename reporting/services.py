@@ -685,11 +685,20 @@ def _category_trend(history: list[AuthorityReturn]) -> str:
     return stacked_bars(points, labels, title="People on the register by category, by quarter")
 
 
+def pdf_parts(doc: documents.Document, columns: int, orientation: str) -> list[documents.Sheet]:
+    """The document's sheets cut into parts that each fit a page of the PDF."""
+
+    def fits(part: documents.Sheet) -> bool:
+        return pdf.fits(part.header, part.all_rows, part.label_columns, orientation)
+
+    return [part for sheet in doc.sheets for part in sheet.parts(columns, fits)]
+
+
 def _build_authority_pdf(scope: access.Scope, job: ReportJob) -> tuple[bytes, str]:
     doc, (ret, history) = _authority_document(scope, job)
     context = {
         "doc": doc,
-        "parts": [part for sheet in doc.sheets for part in sheet.parts(PORTRAIT_COLUMNS)],
+        "parts": pdf_parts(doc, PORTRAIT_COLUMNS, "portrait"),
         "ret": ret,
         "generated_at": timezone.now(),
         "chart": _category_trend(history),
@@ -792,7 +801,7 @@ def _build_national_pdf(scope: access.Scope, job: ReportJob) -> tuple[bytes, str
     doc = _national_document(scope, job)
     context = {
         "doc": doc,
-        "parts": [part for sheet in doc.sheets for part in sheet.parts(LANDSCAPE_COLUMNS)],
+        "parts": pdf_parts(doc, LANDSCAPE_COLUMNS, "landscape"),
         "orientation": "landscape",
         "generated_at": timezone.now(),
     }

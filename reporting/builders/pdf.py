@@ -107,14 +107,11 @@ def _em(text: str) -> float:
     return sum(_ADVANCES.get(char, 1000) for char in text) / 1000
 
 
-def column_widths(
-    header: list[str], rows: list[list[Any]], label_columns: int, orientation: str = "portrait"
-) -> list[float]:
-    """Each column's width in mm, together the page's width. Label columns do not wrap (their
-    width is their longest text); a value column may wrap its header between words. When even
-    is too wide for the page, the table is wider than the page, as with the automatic layout
-    (squeezing it would break words or set them over each other)."""
-    available = _CONTENT_WIDTH_MM[orientation]
+def _bounds(
+    header: list[str], rows: list[list[Any]], label_columns: int
+) -> tuple[list[float], list[float]]:
+    """Each column's widest and narrowest width in mm: label columns do not wrap (both are their
+    longest text); a value column may wrap its header between words."""
     longest, narrowest = [], []
     for index, title in enumerate(header):
         cells = [str(row[index]) for row in rows]
@@ -125,6 +122,24 @@ def column_widths(
             least = max([*map(_em, title.split()), *map(_em, cells)])
         longest.append(widest * _FONT_MM + _PADDING_MM)
         narrowest.append(least * _FONT_MM + _PADDING_MM)
+    return longest, narrowest
+
+
+def fits(header: list[str], rows: list[list[Any]], label_columns: int, orientation: str) -> bool:
+    """Whether a table with these columns fits the page's width without cutting a word."""
+    return sum(_bounds(header, rows, label_columns)[1]) <= _CONTENT_WIDTH_MM[orientation]
+
+
+def column_widths(
+    header: list[str], rows: list[list[Any]], label_columns: int, orientation: str = "portrait"
+) -> list[float]:
+    """Each column's width in mm, together the page's width. Label columns do not wrap (their
+    width is their longest text); a value column may wrap its header between words. A table too
+    wide for the page even so (a single value column with long labels: `Sheet.parts` cuts wider
+    tables so that each fits) is wider than the page, as with the automatic layout (squeezing it
+    would break words or set them over each other)."""
+    available = _CONTENT_WIDTH_MM[orientation]
+    longest, narrowest = _bounds(header, rows, label_columns)
     if sum(longest) <= available:
         widths = [w * available / sum(longest) for w in longest]
     elif sum(narrowest) >= available:

@@ -13,5 +13,6 @@ register = template.Library()
 @register.filter
 def column_widths(sheet: Sheet, orientation: str | None) -> list[float]:
     """The sheet's column widths in mm (see pdf.column_widths)."""
-    rows = [*sheet.rows, *([sheet.total] if sheet.total else [])]
-    return pdf.column_widths(sheet.header, rows, sheet.label_columns, orientation or "portrait")
+    return pdf.column_widths(
+        sheet.header, sheet.all_rows, sheet.label_columns, orientation or "portrait"
+    )

@@ -240,7 +240,7 @@ def test_the_pdfs_trimmed_user_agent_stylesheet_renders_the_same_pages_as_weasyp
     doc = services.documents.release_document(job.release)
     context = {
         "doc": doc,
-        "parts": [p for s in doc.sheets for p in s.parts(services.LANDSCAPE_COLUMNS)],
+        "parts": services.pdf_parts(doc, services.LANDSCAPE_COLUMNS, "landscape"),
         "orientation": "landscape",
         "generated_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     }
@@ -312,3 +312,29 @@ def test_pdf_column_widths_fill_the_page_and_fit_the_labels():
     # Too many columns for the page: none is narrower than its longest word.
     wide = pdf.column_widths(["", *["Inappropriate"] * 20], [["Appropriate", *[1] * 20]], 1)
     assert sum(wide) > 210 - 28 and len(set(wide[1:])) == 1 and wide[1] > 20
+
+
+def test_a_pdf_table_too_wide_for_the_page_is_cut_into_parts_that_each_fit_and_lose_no_column():
+    from reporting.builders import pdf
+    from reporting.documents import Sheet
+
+    # Ten host areas with long names: ten columns a part would run off a landscape page.
+    areas = [f"Host area with a long name {n} (outside Scotland)" for n in range(9)]
+    header = ["Code", "Integration Authority", *areas, "Outside the UK"]
+    rows = [["S37000005", "Clackmannanshire and Stirling", *range(10)]]
+    sheet = Sheet(key="ia_host_area", title="By authority: host area", header=header, rows=rows)
+    assert not pdf.fits(sheet.header, sheet.all_rows, 2, "landscape")
+
+    parts = services.pdf_parts(
+        services.documents.Document("t", dt.date(2026, 9, 24), "Scotland", [sheet]),
+        services.LANDSCAPE_COLUMNS,
+        "landscape",
+    )
+
+    assert len(parts) > 1
+    for part in parts:
+        assert part.header[:2] == ["Code", "Integration Authority"]
+        assert pdf.fits(part.header, part.all_rows, 2, "landscape") or len(part.header) == 3
+    assert [c for part in parts for c in part.header[2:]] == header[2:]
+    assert [v for part in parts for v in part.rows[0][2:]] == rows[0][2:]
+    assert parts[-1].title.endswith("to 10 of 10)")
