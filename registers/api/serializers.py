@@ -163,7 +163,38 @@ class PersonSerializer(ReadFieldsOnce, RejectUnknownFields, serializers.ModelSer
         extra_kwargs = {"local_reference": {"validators": []}}
 
 
-class _PartialInput:
+class _GivenFields:
+    """A serializer's writable fields, built once, to check a body by running only the fields it
+    gives, in the serializer's field order: what a partial serializer does when it has no
+    serializer-level validation (`lean`), since it skips absent fields."""
+
+    def __init__(self, serializer: serializers.Serializer) -> None:
+        writable = list(serializer._writable_fields)
+        self.known = frozenset(serializer.fields)
+        self.writable = {field.field_name: field for field in writable}
+        self.order = {field.field_name: position for position, field in enumerate(writable)}
+        self.lean = (
+            not serializer.validators
+            and type(serializer).validate is serializers.Serializer.validate
+            and all(len(field.source_attrs) == 1 for field in writable)
+            and not any(hasattr(serializer, f"validate_{name}") for name in self.writable)
+        )
+
+    def given(self, raw: dict[str, Any]) -> dict[str, Any] | None:
+        """The validated data of `raw`'s given fields, or None if any has an error (the
+        serializer then answers, with its own errors)."""
+        given = sorted((self.order[name], name) for name in raw if name in self.writable)
+        validated: dict[str, Any] = {}
+        try:
+            for _, name in given:
+                field = self.writable[name]
+                validated[field.source_attrs[0]] = field.run_validation(raw[name])
+        except (serializers.ValidationError, DjangoValidationError, SkipField):
+            return None
+        return validated
+
+
+class _PartialInput(_GivenFields):
     """Checks a partial update's body as `PersonSerializer(data=raw, partial=True).is_valid()`
     would, with fields built once per process instead of once per request (building them cost
     more than the rest of an update).
@@ -177,23 +208,14 @@ class _PartialInput:
 
     def __init__(self, serializer_class: type[serializers.Serializer]) -> None:
         serializer = serializer_class(context={}, partial=True)
-        writable = list(serializer._writable_fields)
+        super().__init__(serializer)
         self.serializer_class = serializer_class
-        self.known = frozenset(serializer.fields)
-        self.writable = {field.field_name: field for field in writable}
-        self.order = {field.field_name: position for position, field in enumerate(writable)}
         self.contextual = frozenset(
             name
             for name, field in self.writable.items()
             if isinstance(field, serializers.RelatedField)
         )
-        self.lean = (
-            not serializer.validators
-            and type(serializer).validate is serializers.Serializer.validate
-            and all(len(field.source_attrs) == 1 for field in writable)
-            and not any(hasattr(serializer, f"validate_{name}") for name in self.writable)
-            and not serializer._read_only_defaults()
-        )
+        self.lean = self.lean and not serializer._read_only_defaults()
 
     def check(self, raw: Any, context: dict[str, Any]) -> dict[str, Any]:
         """The body's validated data; raises the serializer's ValidationError if it has errors."""
@@ -202,17 +224,9 @@ class _PartialInput:
             and type(raw) is dict
             and raw.keys() <= self.known
             and not raw.keys() & self.contextual
+            and (validated := self.given(raw)) is not None
         ):
-            given = sorted((self.order[name], name) for name in raw if name in self.writable)
-            validated: dict[str, Any] = {}
-            try:
-                for _, name in given:
-                    field = self.writable[name]
-                    validated[field.source_attrs[0]] = field.run_validation(raw[name])
-            except (serializers.ValidationError, DjangoValidationError, SkipField):
-                pass  # the serializer answers, with its own errors
-            else:
-                return validated
+            return validated
         serializer = self.serializer_class(data=raw, partial=True, context=context)
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
@@ -270,7 +284,7 @@ class BulkPersonSerializer(PersonSerializer):
         self.fields["local_reference"].required = True
 
 
-class _BulkItems:
+class _BulkItems(_GivenFields):
     """Checks bulk items as `BulkPersonSerializer(data=item, partial=True).is_valid()` would.
 
     A serializer builds its 40 fields when made (4 ms, 2 s for 500 items), and checks an item by
@@ -284,30 +298,17 @@ class _BulkItems:
 
     def __init__(self, context: dict[str, Any]) -> None:
         self.serializer = BulkPersonSerializer(data={}, context=context)
-        writable = list(self.serializer._writable_fields)
-        self.known = frozenset(self.serializer.fields)
-        self.writable = {field.field_name: field for field in writable}
-        self.order = {field.field_name: position for position, field in enumerate(writable)}
-        self.lean = (
-            not self.serializer.validators
-            and type(self.serializer).validate is serializers.Serializer.validate
-            and all(len(field.source_attrs) == 1 for field in writable)
-            and not any(hasattr(self.serializer, f"validate_{name}") for name in self.writable)
-        )
+        super().__init__(self.serializer)
 
     def check(self, raw: Any) -> dict[str, Any]:
         """The item's validated data; raises the serializer's ValidationError if it has errors."""
-        if self.lean and type(raw) is dict and raw.keys() <= self.known:
-            given = sorted((self.order[name], name) for name in raw if name in self.writable)
-            validated: dict[str, Any] = {}
-            try:
-                for _, name in given:
-                    field = self.writable[name]
-                    validated[field.source_attrs[0]] = field.run_validation(raw[name])
-            except (serializers.ValidationError, DjangoValidationError, SkipField):
-                pass  # the serializer answers, with its own errors
-            else:
-                return validated
+        if (
+            self.lean
+            and type(raw) is dict
+            and raw.keys() <= self.known
+            and (validated := self.given(raw)) is not None
+        ):
+            return validated
         return dict(self.serializer.run_validation(raw))
 
 
