@@ -48,6 +48,13 @@ def _reversed(
     )
 
 
+def reversed_url(view_name: str, current_app: str | None = None) -> str:
+    """`reverse(view_name)` for a view without arguments, remembered as the tag remembers it."""
+    return _reversed(
+        view_name, (), (), current_app, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF
+    )
+
+
 class CachedURLNode(URLNode):
     def render(self, context: template.Context) -> str:
         if self.asvar:

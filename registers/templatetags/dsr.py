@@ -8,7 +8,9 @@ from typing import Any
 from django import template
 from django.forms import BoundField
 from django.template.defaultfilters import date as date_filter
+from django.utils.safestring import mark_safe
 
+from dsr.urltags import reversed_url
 from registers import labels
 from registers.audit import AuditAction
 from registers.fieldhtml import field_html, hidden_html
@@ -18,6 +20,7 @@ from registers.widgets import PARTS, date_parts, parts_in_error
 register = template.Library()
 
 CHOICE_GROUPS = {"radioselect", "checkboxselectmultiple"}
+ARIA_CURRENT = ' aria-current="page"'
 
 
 @register.filter
@@ -131,18 +134,70 @@ def audit_sentence(action: str) -> str:
     return str(dict(AuditAction.choices).get(action, action))
 
 
-NAVIGATION = "includes/navigation_items.html"
+# The main navigation's items (URL name, view, label): for all in an authority, and for its lead.
+NAV_ITEMS = (
+    ("person_list", "registers:person_list", "Register"),
+    ("person_add", "registers:person_add", "Add a person"),
+    ("reviews_due", "registers:reviews_due", "Due and overdue"),
+    ("transfers", "registers:transfers", "Transfers"),
+)
+LEAD_NAV_ITEMS = (
+    ("dashboard", "registers:dashboard", "Dashboard"),
+    ("staff_list", "accounts:staff_list", "Staff"),
+    ("locality_list", "registers:locality_list", "Localities"),
+    ("audit_log", "registers:audit_log", "Audit log"),
+    ("register_files", "registers:register_files", "Import and export"),
+    ("api_client_list", "accounts:api_client_list", "API clients"),
+)
+NAVIGATION = "navigation"
+
+
+def _nav_item(here: Any, app: Any, name: str, url: str, label: str) -> str:
+    current = here == name
+    return (
+        '<li class="ds_site-navigation__item"><a class="ds_site-navigation__link'
+        f'{" ds_current" if current else ""}" href="{reversed_url(url, app)}"'
+        f"{ARIA_CURRENT if current else ''}>{label}</a></li>\n"
+    )
+
+
+def navigation_html(context: template.Context) -> str:
+    """The items as the template `includes/navigation_items.html` wrote them (each through an
+    include; tests/test_navigation.py keeps both templates and compares)."""
+    match = getattr(context.get("request"), "resolver_match", None)
+    here = getattr(match, "url_name", "")
+    # As {% url %} takes its current application: the request's, or its URL's namespace.
+    request = context.get("request")
+    app = getattr(request, "current_app", None)
+    if app is None and not hasattr(request, "current_app"):
+        app = getattr(match, "namespace", None)
+    authority = ""
+    if context.get("current_authority"):
+        register, add, due, transfers = (_nav_item(here, app, *item) for item in NAV_ITEMS)
+        lead = ""
+        if context.get("is_lead_here"):
+            items = "".join(f"  {_nav_item(here, app, *item)}\n" for item in LEAD_NAV_ITEMS)
+            lead = f"\n{items}  "
+        shown_add = add if context.get("can_add_people") else ""
+        authority = f"\n  {register}\n  {shown_add}\n  {due}\n  {transfers}\n  {lead}\n  "
+    reporting = getattr(match, "app_name", "") == "reporting"
+    census = (
+        '<li class="ds_site-navigation__item"><a class="ds_site-navigation__link'
+        f'{" ds_current" if reporting else ""}" href="{reversed_url("reporting:index", app)}"'
+        f"{ARIA_CURRENT if reporting else ''}>Census returns</a></li>"
+    )
+    return (
+        f'\n\n<ul class="ds_site-navigation__list">\n  {authority}\n  \n  {census}\n  \n</ul>\n\n'
+    )
 
 
 @register.simple_tag(takes_context=True)
 def navigation(context: template.Context) -> str:
-    """The main navigation's items, rendered once a page: the header shows them twice (wide
+    """The main navigation's items, written once a page: the header shows them twice (wide
     screens, and behind "Menu" on narrow ones), from the same context."""
     rendered = context.render_context.get(NAVIGATION)
     if rendered is None:
-        items = context.template.engine.get_template(NAVIGATION)
-        with context.push():
-            rendered = items.render(context)
+        rendered = mark_safe(navigation_html(context))  # noqa: S308 - constant labels and URLs
         context.render_context[NAVIGATION] = rendered
     return rendered
 
