@@ -159,7 +159,10 @@ def compute_tables(
     stays = [r for r in in_hospital if r["admission_date"] and r["hospital_type"]]
     left = movement.get("left", {})
     movement_rows = [["added", "Added to the register"]]
-    movement_rows += [[f"left_{c.value}", f"Left: {c.label.lower()}"] for c in LeavingReason]
+    # "Left: moved outside Scotland": the label in a sentence, names keeping their capitals.
+    movement_rows += [
+        [f"left_{c.value}", f"Left: {c.label[0].lower()}{c.label[1:]}"] for c in LeavingReason
+    ]
     movement_rows += [["moved_between_categories", "Moved between categories"]]
     movement_counts = {"added": movement.get("added", 0)}
     movement_counts |= {f"left_{c.value}": left.get(c.value, 0) for c in LeavingReason}

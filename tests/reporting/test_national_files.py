@@ -338,3 +338,14 @@ def test_a_pdf_table_too_wide_for_the_page_is_cut_into_parts_that_each_fit_and_l
     assert [c for part in parts for c in part.header[2:]] == header[2:]
     assert [v for part in parts for v in part.rows[0][2:]] == rows[0][2:]
     assert parts[-1].title.endswith("to 10 of 10)")
+
+
+def test_movement_labels_keep_the_capitals_of_names():
+    import json
+
+    from reporting.tables import compute_tables
+
+    tables = json.dumps(compute_tables([], dt.date(2026, 9, 24), {}))
+    assert "Left: moved outside Scotland" in tables
+    assert "Left: transferred to another IA" in tables
+    assert "Left: settled in the community" in tables
