@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -652,6 +652,12 @@ def led_authority(request: HttpRequest) -> IntegrationAuthority:
 def can_change(user: User, person: Person) -> bool:
     """Whether the user may change this (readable) person."""
     return scope_for(user).can_change(person)
+
+
+def change_checker(user: User) -> Callable[[Person], bool]:
+    """`can_change(user, person)` for the many people of one page: the user's scope found once
+    (the user is a lazy object, and finding it again cost about 10 microseconds a row)."""
+    return scope_for(user).can_change
 
 
 def can_see_viewers(user: User, person: Person) -> bool:
