@@ -53,6 +53,14 @@ rm -f "$OUT"/*.json
 echo "Benchmark of $REV..."
 (cd "$OLD" && env -u PY BENCH_DB_NAME="$OLD_DB" BENCH_RESULTS_DIR="$OUT" bash bench/run.sh)
 before="$(ls "$OUT"/bench-*.json)"
+# Builds up to e50741e record the results folder as this machine's absolute path: keep it relative.
+"$PY" - "$before" <<'PY'
+import json, sys
+path = sys.argv[1]
+results = json.loads(open(path).read())
+results["meta"]["config"]["results_dir"] = "bench/comparison"
+open(path, "w").write(json.dumps(results, indent=2) + "\n")
+PY
 echo "Benchmark of this checkout..."
 BENCH_RESULTS_DIR="$OUT" bash bench/run.sh
 after="$(ls "$OUT"/bench-*.json | grep -vxF "$before")"
