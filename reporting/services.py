@@ -48,7 +48,7 @@ from .models import (
     ReturnStatus,
     SnapshotRow,
 )
-from .snapshots import store_rows
+from .snapshots import ROW_COLUMNS, store_rows
 from .tables import compute_tables, summarise_warnings
 
 if TYPE_CHECKING:
@@ -101,23 +101,12 @@ def take_snapshot(actor: User | None, *, authority_id: int, census_date: dt.date
     return snapshot
 
 
-# What the return's tables and warnings read of a snapshot row (reporting/tables.py).
-RETURN_FIELDS = (
-    "age",
-    "category",
-    "urgent_reason",
-    "risk_rating",
-    "hospital_type",
-    "legal_status",
-    "admission_date",
-    "ready_for_discharge_date",
-    "delay_reason",
-    "host_area",
-    "placement_type",
-    "placement_chosen",
-    "sex",
-    "next_review_due",
-    "chi_mismatch",
+# What the return's tables and warnings read of a snapshot row (reporting/tables.py): all but
+# who the person is and the dates only the snapshot itself keeps.
+RETURN_FIELDS = tuple(
+    column
+    for column in ROW_COLUMNS
+    if column not in ("person_id", "local_reference", "locality_id", "date_of_birth", "date_added")
 )
 
 
