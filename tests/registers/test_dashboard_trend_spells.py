@@ -429,3 +429,31 @@ def test_the_migration_builds_the_spells_the_triggers_keep(nithsdale, stewartry)
             + migration.SPELLS.format(where="")
         )
     assert sorted(TrendSpell.objects.values_list(*columns)) == kept
+
+
+def test_a_history_insert_past_the_skip_limit_rebuilds_everyone_it_touched(lead, nithsdale):
+    """More new entries in one statement than the trigger compares one by one (seeding, imports):
+    everyone touched is rebuilt in one pass, and the spells equal a rebuild from scratch."""
+    migration = importlib.import_module(
+        "registers.migrations.0019_trend_spells_large_inserts_rebuild"
+    )
+    people = [PersonFactory(locality=nithsdale) for _ in range(3)]
+    per_person = migration.SKIP_AT_MOST // len(people) + 1
+    with transaction.atomic(), access.using_scope(access.scope_for(lead)):
+        rows = []
+        for person in people:
+            entries = [
+                {
+                    "days_ago": 400 - n % 390,
+                    "state": STATES[n % len(STATES)],
+                    "ready": None,
+                    "left": None,
+                    "minute": n % 3,
+                }
+                for n in range(per_person)
+            ]
+            rows += _rows(person, entries, 1)
+        assert len(rows) > migration.SKIP_AT_MOST
+        StatusChange.objects.bulk_create(rows)
+        assert _kept_spells() == _spells_from_scratch()
+        transaction.set_rollback(True)
