@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -62,9 +66,41 @@ class _HTML(HTML):
         return [_UA_STYLESHEET, *super()._ua_stylesheets(forms)[1:]]
 
 
+_pauses = 0
+_enable_after = False
+_pauses_lock = threading.Lock()
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while WeasyPrint lays out and draws a document.
+
+    A layout allocates hundreds of thousands of boxes, and each collection on the way walks the
+    ever larger heap of boxes still in use: on the national PDF (about 6,000 table cells) that
+    was a third of its time. Nothing is collected while paused; the document's garbage goes at
+    the collector's first run after it (about a tenth of the time saved), and peak memory stays
+    that of one document. Pauses nest across threads: the collector comes back when the last
+    one ends, and only if it was on when the first began.
+    """
+    global _pauses, _enable_after
+    with _pauses_lock:
+        if _pauses == 0:
+            _enable_after = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pauses_lock:
+            _pauses -= 1
+            if _pauses == 0 and _enable_after:
+                gc.enable()
+
+
 def render_pdf(template: str, context: dict[str, Any]) -> bytes:
     html = render_to_string(template, context)
-    return _HTML(string=html).write_pdf()
+    with gc_paused():
+        return _HTML(string=html).write_pdf()
 
 
 # Column widths for the tables of templates/reporting/pdf/_part.html --------------------------

@@ -349,3 +349,36 @@ def test_movement_labels_keep_the_capitals_of_names():
     assert "Left: moved outside Scotland" in tables
     assert "Left: transferred to another IA" in tables
     assert "Left: settled in the community" in tables
+
+
+def test_pdfs_are_rendered_with_the_garbage_collector_paused_and_it_comes_back_after(
+    monkeypatch,
+):
+    import gc
+
+    from reporting.builders import pdf
+
+    seen = []
+    real = pdf._HTML.write_pdf
+
+    def write_pdf(self, *args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pdf._HTML, "write_pdf", write_pdf)
+    assert gc.isenabled()
+    data = pdf.render_pdf("reporting/pdf/summary.html", {"doc": None, "parts": []})
+    assert data.startswith(b"%PDF") and seen == [False] and gc.isenabled()
+
+    # Back on after a failed render too; left off when something else had switched it off.
+    monkeypatch.setattr(pdf._HTML, "write_pdf", lambda self: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        pdf.render_pdf("reporting/pdf/summary.html", {"doc": None, "parts": []})
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pdf.gc_paused(), pdf.gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
