@@ -120,13 +120,14 @@ def person_list(request: HttpRequest) -> HttpResponse:
     search = filters.form.cleaned_data.get("q") if filters.is_bound and filters.is_valid() else ""
     page = selectors.searched_page(
         request.user,
-        selectors.row_columns(filters.qs),
+        filters.qs,
         request.GET.get("page"),
         per_page=settings.DSR_PAGE_SIZE,
         # Unfiltered, the list is the whole register: its size is the counts' total.
         count=None if filtered else counts["total"],
         search=search,
         authority_id=authority_id_of(request),
+        rows=selectors.row_columns(filters.qs),
     )
     query = request.GET.copy()
     query.pop("page", None)
