@@ -239,6 +239,7 @@ class PersonViewSet(ApiClientView, viewsets.GenericViewSet):
 
     def list(self, request: Request) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        page = [selectors.with_authority(person, self.client.authority) for person in page]
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def retrieve(self, request: Request, person_id: int) -> Response:

@@ -23,6 +23,20 @@ def test_listing_people_runs_a_constant_number_of_queries(
     assert len(page["results"]) == people
 
 
+def test_a_page_of_people_reads_them_without_joining_their_authority(cms, nithsdale, authority):
+    # Every person of the page is the client's own authority's: it is given to them, not joined
+    # and built again for each row.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    PersonFactory.create_batch(3, locality=nithsdale)
+    with CaptureQueriesContext(connection) as captured:
+        page = cms.get("/api/v1/people/").json()
+    assert [p["authority"] for p in page["results"]] == [authority.code] * 3
+    people = [q["sql"] for q in captured.captured_queries if 'FROM "registers_person"' in q["sql"]]
+    assert people and not any("registers_integrationauthority" in sql for sql in people)
+
+
 @pytest.mark.parametrize("changes", [1, 30])
 def test_listing_history_runs_a_constant_number_of_queries(
     cms, person, lead, changes, django_assert_max_num_queries
