@@ -111,6 +111,66 @@ def page_of_people(
     return _with_people(rows, Page(list(page.object_list), page.number, paginator))
 
 
+def counted_page(
+    people: QuerySet[Person], number: Any, *, per_page: int, rows: QuerySet | None = None
+) -> tuple[Page, dict[str, int]]:
+    """`page_of_people` and `counts_by_category` of a filtered list, from one scan of it.
+
+    A search (or any filter) has no index that answers it in order, so its page and its counts
+    each scanned the authority's people: one statement now collects the matches once, counts
+    them by category and picks the page from them. The page's people are then read as
+    `page_of_people` reads them. A list ordered by anything but columns is left to those two.
+    """
+    rows = people if rows is None else rows
+    ordering = list(people.query.order_by) or list(Person._meta.ordering)
+    columns = [name.removeprefix("-") for name in ordering]
+    if people.query.is_empty():
+        return page_of_people(people, number, per_page=per_page, count=0, rows=rows), {}
+    if not all(isinstance(name, str) for name in ordering) or not all(
+        name.isidentifier() for name in columns
+    ):
+        return page_of_people(people, number, per_page=per_page, rows=rows), counts_by_category(
+            people
+        )
+    inner, params = (
+        people.order_by()
+        .values_list("pk", "category", "urgent_reason", *columns)
+        .query.sql_with_params()
+    )
+    keys = [f"o{i}" for i in range(len(columns))]
+    order = ", ".join(
+        f"{key} {'DESC' if name.startswith('-') else 'ASC'}"
+        for key, name in zip(keys, ordering, strict=True)
+    )
+    wanted = _page_number(number)
+    # The inner query is the ORM's own (its values are parameters); the rest is identifiers
+    # checked above and keywords.
+    sql = (
+        f"WITH m (pk, category, urgent_reason, {', '.join(keys)}) AS MATERIALIZED ({inner}) "  # noqa: S608
+        "SELECT NULL::bigint, category, urgent_reason, count(*) FROM m GROUP BY 2, 3 "
+        "UNION ALL SELECT p.pk, NULL, NULL, p.n FROM unnest(ARRAY("
+        f"SELECT pk FROM m ORDER BY {order} LIMIT %s OFFSET %s"
+        ")) WITH ORDINALITY AS p (pk, n)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, per_page, (wanted - 1) * per_page])
+        found = cursor.fetchall()
+    counts: dict[str, int] = {}
+    for pk, category, reason, n in found:
+        if pk is None:
+            counts[category] = counts.get(category, 0) + n
+            if reason:
+                counts[f"urgent:{reason}"] = n
+    total = sum(n for pk, _, _, n in found if pk is None)
+    ids = [pk for pk, _, _, n in sorted((r for r in found if r[0] is not None), key=lambda r: r[3])]
+    if not ids:
+        # Past the end (or nothing found): the last page, as Paginator would show it.
+        return page_of_people(people, number, per_page=per_page, count=total, rows=rows), counts
+    paginator = Paginator(people.values_list("pk", flat=True), per_page)
+    paginator.count = total
+    return _with_people(rows, Page(ids, wanted, paginator)), counts
+
+
 def _page_number(number: Any) -> int:
     try:
         return max(int(number), 1)
@@ -412,6 +472,12 @@ def searched_page(
     """`page_of_people`, and for a search (by CHI number above all, a read of identifying data)
     one audit row per results page."""
     page = page_of_people(people, number, per_page=per_page, count=count, rows=rows)
+    record_search(user, page, search, authority_id=authority_id)
+    return page
+
+
+def record_search(user: User, page: Page, search: str, *, authority_id: int | None) -> None:
+    """The audit row of a search's results page (none when the list was not searched)."""
     if search:
         record_read(
             user,
@@ -423,7 +489,6 @@ def searched_page(
                 "people": [person.pk for person in page],
             },
         )
-    return page
 
 
 def transfers_of(user: User, person: Person) -> list[Transfer]:

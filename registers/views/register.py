@@ -42,6 +42,10 @@ def _counts(request: HttpRequest, people: QuerySet[Person] | None = None) -> dic
         counts = selectors.category_counts(request.user, authority_id=authority_id_of(request))
     else:
         counts = selectors.counts_by_category(people)
+    return _count_rows(counts)
+
+
+def _count_rows(counts: dict[str, int]) -> dict[str, Any]:
     total = sum(counts.get(c.value, 0) for c in Category)
     return {"rows": [(key, label, counts.get(key, 0)) for key, label in COUNT_ROWS], "total": total}
 
@@ -102,33 +106,37 @@ def person_list(request: HttpRequest) -> HttpResponse:
         for key, values in request.GET.lists()
         if key not in CATEGORY_KEYS | {"page", "sort"} and any(values)
     }
-    if other:
-        asked = {key: values for key, values in request.GET.lists() if key not in {"page", "sort"}}
-        if asked == other:
-            # No category asked for and no blank value: the counts' filters are the list's own
-            # (the sort only orders).
-            counted = filters.qs
-        else:
+    asked = {key: values for key, values in request.GET.lists() if key not in {"page", "sort"}}
+    filtered = bool(request.GET.dict().keys() - {"page", "sort"})
+    search = filters.form.cleaned_data.get("q") if filters.is_bound and filters.is_valid() else ""
+    rows = selectors.row_columns(filters.qs)
+    if other and asked == other:
+        # No category asked for and no blank value: the counts' filters are the list's own (the
+        # sort only orders), so one scan of the list gives both.
+        page, found = selectors.counted_page(
+            filters.qs, request.GET.get("page"), per_page=settings.DSR_PAGE_SIZE, rows=rows
+        )
+        counts = _count_rows(found)
+        selectors.record_search(request.user, page, search, authority_id=authority_id_of(request))
+    else:
+        if other:
             data = QueryDict(mutable=True)
             for key, values in other.items():
                 data.setlist(key, values)
-            counted = PersonFilter(data, queryset=people, request=request).qs
-        counts = _counts(request, counted)
-    else:
-        counts = _counts(request)
-    filtered = bool(request.GET.dict().keys() - {"page", "sort"})
-    search = filters.form.cleaned_data.get("q") if filters.is_bound and filters.is_valid() else ""
-    page = selectors.searched_page(
-        request.user,
-        filters.qs,
-        request.GET.get("page"),
-        per_page=settings.DSR_PAGE_SIZE,
-        # Unfiltered, the list is the whole register: its size is the counts' total.
-        count=None if filtered else counts["total"],
-        search=search,
-        authority_id=authority_id_of(request),
-        rows=selectors.row_columns(filters.qs),
-    )
+            counts = _counts(request, PersonFilter(data, queryset=people, request=request).qs)
+        else:
+            counts = _counts(request)
+        page = selectors.searched_page(
+            request.user,
+            filters.qs,
+            request.GET.get("page"),
+            per_page=settings.DSR_PAGE_SIZE,
+            # Unfiltered, the list is the whole register: its size is the counts' total.
+            count=None if filtered else counts["total"],
+            search=search,
+            authority_id=authority_id_of(request),
+            rows=rows,
+        )
     query = request.GET.copy()
     query.pop("page", None)
     today = timezone.localdate()

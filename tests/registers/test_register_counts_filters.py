@@ -79,3 +79,48 @@ def test_the_counts_equal_the_counts_own_filters(client, practitioner, authority
         (key, label, counts.get(key, 0)) for key, label, _ in response.context["counts"]["rows"]
     ]
     assert response.context["counts"]["rows"] == expected
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(query=queries)
+def test_a_filtered_lists_page_from_the_one_scan_equals_its_page_read_alone(
+    client, practitioner, authority, register, settings, query
+):
+    # A filtered list whose counts are its own (selectors.counted_page) picks its page and counts
+    # in one statement: the page, its number and the list's size must be page_of_people's.
+    settings.DSR_PAGE_SIZE = 2
+    client.force_login(practitioner)
+    data = QueryDict(mutable=True)
+    for key, value in query:
+        data.appendlist(key, value)
+    response = client.get("/register/?" + data.urlencode())
+    assert response.status_code == 200
+    shown = response.context["page"]
+    with access.using_scope(access.scope_for(practitioner)):
+        people = selectors.register_people(practitioner, authority_id=authority.pk)
+        listed = PersonFilter(response.wsgi_request.GET or None, queryset=people).qs
+        alone = selectors.page_of_people(listed, data.get("page"), per_page=2)
+    assert [row.pk for row in shown.object_list] == [person.pk for person in alone.object_list]
+    assert (shown.number, shown.paginator.count) == (alone.number, alone.paginator.count)
+
+
+def test_a_filtered_list_reads_its_page_and_counts_in_one_statement(client, practitioner, register):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(practitioner)
+    client.get("/register/")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/register/?q=Redd&sort=-name")
+    assert [row.family_name for row in response.context["page"].object_list] == ["Redd"]
+    # Scans of the list (the page's people are then read by id).
+    scans = [
+        q["sql"]
+        for q in captured.captured_queries
+        if "search_names" in q["sql"] and '"registers_person"."id" IN (' not in q["sql"]
+    ]
+    assert len(scans) == 1 and scans[0].startswith("WITH m "), scans
