@@ -61,19 +61,27 @@ def _slow_counts(request, user, authority_id):
         return selectors.counts_by_category(PersonFilter(data, queryset=people, request=request).qs)
 
 
-@settings(
+PROPERTY = settings(
     max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(query=queries)
-def test_the_counts_equal_the_counts_own_filters(client, practitioner, authority, register, query):
-    client.force_login(practitioner)
+
+
+def _register_list(client, user, query):
+    client.force_login(user)
     data = QueryDict(mutable=True)
     for key, value in query:
         data.appendlist(key, value)
     response = client.get("/register/?" + data.urlencode())
     assert response.status_code == 200
+    return response
+
+
+@PROPERTY
+@given(query=queries)
+def test_the_counts_equal_the_counts_own_filters(client, practitioner, authority, register, query):
+    response = _register_list(client, practitioner, query)
     counts = _slow_counts(response.wsgi_request, practitioner, authority.pk)
     expected = [
         (key, label, counts.get(key, 0)) for key, label, _ in response.context["counts"]["rows"]
@@ -81,11 +89,7 @@ def test_the_counts_equal_the_counts_own_filters(client, practitioner, authority
     assert response.context["counts"]["rows"] == expected
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@PROPERTY
 @given(query=queries)
 def test_a_filtered_lists_page_from_the_one_scan_equals_its_page_read_alone(
     client, practitioner, authority, register, settings, query
@@ -93,17 +97,12 @@ def test_a_filtered_lists_page_from_the_one_scan_equals_its_page_read_alone(
     # A filtered list whose counts are its own (selectors.counted_page) picks its page and counts
     # in one statement: the page, its number and the list's size must be page_of_people's.
     settings.DSR_PAGE_SIZE = 2
-    client.force_login(practitioner)
-    data = QueryDict(mutable=True)
-    for key, value in query:
-        data.appendlist(key, value)
-    response = client.get("/register/?" + data.urlencode())
-    assert response.status_code == 200
-    shown = response.context["page"]
+    response = _register_list(client, practitioner, query)
+    shown, request = response.context["page"], response.wsgi_request
     with access.using_scope(access.scope_for(practitioner)):
         people = selectors.register_people(practitioner, authority_id=authority.pk)
-        listed = PersonFilter(response.wsgi_request.GET or None, queryset=people).qs
-        alone = selectors.page_of_people(listed, data.get("page"), per_page=2)
+        listed = PersonFilter(request.GET or None, queryset=people, request=request).qs
+        alone = selectors.page_of_people(listed, request.GET.get("page"), per_page=2)
     assert [row.pk for row in shown.object_list] == [person.pk for person in alone.object_list]
     assert (shown.number, shown.paginator.count) == (alone.number, alone.paginator.count)
 
