@@ -123,12 +123,10 @@ def counted_page(
     """
     rows = people if rows is None else rows
     ordering = list(people.query.order_by) or list(Person._meta.ordering)
-    columns = [name.removeprefix("-") for name in ordering]
     if people.query.is_empty():
         return page_of_people(people, number, per_page=per_page, count=0, rows=rows), {}
-    if not all(isinstance(name, str) for name in ordering) or not all(
-        name.isidentifier() for name in columns
-    ):
+    columns = [name.removeprefix("-") for name in ordering if isinstance(name, str)]
+    if len(columns) < len(ordering) or not all(name.isidentifier() for name in columns):
         return page_of_people(people, number, per_page=per_page, rows=rows), counts_by_category(
             people
         )

@@ -123,3 +123,21 @@ def test_a_filtered_list_reads_its_page_and_counts_in_one_statement(client, prac
         if "search_names" in q["sql"] and '"registers_person"."id" IN (' not in q["sql"]
     ]
     assert len(scans) == 1 and scans[0].startswith("WITH m "), scans
+
+
+def test_a_list_with_no_possible_match_or_ordered_by_an_expression_still_gets_its_page_and_counts(
+    practitioner, authority, register
+):
+    from django.db.models.functions import Lower
+
+    with access.using_scope(access.scope_for(practitioner)):
+        people = selectors.register_people(practitioner, authority_id=authority.pk).on_register()
+        page, counts = selectors.counted_page(people.none(), "1", per_page=2)
+        assert (list(page.object_list), page.paginator.count, counts) == ([], 0, {})
+
+        by_expression = people.order_by(Lower("family_name"), "-id")
+        page, counts = selectors.counted_page(by_expression, "2", per_page=2)
+        alone = selectors.page_of_people(by_expression, "2", per_page=2)
+        assert [p.pk for p in page.object_list] == [p.pk for p in alone.object_list]
+        assert counts == selectors.counts_by_category(by_expression)
+        assert page.paginator.count == alone.paginator.count == 6
