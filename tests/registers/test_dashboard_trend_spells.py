@@ -141,6 +141,21 @@ operation = st.one_of(
 )
 
 
+def _entry(person, kind, changed_at, effective, state, version) -> StatusChange:
+    """A history entry setting `state` (not saved)."""
+    return StatusChange(
+        authority_id=person.authority_id,
+        person=person,
+        kind=kind,
+        changed_at=changed_at,
+        effective_date=effective,
+        new_category=state["category"],
+        new_urgent_reason=state["urgent_reason"] or "",
+        state=state,
+        version=version,
+    )
+
+
 def _rows(person: Person, entries: list[dict], version: int) -> list[StatusChange]:
     today = timezone.localdate()
     base = timezone.now().replace(second=0, microsecond=0)
@@ -163,19 +178,9 @@ def _rows(person: Person, entries: list[dict], version: int) -> list[StatusChang
             if item["left"] is None
             else (effective + dt.timedelta(days=item["left"])).isoformat(),
         }
-        rows.append(
-            StatusChange(
-                authority_id=person.authority_id,
-                person=person,
-                kind=ChangeKind.LEFT if item["left"] is not None else ChangeKind.STATUS,
-                changed_at=base + dt.timedelta(minutes=item["minute"]),
-                effective_date=effective,
-                new_category=state["category"],
-                new_urgent_reason=state["urgent_reason"] or "",
-                state=state,
-                version=version + n,
-            )
-        )
+        kind = ChangeKind.LEFT if item["left"] is not None else ChangeKind.STATUS
+        at = base + dt.timedelta(minutes=item["minute"])
+        rows.append(_entry(person, kind, at, effective, state, version + n))
     return rows
 
 
@@ -307,19 +312,9 @@ def _continuing(
             state["date_left"] = (effective + dt.timedelta(days=2)).isoformat()
         elif change is not None:
             state |= STATES[change]
-        rows.append(
-            StatusChange(
-                authority_id=person.authority_id,
-                person=person,
-                kind=ChangeKind.DETAILS if change is None else ChangeKind.STATUS,
-                changed_at=base + dt.timedelta(minutes=minute),
-                effective_date=effective,
-                new_category=state["category"],
-                new_urgent_reason=state["urgent_reason"] or "",
-                state=state,
-                version=version + n,
-            )
-        )
+        kind = ChangeKind.DETAILS if change is None else ChangeKind.STATUS
+        at = base + dt.timedelta(minutes=minute)
+        rows.append(_entry(person, kind, at, effective, state, version + n))
     return rows
 
 
