@@ -407,15 +407,7 @@ def test_the_migration_builds_the_spells_the_triggers_keep(nithsdale, stewartry)
             for k, state in zip(range(n + 2), itertools.cycle([hospital, hospital, away]))
         ]
         StatusChange.objects.bulk_create(_rows(person, entries, 1))
-    columns = [
-        "person_id",
-        "valid_from",
-        "valid_until",
-        "in_hospital",
-        "ready_for_discharge_date",
-        "out_of_area",
-    ]
-    kept = sorted(TrendSpell.objects.values_list(*columns))
+    kept = sorted(TrendSpell.objects.values_list(*SPELL_COLUMNS))
     assert kept
     TrendSpell.objects.all().delete()
     with connection.cursor() as cursor:
@@ -423,7 +415,7 @@ def test_the_migration_builds_the_spells_the_triggers_keep(nithsdale, stewartry)
             f"INSERT INTO registers_trendspell ({migration.COLUMNS}) "
             + migration.SPELLS.format(where="")
         )
-    assert sorted(TrendSpell.objects.values_list(*columns)) == kept
+    assert sorted(TrendSpell.objects.values_list(*SPELL_COLUMNS)) == kept
 
 
 def test_a_history_insert_past_the_skip_limit_rebuilds_everyone_it_touched(lead, nithsdale):
