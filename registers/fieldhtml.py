@@ -33,6 +33,11 @@ def _esc(value: Any) -> str:
     return str(conditional_escape(value))
 
 
+def _question(errors: Any) -> str:
+    """The opening of a question's box, marked when the field has errors."""
+    return f'\n<div class="ds_question{" ds_question--error" if errors else ""}">\n'
+
+
 def _value(field: BoundField) -> str:
     value = field.value()
     if value is None:
@@ -111,7 +116,7 @@ def _choice_group(field: BoundField, kind: str, inline: bool, options: list) -> 
         )
     group = " ds_field-group--inline" if inline else ""
     return (
-        f'\n<div class="ds_question{" ds_question--error" if errors else ""}">\n'
+        f"{_question(errors)}"
         f"  <fieldset{_described(field, auto_id, help_text, errors)}>\n"
         f'    <legend class="dsr-legend">{_esc(field.label)}</legend>\n'
         f"    {_head(field, auto_id, help_text, errors)}"
@@ -130,7 +135,7 @@ def _checkbox(field: BoundField) -> str:
     )
     described = f' aria-describedby="{auto_id}-error"' if errors else ""
     return (
-        f'\n<div class="ds_question{" ds_question--error" if errors else ""}">\n'
+        f"{_question(errors)}"
         f"  {error}\n"
         f'  <div class="ds_checkbox ds_checkbox--small">\n'
         f'    <input class="ds_checkbox__input" type="checkbox" name="{_esc(field.html_name)}" '
@@ -161,7 +166,7 @@ def _date(field: BoundField) -> str:
             "        </div>\n      "
         )
     return (
-        f'\n<div class="ds_question{" ds_question--error" if errors else ""}">\n'
+        f"{_question(errors)}"
         f"  <fieldset{_described(field, auto_id, help_text, errors)}>\n"
         f'    <legend class="dsr-legend">{_esc(field.label)}</legend>\n'
         f"    {_head(field, auto_id, help_text, errors)}"
@@ -218,7 +223,7 @@ def _single(field: BoundField, kind: str, width: Any, options: list | None) -> s
             f"{described}{invalid}>\n  "
         )
     return (
-        f'\n<div class="ds_question{" ds_question--error" if errors else ""}">\n'
+        f"{_question(errors)}"
         f'  <label class="ds_label" for="{auto_id}">{_esc(field.label)}</label>\n'
         f"  {hint}\n  {error}\n  {control}\n</div>\n"
     )
