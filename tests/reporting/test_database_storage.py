@@ -1,6 +1,10 @@
 """Generated files live in PostgreSQL by default (reporting/storage.py): any web process serves
 what any worker built, and each file is scoped like its job, by row-level security."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -83,3 +87,44 @@ def test_listing_and_deleting_work_through_the_storage_api(authority):
     assert again != first and default_storage.open(first).read() == b"1"
     default_storage.delete(first)
     assert not default_storage.exists(first)
+
+
+def _storage_under(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    code = (
+        "import django; django.setup()\n"
+        'from django.core.files.storage import storages\ns = storages["default"]\n'
+        "print(type(s).__module__, type(s).__name__, s.bucket_name, s.endpoint_url, s.location,"
+        " s.default_acl, s.file_overwrite)\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "dsr.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_the_s3_setting_stores_files_in_object_storage_and_an_unknown_one_is_refused():
+    # S3-compatible object storage through django-storages, chosen by a setting (nothing is
+    # sent: the client connects on first use).
+    run = _storage_under(
+        {
+            "DSR_FILE_STORAGE": "s3",
+            "DSR_S3_BUCKET": "dsr-files",
+            "DSR_S3_ENDPOINT_URL": "https://objects.example.org",
+            "DSR_S3_PREFIX": "returns",
+        }
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == [
+        "storages.backends.s3",
+        "S3Storage",
+        "dsr-files",
+        "https://objects.example.org",
+        "returns",
+        "private",
+        "False",
+    ]
+    refused = _storage_under({"DSR_FILE_STORAGE": "floppy"})
+    assert refused.returncode != 0 and "DSR_FILE_STORAGE must be one of" in refused.stderr
