@@ -463,6 +463,9 @@ DSR_WEBHOOK_BACKOFF_SECONDS = env.int("DSR_WEBHOOK_BACKOFF_SECONDS", default=30)
 DSR_WEBHOOK_RECHECK_SECONDS = env.int("DSR_WEBHOOK_RECHECK_SECONDS", default=2)
 # Plain http://127.0.0.1 addresses for webhooks: development and tests only.
 DSR_WEBHOOK_ALLOW_LOCAL_HTTP = env.bool("DSR_WEBHOOK_ALLOW_LOCAL_HTTP", default=False)
+# Certificate authorities trusted for webhook receivers (a PEM file); empty: the usual public ones
+# (certifi's, as requests uses).
+DSR_WEBHOOK_CA_BUNDLE = env.str("DSR_WEBHOOK_CA_BUNDLE", default="")
 # Register import: largest file accepted and most people in one file.
 DSR_IMPORT_MAX_BYTES = env.int("DSR_IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 DSR_IMPORT_MAX_ROWS = env.int("DSR_IMPORT_MAX_ROWS", default=1000)

@@ -27,12 +27,14 @@ import time
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import requests
+import urllib3
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
+from requests import certs
+from urllib3.exceptions import NewConnectionError
 
 from dsr import cache as dsr_cache
 
@@ -298,24 +300,70 @@ def attempt(delivery_id: int, authority_id: int) -> int | None:
         return backoff(delivery.attempts)
 
 
-def _private_address(url: str) -> bool:
-    """Whether the address's host resolves (now) to anything not on the internet. Checked at
-    each attempt, not only on registration: a public name can be pointed at a private address
-    later, and the worker must never be a way into the service's own network."""
+def _is_public(address: str) -> bool:
+    return ipaddress.ip_address(address).is_global
+
+
+def _checked_address(url: str) -> str | None:
+    """The one address the notice goes to: the host's name resolved now, at this attempt, and
+    refused (None) if any of its addresses is not on the internet. Checked at each attempt, not
+    only on registration, since a public name can be pointed at a private address later; and the
+    connection is made to this checked address, not to the name resolved again, so that a name
+    answering differently the second time (DNS rebinding) cannot lead the worker into the
+    service's own network."""
     parts = urlsplit(url)
     if settings.DSR_WEBHOOK_ALLOW_LOCAL_HTTP and parts.scheme == "http":
-        return parts.hostname != "127.0.0.1"
-    try:
-        found = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except OSError:
-        return False  # not resolvable: the connection fails and is retried like any other
-    return any(not ipaddress.ip_address(info[4][0]).is_global for info in found)
+        return parts.hostname if parts.hostname == "127.0.0.1" else None
+    # Not resolvable: OSError, and the attempt fails and is tried again like any other.
+    found = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    addresses = [info[4][0] for info in found]
+    if not addresses or not all(map(_is_public, addresses)):
+        return None
+    return addresses[0]
+
+
+def _send(url: str, address: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST to `address`, as `url`'s host: TLS names that host (SNI) and its certificate must be
+    valid for it, so a pinned address serves only the host it was resolved from. No redirects,
+    no retries (the delivery has its own), no proxy (a proxy would resolve the name again)."""
+    parts = urlsplit(url)
+    timeout = urllib3.Timeout(
+        connect=settings.DSR_WEBHOOK_TIMEOUT_SECONDS, read=settings.DSR_WEBHOOK_TIMEOUT_SECONDS
+    )
+    if parts.scheme == "https":
+        pool: urllib3.HTTPConnectionPool = urllib3.HTTPSConnectionPool(
+            address,
+            parts.port or 443,
+            timeout=timeout,
+            retries=False,
+            server_hostname=parts.hostname,
+            assert_hostname=parts.hostname,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=settings.DSR_WEBHOOK_CA_BUNDLE or certs.where(),
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(address, parts.port or 80, timeout=timeout, retries=False)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    with pool:
+        response = pool.urlopen(
+            "POST",
+            target,
+            body=body,
+            headers={**headers, "Host": parts.netloc},
+            redirect=False,
+            retries=False,
+        )
+    return response.status
 
 
 def _post(
     endpoint: WebhookEndpoint, delivery: WebhookDelivery, body: bytes
 ) -> tuple[int | None, str]:
-    if _private_address(endpoint.url):
+    try:
+        address = _checked_address(endpoint.url)
+    except OSError:
+        return None, "Could not connect: the name did not resolve."
+    if address is None:
         return None, "Refused: the address now leads to a private network."
     timestamp = int(time.time())
     headers = {
@@ -325,20 +373,18 @@ def _post(
         DELIVERY_HEADER: str(delivery.pk),
     }
     try:
-        response = requests.post(
-            endpoint.url,
-            data=body,
-            headers=headers,
-            timeout=settings.DSR_WEBHOOK_TIMEOUT_SECONDS,
-            allow_redirects=False,
-        )
-    except requests.Timeout:
+        status = _send(endpoint.url, address, body, headers)
+    except NewConnectionError:  # a subclass of urllib3's TimeoutError, but a refusal
+        return None, "Could not connect: the connection was refused."
+    except urllib3.exceptions.TimeoutError:
         return None, "No answer in time."
-    except requests.RequestException as exc:
+    except urllib3.exceptions.SSLError:
+        return None, "Could not connect: the certificate is not valid for the address."
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
         return None, f"Could not connect: {type(exc).__name__}."
-    if 200 <= response.status_code < 300:
-        return response.status_code, ""
-    return response.status_code, f"Answered {response.status_code}."
+    if 200 <= status < 300:
+        return status, ""
+    return status, f"Answered {status}."
 
 
 def _finish(

@@ -2,15 +2,19 @@
 ids and positions only goes to it, tried again with a doubling wait after a failure or a timeout,
 a bounded number of times. Delivered to a real HTTP receiver on 127.0.0.1."""
 
+import datetime as dt
 import hashlib
 import hmac
 import json
+import socket
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import psycopg
 import pytest
+import urllib3
 from django.core.exceptions import ValidationError
 
 from accounts.services import create_api_client
@@ -35,9 +39,10 @@ def verify(secret: str, header: str, body: bytes, *, tolerance: int = 300) -> bo
 
 
 class Receiver:
-    """An HTTP server on 127.0.0.1 that records what it is sent and answers from a script."""
+    """An HTTP server on 127.0.0.1 that records what it is sent and answers from a script; over
+    TLS with `certificate` (a PEM file holding the key and certificate)."""
 
-    def __init__(self, answers=(200,), delay: float = 0.0):
+    def __init__(self, answers=(200,), delay: float = 0.0, certificate=None):
         self.answers = list(answers)
         self.delay = delay
         self.received: list[tuple[dict, bytes]] = []
@@ -59,7 +64,12 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/dsr/hook"
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}/dsr/hook"
+        if certificate is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(certificate)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self):
@@ -205,13 +215,126 @@ def test_a_name_that_later_leads_to_a_private_address_gets_no_notice(
         lambda host, port, **kw: [(2, 1, 6, "", ("10.0.0.5", port))],
     )
     posted = []
-    monkeypatch.setattr(webhooks.requests, "post", lambda *a, **kw: posted.append(a))
+    monkeypatch.setattr(webhooks, "_send", lambda *a, **kw: posted.append(a))
     PersonFactory(locality=nithsdale)
     (delivery_id,) = wait_for_changes(authority, endpoint, 1)
     webhooks.attempt(delivery_id, authority.pk)
     assert posted == []
     delivery = WebhookDelivery.objects.get(pk=delivery_id)
     assert "private network" in delivery.last_error
+
+
+def resolving(monkeypatch, names: dict[str, list[str]]) -> list[str]:
+    """Resolve each of `names` to its addresses in turn (the last one from then on), and anything
+    else as before; returns the names looked up, in order."""
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host not in names:
+            return real(host, port, *args, **kwargs)
+        asked.append(host)
+        answers = names[host]
+        address = answers.pop(0) if len(answers) > 1 else answers[0]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return asked
+
+
+def test_the_notice_goes_to_the_address_checked_not_to_the_name_resolved_again(
+    lead, authority, nithsdale, cms_client, settings, monkeypatch
+):
+    """DNS rebinding: a name that answers a public address for the check and a private one a
+    moment later must not lead the worker into the private network."""
+    settings.DSR_WEBHOOK_ALLOW_LOCAL_HTTP = False
+    endpoint, _ = webhooks.register_endpoint(lead, cms_client, url="https://cms.example.scot/hook")
+    asked = resolving(monkeypatch, {"cms.example.scot": ["93.184.216.34", "10.0.0.5"]})
+    dialled = []
+
+    def create_connection(address, *args, **kwargs):
+        dialled.append(address)
+        raise ConnectionRefusedError
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", create_connection)
+    PersonFactory(locality=nithsdale)
+    (delivery_id,) = wait_for_changes(authority, endpoint, 1)
+    webhooks.attempt(delivery_id, authority.pk)
+
+    assert asked == ["cms.example.scot"]
+    assert dialled == [("93.184.216.34", 443)]
+    delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    assert delivery.last_error == "Could not connect: the connection was refused."
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A certificate authority's own certificate for cms.example.scot (a PEM file with its key)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cms.example.scot")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("cms.example.scot")]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    path = tmp_path / "receiver.pem"
+    path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        + cert.public_bytes(serialization.Encoding.PEM)
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("host", "delivered"), [("cms.example.scot", True), ("other.example.scot", False)]
+)
+def test_over_https_the_pinned_address_must_show_a_certificate_for_the_name(
+    host, delivered, lead, authority, nithsdale, cms_client, settings, monkeypatch, certificate
+):
+    """The notice goes to the checked address, but TLS still names the host (SNI) and checks the
+    certificate against it: a certificate for another name is refused."""
+    settings.DSR_WEBHOOK_ALLOW_LOCAL_HTTP = False
+    settings.DSR_WEBHOOK_CA_BUNDLE = str(certificate)
+    resolving(monkeypatch, {host: ["127.0.0.1"]})
+    # The receiver listens on loopback here; count it as public for this test only.
+    monkeypatch.setattr(webhooks, "_is_public", lambda address: address == "127.0.0.1")
+    with Receiver(certificate=certificate) as receiver:
+        endpoint, secret = webhooks.register_endpoint(
+            lead, cms_client, url=f"https://{host}:{receiver.port}/dsr/hook?from=dsr"
+        )
+        PersonFactory(locality=nithsdale)
+        (delivery_id,) = wait_for_changes(authority, endpoint, 1)
+        webhooks.attempt(delivery_id, authority.pk)
+
+    delivery = WebhookDelivery.objects.get(pk=delivery_id)
+    if delivered:
+        ((headers, body),) = receiver.received
+        assert headers["Host"] == f"{host}:{receiver.port}"
+        assert verify(secret, headers["DSR-Signature"], body)
+        assert (delivery.status, delivery.last_status_code) == ("delivered", 200)
+    else:
+        assert receiver.received == []
+        assert delivery.status == "retrying"
+        assert delivery.last_error == (
+            "Could not connect: the certificate is not valid for the address."
+        )
 
 
 def test_a_receiver_that_does_not_answer_in_time_is_tried_again(
