@@ -42,9 +42,14 @@ class Sheet:
     total: list[Value] | None = None
 
     @property
+    def per_authority(self) -> bool:
+        """A row per authority (the national file's tables below Scotland level)."""
+        return self.key.startswith("ia_")
+
+    @property
     def label_columns(self) -> int:
         """How many leading columns name the row (code and name for a row per authority)."""
-        return 2 if self.key.startswith("ia_") or self.key == "submissions" else 1
+        return 2 if self.per_authority or self.key == "submissions" else 1
 
     @property
     def all_rows(self) -> list[list[Value]]:

@@ -683,11 +683,23 @@ def pdf_parts(doc: documents.Document, columns: int, orientation: str) -> list[d
     return [part for sheet in doc.sheets for part in sheet.parts(columns, fits)]
 
 
+def pdf_topics(parts: list[documents.Sheet]) -> list[list[documents.Sheet]]:
+    """The parts in runs that each start a page: every per-authority table starts one (its
+    parts follow it), and whatever comes before the first of them is the first run."""
+    topics: list[list[documents.Sheet]] = []
+    for part in parts:
+        starts = part.per_authority and (not topics or topics[-1][-1].key != part.key)
+        if starts or not topics:
+            topics.append([])
+        topics[-1].append(part)
+    return topics
+
+
 def _build_authority_pdf(scope: access.Scope, job: ReportJob) -> tuple[bytes, str]:
     doc, (ret, history) = _authority_document(scope, job)
     context = {
         "doc": doc,
-        "parts": pdf_parts(doc, PORTRAIT_COLUMNS, "portrait"),
+        "topics": [pdf_parts(doc, PORTRAIT_COLUMNS, "portrait")],
         "ret": ret,
         "generated_at": timezone.now(),
         "chart": _category_trend(history),
@@ -788,13 +800,9 @@ def _build_national_xlsx(scope: access.Scope, job: ReportJob) -> tuple[bytes, st
 
 def _build_national_pdf(scope: access.Scope, job: ReportJob) -> tuple[bytes, str]:
     doc = _national_document(scope, job)
-    context = {
-        "doc": doc,
-        "parts": pdf_parts(doc, LANDSCAPE_COLUMNS, "landscape"),
-        "orientation": "landscape",
-        "generated_at": timezone.now(),
-    }
-    return pdf.render_pdf("reporting/pdf/summary.html", context), _file_name(
+    context = {"doc": doc, "orientation": "landscape", "generated_at": timezone.now()}
+    topics = pdf_topics(pdf_parts(doc, LANDSCAPE_COLUMNS, "landscape"))
+    return pdf.render_pdf_in_pieces("reporting/pdf/summary.html", context, topics), _file_name(
         job, "national-summary", "pdf"
     )
 

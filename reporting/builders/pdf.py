@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 import gc
+import io
 import logging
 import math
+import os
 import re
+import signal
+import tempfile
 import threading
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import cssselect2
 import weasyprint
 from defusedxml import DefusedXmlException, ElementTree
+from django.conf import settings
 from django.template.loader import render_to_string
+from pypdf import PdfReader, PdfWriter
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher
 
+from reporting.documents import Sheet
+
 # WeasyPrint reports every rendering step at INFO; only its warnings are worth a log line.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+logger = logging.getLogger(__name__)
 
 
 def _user_agent_stylesheet() -> CSS:
@@ -101,6 +111,166 @@ def render_pdf(template: str, context: dict[str, Any]) -> bytes:
     html = render_to_string(template, context)
     with gc_paused():
         return _HTML(string=html).write_pdf()
+
+
+# Long documents in pieces, in parallel ------------------------------------------------------
+#
+# The national PDF (about 6,000 table cells) is WeasyPrint's work cell by cell, on one core. Its
+# by-authority tables each start a page of their own (`.topic + .topic` in summary.html), so the
+# document can be cut before any of them into pieces that are runs of whole pages. Each piece is
+# rendered on its own (the first here, the others in forked processes at the same time), the
+# pieces' PDFs are joined, and the pages are numbered once the whole document's length is known.
+# The pages are the same however many processes render them: where a process cannot be forked,
+# or fails, or does not finish in time, its piece is rendered here instead.
+
+PIECE_SECONDS = 120  # a forked render not done by then is stopped, and its piece rendered here
+
+
+def processes() -> int:
+    """How many processes may render one document's pieces at the same time."""
+    configured = getattr(settings, "DSR_PDF_PROCESSES", 0)
+    if configured:
+        return max(1, configured)
+    return min(4, len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else 1
+
+
+def pieces(topics: list[list[Sheet]], count: int) -> list[list[list[Sheet]]]:
+    """The topics (each a run of table parts starting a page) cut into at most `count` runs of
+    about as many table cells each, in order."""
+    weights = [sum(len(part.header) * (len(part.all_rows) + 1) for part in t) for t in topics]
+    total, runs, run, done = sum(weights), [], [], 0
+    for topic, weight in zip(topics, weights, strict=True):
+        target = total * (len(runs) + 1) / count
+        # Cut before this topic if that leaves the run nearer its share than taking it would.
+        if run and len(runs) < count - 1 and abs(done - target) <= abs(done + weight - target):
+            runs.append(run)
+            run = []
+        run.append(topic)
+        done += weight
+    return [*runs, run] if run else runs
+
+
+def render_pdf_in_pieces(
+    template: str, context: dict[str, Any], topics: list[list[Sheet]]
+) -> bytes:
+    """`template` rendered with `topics` (context["topics"]) cut into pieces rendered in
+    parallel, joined, with every page numbered "Page n of N" (templates/reporting/pdf/_page.css).
+    The template shows its opening only in the first piece (`later_piece`) and its closing only
+    in the last (`earlier_piece`)."""
+    runs = pieces(topics, processes())
+    htmls = [
+        render_to_string(
+            template,
+            {
+                **context,
+                "topics": run,
+                "later_piece": index > 0,
+                "earlier_piece": index < len(runs) - 1,
+                "numbered_after": True,
+            },
+        )
+        for index, run in enumerate(runs)
+    ]
+    with gc_paused():
+        rendered = _render_in_parallel(htmls)
+    return _joined_and_numbered(rendered, context.get("orientation", "portrait"))
+
+
+def _write_pdf(html: str) -> bytes:
+    return _HTML(string=html).write_pdf()
+
+
+def _render_in_parallel(htmls: list[str]) -> list[bytes]:
+    """Each piece's PDF: the first rendered here, the others in forked processes meanwhile."""
+    children: dict[int, tuple[int, Any]] = {}  # piece: (process, its output)
+    running: set[int] = set()
+    with ExitStack() as stack:
+        try:
+            # Forking copies only the thread that forks. Another thread of this process that is
+            # rendering a PDF too could hold a lock of the font and text libraries, which the
+            # child would then wait on: only the one render may fork (no other may begin while
+            # it does). A job's heartbeat thread only touches its own database connection.
+            with _pauses_lock:
+                if _pauses == 1 and hasattr(os, "fork"):
+                    for index, html in enumerate(htmls[1:], start=1):
+                        output = stack.enter_context(tempfile.TemporaryFile())
+                        try:
+                            pid = os.fork()
+                        except OSError:
+                            break  # no more processes: the rest are rendered here
+                        if pid == 0:  # pragma: no cover - the child, which never returns
+                            _child(html, output)
+                        children[index] = (pid, output)
+                        running.add(pid)
+            results = [_write_pdf(htmls[0])]
+            for index, html in enumerate(htmls[1:], start=1):
+                pid, output = children.get(index, (0, None))
+                if pid and _exited(pid, time.monotonic() + PIECE_SECONDS, running) == 0:
+                    output.seek(0)
+                    results.append(output.read())
+                    continue
+                if pid:
+                    logger.warning("a PDF piece's process failed or took too long; rendering here")
+                results.append(_write_pdf(html))
+            return results
+        finally:
+            # Only children not yet reaped: a reaped child's number may be another process's.
+            for pid in running:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+
+
+def _child(html: str, output: Any) -> None:  # pragma: no cover - runs in the forked process
+    """Render one piece into `output`, then leave at once: os._exit, so that nothing of the
+    parent's (its database connection, its task, atexit) is run or closed from here."""
+    status = 1
+    try:
+        output.write(_write_pdf(html))
+        output.flush()
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def _exited(pid: int, deadline: float, running: set[int]) -> int | None:
+    """The child's exit code, once it has exited (and been reaped: it leaves `running`), or
+    None if it is still running at `deadline`."""
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            running.discard(pid)
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.005)
+
+
+def _joined_and_numbered(documents: list[bytes], orientation: str) -> bytes:
+    """The pieces' pages in order, each stamped with its number and the total, set in a page of
+    the same size and margins as theirs (templates/reporting/pdf/page_numbers.html)."""
+    writer = PdfWriter()
+    readers = [PdfReader(io.BytesIO(data)) for data in documents]
+    parent = None
+    for reader in readers:
+        offset = len(writer.pages)
+        writer.append(reader, import_outline=False)
+        # A later piece's headings come under the document's title, as they would in one piece.
+        added = _copy_outline(writer, reader, reader.outline, offset, parent)
+        if parent is None and added:
+            parent = added[-1]
+    if readers[0].metadata:
+        writer.add_metadata(dict(readers[0].metadata))
+    html = render_to_string(
+        "reporting/pdf/page_numbers.html",
+        {"pages": range(len(writer.pages)), "orientation": orientation},
+    )
+    numbers = PdfReader(io.BytesIO(_write_pdf(html)))
+    for page, number in zip(writer.pages, numbers.pages, strict=True):
+        page.merge_page(number)
+        page.compress_content_streams()
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 # Column widths for the tables of templates/reporting/pdf/_part.html --------------------------
@@ -186,3 +356,20 @@ def column_widths(
             least + (most - least) * spare for least, most in zip(narrowest, longest, strict=True)
         ]
     return [math.floor(w * 100) / 100 for w in widths]
+
+
+def _copy_outline(
+    writer: PdfWriter, reader: PdfReader, items: list[Any], offset: int, parent: Any
+) -> list[Any]:
+    """Copy `reader`'s bookmarks (a list in which a nested list holds the children of the item
+    before it) into `writer` under `parent`, their pages moved on by `offset`; returns the
+    top-level items added."""
+    added: list[Any] = []
+    for item in items:
+        if isinstance(item, list):
+            if added:
+                _copy_outline(writer, reader, item, offset, added[-1])
+            continue
+        page = reader.get_destination_page_number(item) + offset
+        added.append(writer.add_outline_item(item.title, page, parent=parent))
+    return added

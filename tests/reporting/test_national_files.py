@@ -240,7 +240,7 @@ def test_the_pdfs_trimmed_user_agent_stylesheet_renders_the_same_pages_as_weasyp
     doc = services.documents.release_document(job.release)
     context = {
         "doc": doc,
-        "parts": services.pdf_parts(doc, services.LANDSCAPE_COLUMNS, "landscape"),
+        "topics": [services.pdf_parts(doc, services.LANDSCAPE_COLUMNS, "landscape")],
         "orientation": "landscape",
         "generated_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     }
