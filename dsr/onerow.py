@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 
+from dsr import prepared
+
 M = TypeVar("M", bound=models.Model)
 
 
@@ -71,5 +73,5 @@ def insert(obj: models.Model, using: str = DEFAULT_DB_ALIAS) -> None:
     sql, fields = _insert(type(obj))
     connection = connections[using]
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection=connection) for f in fields]
-    with connection.cursor() as cursor:
+    with prepared.cursor(using) as cursor:
         cursor.execute(sql, params)

@@ -19,7 +19,7 @@ from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import DEFAULT_DB_ALIAS, connections, router
 from django.utils import timezone
 
-from dsr import onerow
+from dsr import onerow, prepared
 
 RENEW_AFTER_SECONDS = 60
 
@@ -45,7 +45,7 @@ class SessionStore(db.SessionStore):
         every request; tests/test_session_renewal.py compares)."""
         model = self.model
         using = router.db_for_read(model)
-        with connections[using].cursor() as cursor:
+        with prepared.cursor(using) as cursor:
             cursor.execute(_load_sql(model), [self.session_key, timezone.now()])
             row = cursor.fetchone()
         if row is None:

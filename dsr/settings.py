@@ -154,6 +154,13 @@ DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
     f" -c lock_timeout={DSR_DB_LOCK_TIMEOUT_MS}"
     f" -c idle_in_transaction_session_timeout={DSR_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS}",
 )
+# A request's fixed statements (its session, its scope, the person page's reads) prepared once per
+# connection (dsr/prepared.py); off behind a pooler in transaction mode.
+DSR_DB_PREPARED_STATEMENTS = env.bool("DSR_DB_PREPARED_STATEMENTS", default=True)
+if DSR_DB_PREPARED_STATEMENTS:
+    # psycopg prepares nothing without a threshold; Django's own cursors bind on the client and
+    # never prepare, so only dsr.prepared's statements are.
+    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 0)
 # An optional read replica (a streaming standby of the primary), given with this process's own
 # role's credentials on it: the national figures page reads stored national releases there, in the
 # request's sealed scope (registers.access.reporting_reads, dsr/routers.py; docs/operations.md,

@@ -37,7 +37,7 @@ from django.db.transaction import TransactionManagementError
 from django.http import Http404, HttpRequest
 
 from accounts.models import ApiClient, LocalityUserObjectPermission, Membership, User
-from dsr import onerow
+from dsr import onerow, prepared
 from dsr.routers import REPLICA, reads_from
 from dsr.seal import with_seals
 
@@ -186,7 +186,7 @@ def _client_by_token(digest: str) -> ApiClient | None:
 
     Row-level security admits a client row by the hash of its token alone (the `token_lookup`
     policy), so this reads nothing but the one row whose token the caller presented."""
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(_client_sql(), [digest])
         row = cursor.fetchone()
     if row is None:
@@ -275,7 +275,7 @@ def _resolve(user: User) -> Scope:
 def _bind_member_authorities() -> None:
     """Bind the transaction to the authorities the user is an active member of, read from their
     own memberships and sealed by the database in the same statement (registers/0010)."""
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute("SELECT dsr_bind_member_authorities()")
 
 
@@ -319,7 +319,7 @@ def _scope_rows(user_id: int) -> list[tuple[Any, ...]]:
     """`_scope_query(user_id)`'s rows, from its SQL compiled once (no column here needs a
     converter; tests/registers/test_scope_statement.py compares)."""
     sql, params = _scope_statement()
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(sql, [user_id if p == _NO_USER else p for p in params])
         return cursor.fetchall()
 
@@ -379,7 +379,7 @@ def _apply(
     (dsr/seal.py), in one statement; return what they were (if `remember`)."""
     values = with_seals(values)
     keys = tuple(values)
-    with connections[using].cursor() as cursor:
+    with prepared.cursor(using) as cursor:
         cursor.execute(_settings_sql(keys, remember), [values[k] for k in keys])
         previous = cursor.fetchone()[: len(keys)]
     if not remember:
@@ -757,7 +757,7 @@ def _person_by_pk(
     if authority_id is not None:
         params.append(authority_id)
     sql = _person_sql(scoped=not scope.system, in_authority=authority_id is not None, lock=lock)
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return None if row is None else onerow.instance(Person, row)

@@ -21,7 +21,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from dsr import onerow
+from dsr import onerow, prepared
 
 from . import access, labels
 from .audit import AuditAction, record_event
@@ -361,7 +361,7 @@ WHERE l.authority_id = %s
 
 def _page_places(authority_id: int) -> tuple[IntegrationAuthority | None, dict[int, Locality]]:
     """The authority and every one of its localities, retired ones too (the history names them)."""
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(PAGE_PLACES_SQL, [authority_id])
         rows = cursor.fetchall()
     width = onerow.width(Locality)
@@ -373,7 +373,7 @@ def _page_places(authority_id: int) -> tuple[IntegrationAuthority | None, dict[i
 
 
 def _page_history(person_id: int) -> list[StatusChange]:
-    history = list(StatusChange.objects.raw(PAGE_HISTORY_SQL, [person_id]))
+    history = list(prepared.raw(StatusChange, PAGE_HISTORY_SQL, [person_id]))
     for change in history:
         if change.changed_by_id is not None:
             # Only the names the timeline shows: the person page never saves these.
@@ -389,7 +389,7 @@ def _page_history(person_id: int) -> list[StatusChange]:
 
 def _page_transfers(person_id: int) -> list[Transfer]:
     transfers = list(
-        Transfer.objects.raw(PAGE_TRANSFERS_SQL, [person_id, TransferStatus.PENDING.value])
+        prepared.raw(Transfer, PAGE_TRANSFERS_SQL, [person_id, TransferStatus.PENDING.value])
     )
     for transfer in transfers:
         transfer.to_authority = IntegrationAuthority(
@@ -421,7 +421,7 @@ def person_page(user: User, pk: int) -> PersonPage:
     return PersonPage(
         person=person,
         history=history,
-        reviews=list(Review.objects.raw(PAGE_REVIEWS_SQL, [person.pk])),
+        reviews=list(prepared.raw(Review, PAGE_REVIEWS_SQL, [person.pk])),
         transfers=_page_transfers(person.pk),
         locality_names={pk: locality.name for pk, locality in localities.items()},
     )
