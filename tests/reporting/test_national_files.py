@@ -247,15 +247,7 @@ def test_the_pdfs_trimmed_user_agent_stylesheet_renders_the_same_pages_as_weasyp
     html = render_to_string("reporting/pdf/summary.html", context)
     own, trimmed = HTML(string=html).render(), pdf._HTML(string=html).render()
     assert len(trimmed.pages) == len(own.pages) > 1
-
-    def boxes(document):
-        def walk(box, depth=0):
-            yield depth, type(box).__name__, round(box.position_x, 2), round(box.position_y, 2)
-            yield from (x for child in getattr(box, "children", []) for x in walk(child, depth + 1))
-
-        return [list(walk(page._page_box)) for page in document.pages]
-
-    assert boxes(trimmed) == boxes(own)
+    assert _boxes(trimmed) == _boxes(own)
     texts = [
         [page.extract_text() for page in PdfReader(io.BytesIO(d.write_pdf())).pages]
         for d in (own, trimmed)
