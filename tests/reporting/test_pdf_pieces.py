@@ -163,3 +163,37 @@ def test_the_pdf_topics_start_at_each_per_authority_table():
         ["ia_a", "ia_a"],
         ["ia_b"],
     ]
+
+
+def synthetic(rows: int) -> documents.Document:
+    """A national-like document of per-authority tables `rows` long: as `rows` grows, each table's
+    last page fills to its foot and then spills onto another."""
+    header = ["Code", "Integration Authority", "Urgent", "Enhanced monitoring", "Total"]
+    body = [[f"S370000{n:02d}", f"Authority {n}", n, 2 * n, 3 * n] for n in range(rows)]
+    sheets = [
+        Sheet(key=f"ia_{k}", title=f"By authority: table {k}", header=header, rows=body)
+        for k in range(3)
+    ]
+    return documents.Document(
+        title="Pieces",
+        census_date=dt.date(2026, 9, 24),
+        area="Scotland",
+        sheets=sheets,
+        notes=["A note."],
+    )
+
+
+@pytest.mark.parametrize("rows", range(27, 35))
+def test_a_piece_lays_out_its_pages_as_the_whole_document_does(rows, settings):
+    """A piece's first page is a page after a forced break, its last one before one: however
+    full a table's last page is, cutting the document there moves nothing."""
+    doc = synthetic(rows)
+    topics = services.pdf_topics(services.pdf_parts(doc, services.LANDSCAPE_COLUMNS, "landscape"))
+    context = {"doc": doc, "orientation": "landscape", "generated_at": dt.datetime(2026, 1, 1)}
+    rendered = {}
+    for count in (1, 3):
+        settings.DSR_PDF_PROCESSES = count
+        rendered[count] = pages(
+            pdf.render_pdf_in_pieces("reporting/pdf/summary.html", context, topics)
+        )
+    assert rendered[3] == rendered[1]
