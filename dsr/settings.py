@@ -468,8 +468,8 @@ DSR_WEBHOOK_MAX_ATTEMPTS = env.int("DSR_WEBHOOK_MAX_ATTEMPTS", default=6)
 DSR_WEBHOOK_BACKOFF_SECONDS = env.int("DSR_WEBHOOK_BACKOFF_SECONDS", default=30)
 # Seconds before looking again for a change the feed still holds back behind a running writer.
 DSR_WEBHOOK_RECHECK_SECONDS = env.int("DSR_WEBHOOK_RECHECK_SECONDS", default=2)
-# Processes rendering one long PDF's pieces at the same time (reporting/builders/pdf.py); 0: one a
-# processor, at most 4.
+# Processes rendering one long PDF's pieces at the same time (reporting/builders/pdf.py); 0: four,
+# or one on a machine of one processor.
 DSR_PDF_PROCESSES = env.int("DSR_PDF_PROCESSES", default=0)
 # Plain http://127.0.0.1 addresses for webhooks: development and tests only.
 DSR_WEBHOOK_ALLOW_LOCAL_HTTP = env.bool("DSR_WEBHOOK_ALLOW_LOCAL_HTTP", default=False)

@@ -12,7 +12,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -127,11 +127,14 @@ PIECE_SECONDS = 120  # a forked render not done by then is stopped, and its piec
 
 
 def processes() -> int:
-    """How many processes may render one document's pieces at the same time."""
+    """How many processes render one document's pieces at the same time: four where there are
+    two processors or more (more pieces than processors balances the load, since the pieces are
+    of uneven size and the processors share what is left), unless DSR_PDF_PROCESSES says."""
     configured = getattr(settings, "DSR_PDF_PROCESSES", 0)
     if configured:
         return max(1, configured)
-    return min(4, len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else 1
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    return 4 if cpus >= 2 else 1
 
 
 def pieces(topics: list[list[Sheet]], count: int) -> list[list[list[Sheet]]]:
@@ -158,21 +161,18 @@ def render_pdf_in_pieces(
     The template shows its opening only in the first piece (`later_piece`) and its closing only
     in the last (`earlier_piece`)."""
     runs = pieces(topics, processes())
-    htmls = [
-        render_to_string(
-            template,
-            {
-                **context,
-                "topics": run,
-                "later_piece": index > 0,
-                "earlier_piece": index < len(runs) - 1,
-                "numbered_after": True,
-            },
-        )
-        for index, run in enumerate(runs)
-    ]
+
+    def html(index: int) -> str:
+        piece = {
+            "topics": runs[index],
+            "later_piece": index > 0,
+            "earlier_piece": index < len(runs) - 1,
+            "numbered_after": True,
+        }
+        return render_to_string(template, {**context, **piece})
+
     with gc_paused():
-        rendered = _render_in_parallel(htmls)
+        rendered = _render_in_parallel(html, len(runs))
     return _joined_and_numbered(rendered, context.get("orientation", "portrait"))
 
 
@@ -180,8 +180,9 @@ def _write_pdf(html: str) -> bytes:
     return _HTML(string=html).write_pdf()
 
 
-def _render_in_parallel(htmls: list[str]) -> list[bytes]:
-    """Each piece's PDF: the first rendered here, the others in forked processes meanwhile."""
+def _render_in_parallel(html: Callable[[int], str], count: int) -> list[bytes]:
+    """Each of the `count` pieces' PDF (`html(index)` its HTML): the first rendered here, the
+    others in forked processes meanwhile, each writing its own HTML too."""
     children: dict[int, tuple[int, Any]] = {}  # piece: (process, its output)
     running: set[int] = set()
     with ExitStack() as stack:
@@ -192,18 +193,18 @@ def _render_in_parallel(htmls: list[str]) -> list[bytes]:
             # it does). A job's heartbeat thread only touches its own database connection.
             with _pauses_lock:
                 if _pauses == 1 and hasattr(os, "fork"):
-                    for index, html in enumerate(htmls[1:], start=1):
+                    for index in range(1, count):
                         output = stack.enter_context(tempfile.TemporaryFile())
                         try:
                             pid = os.fork()
                         except OSError:
                             break  # no more processes: the rest are rendered here
                         if pid == 0:  # pragma: no cover - the child, which never returns
-                            _child(html, output)
+                            _child(lambda index=index: html(index), output)
                         children[index] = (pid, output)
                         running.add(pid)
-            results = [_write_pdf(htmls[0])]
-            for index, html in enumerate(htmls[1:], start=1):
+            results = [_write_pdf(html(0))]
+            for index in range(1, count):
                 pid, output = children.get(index, (0, None))
                 if pid and _exited(pid, time.monotonic() + PIECE_SECONDS, running) == 0:
                     output.seek(0)
@@ -211,7 +212,7 @@ def _render_in_parallel(htmls: list[str]) -> list[bytes]:
                     continue
                 if pid:
                     logger.warning("a PDF piece's process failed or took too long; rendering here")
-                results.append(_write_pdf(html))
+                results.append(_write_pdf(html(index)))
             return results
         finally:
             # Only children not yet reaped: a reaped child's number may be another process's.
@@ -220,12 +221,12 @@ def _render_in_parallel(htmls: list[str]) -> list[bytes]:
                 os.waitpid(pid, 0)
 
 
-def _child(html: str, output: Any) -> None:  # pragma: no cover - runs in the forked process
+def _child(html: Callable[[], str], output: Any) -> None:  # pragma: no cover - forked process
     """Render one piece into `output`, then leave at once: os._exit, so that nothing of the
     parent's (its database connection, its task, atexit) is run or closed from here."""
     status = 1
     try:
-        output.write(_write_pdf(html))
+        output.write(_write_pdf(html()))
         output.flush()
         status = 0
     finally:
