@@ -345,6 +345,7 @@ def _send(url: str, address: str, body: bytes, headers: dict[str, str]) -> int:
         pool = urllib3.HTTPConnectionPool(address, parts.port or 80, timeout=timeout, retries=False)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     with pool:
+        # Only the status is read: a receiver's body, however long, is left unread.
         response = pool.urlopen(
             "POST",
             target,
@@ -352,7 +353,9 @@ def _send(url: str, address: str, body: bytes, headers: dict[str, str]) -> int:
             headers={**headers, "Host": parts.netloc},
             redirect=False,
             retries=False,
+            preload_content=False,
         )
+        response.close()
     return response.status
 
 
