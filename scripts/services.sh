@@ -26,6 +26,14 @@ DATABASE_WORKER_URL="${DATABASE_WORKER_URL:-$(with_role "$DATABASE_URL" dsr_work
 DB_NAME="$(url_db "$DATABASE_OWNER_URL")"
 OWNER="$(url_user "$DATABASE_OWNER_URL")"
 
+# One set-up at a time on this machine: `make run` and `make test` started together in two
+# shells would otherwise install packages and create and alter the same roles at once ("tuple
+# concurrently updated"). The lock goes with this script's process.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"${TMPDIR:-/tmp}/dsr-services.lock"
+  flock 9
+fi
+
 apt_install() {
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
