@@ -10,8 +10,8 @@ from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
-# Big enough that a nested loop over old and new rows (LARGE squared comparisons, about 9 s here)
-# cannot finish inside the limit below, which the linear joins meet twenty times over.
+# Big enough that a nested loop over old and new rows (LARGE squared comparisons: 16 million)
+# does not finish inside the limit below; the linear joins take a fraction of it.
 LARGE = 4000
 LIMIT = "3s"
 
