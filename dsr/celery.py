@@ -12,6 +12,7 @@ HEAVY_TASKS = frozenset(
         "reporting.tasks.expire_generated_files",
         "reporting.tasks.send_return_reminder",
         "registers.tasks.pseudonymise_leavers",
+        "registers.tasks.compact_register_counts",
         "registers.tasks.discard_unconfirmed_imports",
         "registers.tasks.send_reminder_notices",
         "registers.tasks.send_weekly_digests",

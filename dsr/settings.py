@@ -426,6 +426,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reporting.tasks.fail_stuck_jobs",
         "schedule": crontab(minute="*/5"),
     },
+    # The register's counts, kept by the database as rows to add up, folded (registers/0022).
+    "compact-register-counts": {
+        "task": "registers.tasks.compact_register_counts",
+        "schedule": crontab(minute="*/15"),
+    },
     # API idempotency keys (and the answers kept with them) past DSR_IDEMPOTENCY_KEY_HOURS.
     "purge-idempotency-keys": {
         "task": "registers.tasks.purge_idempotency_keys",

@@ -52,6 +52,7 @@ from .models import (
     Review,
     StatusChange,
 )
+from .services.counts import compact_register_counts
 from .validation import make_chi
 
 DEMO_PREFIX = "DEMO-"
@@ -277,6 +278,9 @@ def seed(*, scale: float = 1.0, stdout=None) -> SeedResult:
         result.reviews += reviews
         if stdout:
             stdout.write(f"  {authority.name}: {people} people")
+    if result.authorities_seeded:
+        # Seeding appended the counts a statement at a time; the list reads them folded.
+        compact_register_counts()
     return result
 
 

@@ -10,7 +10,7 @@ Behaviour lives elsewhere (access.py, services/, selectors.py).
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -108,21 +108,27 @@ class ScopeLike(Protocol):
     write_authorities: frozenset[int]
 
 
+QS = TypeVar("QS", bound=models.QuerySet)
+
+
+def _in_scope(qs: QS, scope: ScopeLike, *, write: bool) -> QS:
+    """Rows of `qs` (with `authority_id` and `locality_id` columns) about people the scope may
+    read (or, with `write`, change): everyone in the authorities it leads (or reads or changes
+    whole, as an API client does), and the people in its granted localities."""
+    if scope.system:
+        return qs
+    localities = scope.write_localities if write else scope.read_localities
+    whole = scope.lead_authorities | (scope.write_authorities if write else scope.read_authorities)
+    if not (whole or localities):
+        return qs.none()
+    return qs.filter(Q(authority_id__in=whole) | Q(locality_id__in=localities))
+
+
 class PersonQuerySet(models.QuerySet["Person"]):
     def in_scope(self, scope: ScopeLike, *, write: bool = False) -> PersonQuerySet:
-        """People the scope may read (or, with `write`, change): everyone in the authorities it
-        leads (or reads or changes whole, as an API client does), and the people in its granted
-        localities. Who gets which scope is decided in
-        registers/access.py, whose `visible_people` / `writable_people` are the way in."""
-        if scope.system:
-            return self
-        localities = scope.write_localities if write else scope.read_localities
-        whole = scope.lead_authorities | (
-            scope.write_authorities if write else scope.read_authorities
-        )
-        if not (whole or localities):
-            return self.none()
-        return self.filter(Q(authority_id__in=whole) | Q(locality_id__in=localities))
+        """People the scope may read (or, with `write`, change). Who gets which scope is decided
+        in registers/access.py, whose `visible_people` / `writable_people` are the way in."""
+        return _in_scope(self, scope, write=write)
 
     def on_register(self) -> PersonQuerySet:
         return self.filter(date_left__isnull=True)
@@ -587,6 +593,42 @@ class TrendSpell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.valid_from} to {self.valid_until or 'now'}"
+
+
+class RegisterCountQuerySet(models.QuerySet["RegisterCount"]):
+    def in_scope(self, scope: ScopeLike) -> RegisterCountQuerySet:
+        """The counts of the people the scope may read, as `PersonQuerySet.in_scope` picks them."""
+        return _in_scope(self, scope, write=False)
+
+
+class RegisterCount(models.Model):
+    """How many people on the register (not left) are in one authority, locality, category and
+    urgent reason: the register list's and the dashboard's count cards.
+
+    Kept by statement triggers on `registers_person` (registers/0022), whatever wrote the people,
+    as rows to add up: each write appends, per bucket it changed, the number of people who came
+    in less those who went out (a rating or a name changes no bucket and appends nothing), so
+    writers only ever insert and never wait on each other. `compact_register_counts`
+    (registers/services/counts.py, every quarter of an hour) folds each bucket's rows into one. The
+    service never writes it otherwise. Codes and numbers only, about no one person.
+    """
+
+    authority = models.ForeignKey(IntegrationAuthority, on_delete=models.PROTECT, related_name="+")
+    # Not a foreign key: the person rows counted already hold a checked one.
+    locality_id = models.BigIntegerField(null=True)
+    category = models.CharField(max_length=30)
+    urgent_reason = models.CharField(max_length=30, null=True)
+    n = models.IntegerField()
+
+    objects = RegisterCountQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["authority", "locality_id"], name="registercount_bucket"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.category} {self.urgent_reason or ''} {self.n:+d}"
 
 
 class Review(models.Model):

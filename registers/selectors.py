@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import connection, models
-from django.db.models import Count, Prefetch, QuerySet, Window
+from django.db.models import Count, Prefetch, QuerySet, Sum, Window
 from django.http import Http404
 from django.utils import timezone
 
@@ -32,6 +33,7 @@ from .models import (
     IntegrationAuthority,
     Locality,
     Person,
+    RegisterCount,
     Review,
     StatusChange,
     Transfer,
@@ -45,16 +47,23 @@ def visible_people(user: User, *, include_left: bool = False) -> QuerySet[Person
 
 
 def category_counts(user: User, *, authority_id: int | None = None) -> dict[str, int]:
-    """People on the register by category, and by urgent reason under `urgent:<reason>`."""
-    people = access.visible_people(user).on_register()
+    """People on the register by category, and by urgent reason under `urgent:<reason>`: the
+    counts the database keeps (`RegisterCount`, registers/0022), for the people the user may
+    read, as `counts_by_category(visible_people(user).on_register())` would count them."""
+    counts = RegisterCount.objects.in_scope(access.scope_for(user))
     if authority_id is not None:
-        people = people.filter(authority_id=authority_id)
-    return counts_by_category(people)
+        counts = counts.filter(authority_id=authority_id)
+    return _by_category(counts.order_by().values("category", "urgent_reason").annotate(n=Sum("n")))
 
 
 def counts_by_category(people: QuerySet[Person]) -> dict[str, int]:
     """`category_counts` of an already scoped (and perhaps filtered) list, in one query."""
-    rows = people.order_by().values("category", "urgent_reason").annotate(n=Count("id"))
+    return _by_category(
+        people.order_by().values("category", "urgent_reason").annotate(n=Count("id"))
+    )
+
+
+def _by_category(rows: Iterable[dict[str, Any]]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["category"]] = counts.get(row["category"], 0) + row["n"]

@@ -34,6 +34,16 @@ def send_weekly_digests() -> int:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def compact_register_counts() -> int:
+    """Every quarter of an hour (Celery beat): fold the register's counts (registers/0022).
+    Returns how many rows it folded. Safe to run at any time, and twice at once."""
+    from .services import compact_register_counts as compact
+
+    before, after = compact()
+    return before - after
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def purge_idempotency_keys() -> int:
     """Hourly (Celery beat): API idempotency keys past DSR_IDEMPOTENCY_KEY_HOURS, with the
     answers kept under them. Idempotent."""

@@ -25,6 +25,15 @@ NOT_MODELS = {
     "dsr_transaction_grant": set(),
     "dsr_scope_key": set(),
 }
+# Tables kept by the database as rows to add up (registers/0022): the web and worker roles append
+# (through the person table's triggers) and read; only the cross-tenant role folds (deletes).
+FOLDED = {
+    "registers_registercount": {
+        "dsr_app": {"SELECT", "INSERT"},
+        "dsr_worker": {"SELECT", "INSERT"},
+        "dsr_system": {"SELECT", "INSERT", "DELETE"},
+    },
+}
 
 
 def model_tables() -> set[str]:
@@ -122,6 +131,8 @@ def test_every_table_of_the_app_registry_has_exactly_the_grants_it_needs():
         )
         for role in ACTING_ROLES:
             held = privileges(role, table)
+            if table in FOLDED:
+                expected = FOLDED[table][role]
             if held != expected:
                 wrong[(role, table)] = (sorted(held), sorted(expected))
     assert wrong == {}

@@ -4,6 +4,7 @@ the actor's rights, refuses a stale version, appends the person's history and wr
 trail. Callers import from here."""
 
 from ..validation import normalise_status
+from .counts import compact_register_counts
 from .people import (
     add_person,
     move_locality,
@@ -51,6 +52,7 @@ __all__ = [
     "add_person",
     "bulk_upsert_people",
     "cancel_transfer",
+    "compact_register_counts",
     "decline_transfer",
     "default_next_review",
     "move_locality",
