@@ -42,7 +42,14 @@ from dsr.routers import REPLICA, reads_from
 from dsr.seal import with_seals
 
 from .audit import record_event
-from .models import IntegrationAuthority, Locality, Person, PersonQuerySet
+from .models import (
+    IntegrationAuthority,
+    Locality,
+    Person,
+    PersonQuerySet,
+    RegisterCount,
+    RegisterCountQuerySet,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -547,6 +554,12 @@ def writable_people(user: User, queryset: PersonQuerySet | None = None) -> Perso
     """The people this user may change."""
     qs = queryset if queryset is not None else Person.objects.all()
     return qs.in_scope(scope_for(user), write=True)
+
+
+def visible_counts(user: User) -> RegisterCountQuerySet:
+    """The register's counts (registers/0022) of the people this user may read, leavers not
+    counted: `visible_people(user).on_register()`, counted by the database."""
+    return RegisterCount.objects.in_scope(scope_for(user))
 
 
 def in_member_authorities(user: User, qs: QuerySet) -> QuerySet:

@@ -111,7 +111,7 @@ class ScopeLike(Protocol):
 QS = TypeVar("QS", bound=models.QuerySet)
 
 
-def _in_scope(qs: QS, scope: ScopeLike, *, write: bool) -> QS:
+def scoped_rows(qs: QS, scope: ScopeLike, *, write: bool) -> QS:
     """Rows of `qs` (with `authority_id` and `locality_id` columns) about people the scope may
     read (or, with `write`, change): everyone in the authorities it leads (or reads or changes
     whole, as an API client does), and the people in its granted localities."""
@@ -128,7 +128,7 @@ class PersonQuerySet(models.QuerySet["Person"]):
     def in_scope(self, scope: ScopeLike, *, write: bool = False) -> PersonQuerySet:
         """People the scope may read (or, with `write`, change). Who gets which scope is decided
         in registers/access.py, whose `visible_people` / `writable_people` are the way in."""
-        return _in_scope(self, scope, write=write)
+        return scoped_rows(self, scope, write=write)
 
     def on_register(self) -> PersonQuerySet:
         return self.filter(date_left__isnull=True)
@@ -598,7 +598,7 @@ class TrendSpell(models.Model):
 class RegisterCountQuerySet(models.QuerySet["RegisterCount"]):
     def in_scope(self, scope: ScopeLike) -> RegisterCountQuerySet:
         """The counts of the people the scope may read, as `PersonQuerySet.in_scope` picks them."""
-        return _in_scope(self, scope, write=False)
+        return scoped_rows(self, scope, write=False)
 
 
 class RegisterCount(models.Model):

@@ -33,7 +33,6 @@ from .models import (
     IntegrationAuthority,
     Locality,
     Person,
-    RegisterCount,
     Review,
     StatusChange,
     Transfer,
@@ -50,7 +49,7 @@ def category_counts(user: User, *, authority_id: int | None = None) -> dict[str,
     """People on the register by category, and by urgent reason under `urgent:<reason>`: the
     counts the database keeps (`RegisterCount`, registers/0022), for the people the user may
     read, as `counts_by_category(visible_people(user).on_register())` would count them."""
-    counts = RegisterCount.objects.in_scope(access.scope_for(user))
+    counts = access.visible_counts(user)
     if authority_id is not None:
         counts = counts.filter(authority_id=authority_id)
     return _by_category(counts.order_by().values("category", "urgent_reason").annotate(n=Sum("n")))

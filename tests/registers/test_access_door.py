@@ -18,14 +18,15 @@ from django.apps import apps
 from django.conf import settings
 
 from registers import access
-from registers.models import PersonQuerySet
+from registers.models import scoped_rows
 
 ROOT = Path(settings.BASE_DIR)
 # The door itself, and the template filters that ask it about one object.
 DOORS = {ROOT / "registers" / "access.py", ROOT / "registers" / "templatetags" / "access.py"}
-# The queryset method that applies a scope the access module built (its `visible_people` and
-# `writable_people` are the way in): it reads the scope, and decides nothing.
-SCOPE_APPLIERS = [PersonQuerySet.in_scope]
+# The function that applies a scope the access module built to people and to their counts (its
+# `visible_people`, `writable_people` and `visible_counts` are the way in): it reads the scope,
+# and decides nothing.
+SCOPE_APPLIERS = [scoped_rows]
 # The flag a national analyst's scope is built from (a field of the user model).
 NATIONAL_FLAG = "is_national_analyst"
 
