@@ -48,6 +48,9 @@ if [ "$current" != "$MARK" ]; then
 else
   echo "Reusing $DB ($MARK); BENCH_RESEED=1 seeds it afresh."
 fi
+# The seeding's (or an earlier run's) writes flushed to disk now, not by a checkpoint running
+# through the measurements.
+admin -c "CHECKPOINT"
 # The harness builds census returns and national files in-process, as the worker does: it gets the
 # worker's waits (a national build keeps a transaction open through its disclosure audit).
 DSR_DB_LONG_WAITS=true DATABASE_URL="$DATABASE_WORKER_URL" "$PY" -m bench
