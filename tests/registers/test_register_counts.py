@@ -245,3 +245,23 @@ def test_folding_while_a_writer_is_open_loses_no_count(lead, nithsdale):
     services.compact_register_counts()
     assert buckets_kept() == buckets_counted()
     assert RegisterCount.objects.count() == 2
+
+
+def test_the_scheduled_task_folds_the_counts_on_the_heavy_queue(nithsdale, stewartry, settings):
+    from dsr.celery import route_task
+    from registers import tasks
+
+    person = PersonFactory(locality=nithsdale)
+    Person.objects.filter(pk=person.pk).update(locality=stewartry)
+    before = buckets_kept()
+
+    assert tasks.compact_register_counts() > 0
+    assert RegisterCount.objects.count() == len(before) == 1
+    assert buckets_kept() == before
+    assert "compact-register-counts" in {
+        name
+        for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
+        if entry["task"] == "registers.tasks.compact_register_counts"
+    }
+    route = route_task("registers.tasks.compact_register_counts", (), {}, {})
+    assert route == {"queue": settings.DSR_QUEUE_HEAVY}
